@@ -1,0 +1,167 @@
+import { builder } from "../builder.ts";
+import {
+  EmailTakenError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  NotFoundError,
+  unauthenticated,
+  ValidationError,
+} from "../errors.ts";
+import type { Role as RoleValue } from "../generated/prisma/enums.ts";
+import { Role } from "../generated/prisma/enums.ts";
+import type { AuthResult } from "./auth.service.ts";
+
+export const RoleEnum = builder.enumType(Role, { name: "Role" });
+
+export const UserRef = builder.prismaObject("User", {
+  description: "A person with an account: admin, agent or customer.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    role: t.expose("role", { type: RoleEnum }),
+    email: t.exposeString("email", {
+      description: "Visible to the user themself and to staff.",
+      authScopes: (user, _args, context) =>
+        context.viewer?.userId === user.id || context.authenticatedUserIds.has(user.id) || { agent: true },
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+const AuthPayload = builder.objectRef<AuthResult>("AuthPayload").implement({
+  description:
+    "Tokens for a signed-in session. Send the access token as `Authorization: Bearer …` (HTTP) or " +
+    "`connectionParams.authorization` (graphql-ws); trade the refresh token for a new pair with `refreshSession`.",
+  fields: (t) => ({
+    accessToken: t.exposeString("accessToken"),
+    accessTokenExpiresAt: t.expose("accessTokenExpiresAt", { type: "DateTime" }),
+    refreshToken: t.exposeString("refreshToken", { description: "Works once; each refresh returns a new one." }),
+    refreshTokenExpiresAt: t.expose("refreshTokenExpiresAt", { type: "DateTime" }),
+    user: t.prismaField({
+      type: "User",
+      resolve: (query, auth, _args, context) => {
+        context.authenticatedUserIds.add(auth.userId);
+        return context.prisma.user.findUniqueOrThrow({ ...query, where: { id: auth.userId } });
+      },
+    }),
+  }),
+});
+
+const SignUpInput = builder.inputType("SignUpInput", {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    name: t.string({ required: true }),
+    password: t.string({ required: true, description: "At least 8 characters." }),
+  }),
+});
+
+const LogInInput = builder.inputType("LogInInput", {
+  fields: (t) => ({ email: t.string({ required: true }), password: t.string({ required: true }) }),
+});
+
+const InviteUserInput = builder.inputType("InviteUserInput", {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    name: t.string({ required: true }),
+    role: t.field({ type: RoleEnum, required: true, description: "AGENT or ADMIN." }),
+  }),
+});
+
+const AcceptInviteInput = builder.inputType("AcceptInviteInput", {
+  fields: (t) => ({
+    token: t.string({ required: true }),
+    password: t.string({ required: true }),
+    name: t.string({ description: "Defaults to the name on the invitation." }),
+  }),
+});
+
+const Invitation = builder
+  .objectRef<{ url: string; invite: { email: string; role: RoleValue; expiresAt: Date } }>("Invitation")
+  .implement({
+    fields: (t) => ({
+      url: t.exposeString("url", { description: "Link the invitee opens to set a password." }),
+      email: t.string({ resolve: (result) => result.invite.email }),
+      role: t.field({ type: RoleEnum, resolve: (result) => result.invite.role }),
+      expiresAt: t.field({ type: "DateTime", resolve: (result) => result.invite.expiresAt }),
+    }),
+  });
+
+builder.queryFields((t) => ({
+  me: t.prismaField({
+    type: "User",
+    nullable: true,
+    description: "The signed-in user, or null when anonymous.",
+    resolve: (query, _root, _args, context) =>
+      context.viewer ? context.prisma.user.findUnique({ ...query, where: { id: context.viewer.userId } }) : null,
+  }),
+  agents: t.prismaField({
+    type: ["User"],
+    description: "Agents and admins, for assignment pickers. Staff only.",
+    authScopes: { agent: true },
+    resolve: (query, _root, _args, context) =>
+      context.prisma.user.findMany({ ...query, where: { role: { in: ["AGENT", "ADMIN"] } }, orderBy: { name: "asc" } }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  signUp: t.field({
+    type: AuthPayload,
+    description: "Creates a customer account and signs in. The first account of a new install becomes its admin.",
+    errors: { types: [ValidationError, EmailTakenError], directResult: true },
+    args: { input: t.arg({ type: SignUpInput, required: true }) },
+    resolve: (_root, { input }, context) => context.services.auth.signUp(input, context.userAgent),
+  }),
+  logIn: t.field({
+    type: AuthPayload,
+    errors: { types: [ValidationError, InvalidCredentialsError], directResult: true },
+    args: { input: t.arg({ type: LogInInput, required: true }) },
+    resolve: (_root, { input }, context) => context.services.auth.logIn(input, context.userAgent),
+  }),
+  refreshSession: t.field({
+    type: AuthPayload,
+    description:
+      "Trades a refresh token for a new access and refresh token. Reusing a refresh token signs out that device.",
+    errors: { types: [InvalidTokenError], directResult: true },
+    args: { refreshToken: t.arg.string({ required: true }) },
+    resolve: (_root, { refreshToken }, context) => context.services.auth.refresh(refreshToken, context.userAgent),
+  }),
+  logOut: t.boolean({
+    description: "Ends the current session: its access and refresh tokens stop working at once.",
+    authScopes: { authenticated: true },
+    resolve: async (_root, _args, context) => {
+      if (!context.viewer) throw unauthenticated();
+      await context.services.auth.logOut(context.viewer);
+      return true;
+    },
+  }),
+  inviteUser: t.field({
+    type: Invitation,
+    description: "Invites an agent or admin. Admins only.",
+    authScopes: { admin: true },
+    errors: { types: [ValidationError], directResult: true },
+    args: { input: t.arg({ type: InviteUserInput, required: true }) },
+    resolve: (_root, { input }, context) => {
+      if (!context.viewer) throw unauthenticated();
+      return context.services.auth.invite(context.viewer, input);
+    },
+  }),
+  acceptInvite: t.field({
+    type: AuthPayload,
+    errors: { types: [ValidationError, InvalidTokenError], directResult: true },
+    args: { input: t.arg({ type: AcceptInviteInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      context.services.auth.acceptInvite({ ...input, name: input.name ?? undefined }, context.userAgent),
+  }),
+  setUserRole: t.prismaField({
+    type: "User",
+    description: "Promotes or demotes a user. Admins only.",
+    authScopes: { admin: true },
+    errors: { types: [ValidationError, NotFoundError], directResult: true },
+    args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    resolve: async (query, _root, { userId, role }, context) => {
+      if (!context.viewer) throw unauthenticated();
+      const user = await context.services.auth.setRole(context.viewer, String(userId), role);
+      return context.prisma.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+    },
+  }),
+}));

@@ -1,0 +1,220 @@
+import { jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import type { Clock } from "../clock.ts";
+import {
+  EmailTakenError,
+  forbidden,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  NotFoundError,
+  ValidationError,
+} from "../errors.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Role } from "../generated/prisma/enums.ts";
+import { hashPassword, verifyPassword } from "./password.ts";
+import { hashToken, randomToken } from "./tokens.ts";
+
+export interface Viewer {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  email: string;
+  name: string;
+}
+
+export interface AuthResult {
+  userId: string;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface AuthOptions {
+  secret: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  publicUrl: string;
+}
+
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email("enter a valid email address").max(254, "must be at most 254 characters"));
+const name = z.string().trim().min(1, "enter a name").max(100, "must be at most 100 characters");
+const password = z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters");
+
+export const signUpInput = z.object({ email, name, password });
+export const logInInput = z.object({ email, password: z.string().min(1, "enter your password") });
+export const inviteInput = z.object({ email, name, role: z.enum(["ADMIN", "AGENT"]) });
+export const acceptInviteInput = z.object({ token: z.string().min(1), password, name: name.optional() });
+
+const INVITE_TTL_MS = 7 * 24 * 3_600_000;
+/** Serializes the "first account becomes admin" check across instances. */
+const FIRST_USER_LOCK = 7_270_736_902;
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ValidationError.fromZod(result.error);
+  return result.data;
+}
+
+export class AuthService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: AuthOptions,
+    private readonly clock: Clock,
+  ) {
+    this.key = new TextEncoder().encode(options.secret);
+  }
+
+  /** The first account on an empty install becomes the admin; everyone else signs up as a customer. */
+  async signUp(input: z.input<typeof signUpInput>, userAgent?: string): Promise<AuthResult> {
+    const data = parse(signUpInput, input);
+    const passwordHash = await hashPassword(data.password);
+    const user = await this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_USER_LOCK}::bigint)`;
+      if (await tx.user.findUnique({ where: { email: data.email }, select: { id: true } })) throw new EmailTakenError();
+      const isFirst = (await tx.user.count()) === 0;
+      return tx.user.create({
+        data: { email: data.email, name: data.name, passwordHash, role: isFirst ? "ADMIN" : "CUSTOMER" },
+      });
+    });
+    return this.startSession(user.id, userAgent);
+  }
+
+  async logIn(input: z.input<typeof logInInput>, userAgent?: string): Promise<AuthResult> {
+    const data = parse(logInInput, input);
+    const user = await this.prisma.user.findUnique({ where: { email: data.email } });
+    if (!(await verifyPassword(user?.passwordHash ?? null, data.password)) || !user)
+      throw new InvalidCredentialsError();
+    return this.startSession(user.id, userAgent);
+  }
+
+  /**
+   * Trades a refresh token for a new pair. Each refresh token works once; presenting one that was already
+   * used revokes every session descended from the same sign-in, since only a thief would hold it.
+   */
+  async refresh(refreshToken: string, userAgent?: string): Promise<AuthResult> {
+    const now = this.clock.now();
+    const session = await this.prisma.authSession.findUnique({ where: { refreshTokenHash: hashToken(refreshToken) } });
+    if (!session || session.revokedAt || session.expiresAt <= now) throw new InvalidTokenError("Refresh token");
+    if (session.rotatedAt) {
+      await this.prisma.authSession.updateMany({
+        where: { familyId: session.familyId, revokedAt: null },
+        data: { revokedAt: now },
+      });
+      throw new InvalidTokenError("Refresh token");
+    }
+    const claimed = await this.prisma.authSession.updateMany({
+      where: { id: session.id, rotatedAt: null, revokedAt: null },
+      data: { rotatedAt: now, lastUsedAt: now },
+    });
+    if (claimed.count !== 1) throw new InvalidTokenError("Refresh token");
+    return this.startSession(session.userId, userAgent ?? session.userAgent ?? undefined, session.familyId);
+  }
+
+  /** Revokes the viewer's sign-in (every token issued from it) at once. */
+  async logOut(viewer: Viewer): Promise<void> {
+    const session = await this.prisma.authSession.findUnique({ where: { id: viewer.sessionId } });
+    if (!session) return;
+    await this.prisma.authSession.updateMany({
+      where: { familyId: session.familyId, revokedAt: null },
+      data: { revokedAt: this.clock.now() },
+    });
+  }
+
+  /** Resolves an access token to its viewer, or null when it is invalid, expired or its session was revoked. */
+  async authenticate(accessToken: string): Promise<Viewer | null> {
+    let claims: { sub?: string; sid?: unknown };
+    try {
+      ({ payload: claims } = await jwtVerify(accessToken, this.key, {
+        algorithms: ["HS256"],
+        currentDate: this.clock.now(),
+      }));
+    } catch {
+      return null;
+    }
+    if (typeof claims.sid !== "string" || !claims.sub) return null;
+    const session = await this.prisma.authSession.findUnique({
+      where: { id: claims.sid },
+      include: { user: { select: { id: true, role: true, email: true, name: true } } },
+    });
+    if (!session || session.revokedAt || session.userId !== claims.sub) return null;
+    const { user } = session;
+    return { userId: user.id, sessionId: session.id, role: user.role, email: user.email, name: user.name };
+  }
+
+  /** Admins invite agents or admins; the invitee sets a password through the link. */
+  async invite(viewer: Viewer, input: { email: string; name: string; role: Role }) {
+    if (viewer.role !== "ADMIN") throw forbidden("Only admins can invite team members");
+    const data = parse(inviteInput, input);
+    const token = randomToken();
+    const invite = await this.prisma.invite.create({
+      data: {
+        ...data,
+        tokenHash: hashToken(token),
+        invitedById: viewer.userId,
+        expiresAt: new Date(this.clock.now().getTime() + INVITE_TTL_MS),
+      },
+    });
+    return { invite, token, url: `${this.options.publicUrl}/invite/${token}` };
+  }
+
+  /** Accepting creates the account with the invited role, or promotes the existing account with that email. */
+  async acceptInvite(input: z.input<typeof acceptInviteInput>, userAgent?: string): Promise<AuthResult> {
+    const data = parse(acceptInviteInput, input);
+    const now = this.clock.now();
+    const passwordHash = await hashPassword(data.password);
+    const userId = await this.prisma.$transaction(async (tx) => {
+      const invite = await tx.invite.findUnique({ where: { tokenHash: hashToken(data.token) } });
+      if (!invite || invite.acceptedAt || invite.expiresAt <= now) throw new InvalidTokenError("Invitation");
+      await tx.invite.update({ where: { id: invite.id }, data: { acceptedAt: now } });
+      const user = await tx.user.upsert({
+        where: { email: invite.email },
+        create: { email: invite.email, name: data.name ?? invite.name, role: invite.role, passwordHash },
+        update: { role: invite.role, passwordHash },
+      });
+      return user.id;
+    });
+    return this.startSession(userId, userAgent);
+  }
+
+  async setRole(viewer: Viewer, userId: string, role: Role) {
+    if (viewer.role !== "ADMIN") throw forbidden("Only admins can change roles");
+    if (userId === viewer.userId && role !== "ADMIN") {
+      throw ValidationError.field("userId", "you cannot remove your own admin role; ask another admin");
+    }
+    const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
+    if (!user) throw new NotFoundError("User");
+    return this.prisma.user.update({ where: { id: userId }, data: { role } });
+  }
+
+  private async startSession(userId: string, userAgent?: string, familyId?: string): Promise<AuthResult> {
+    const now = this.clock.now();
+    const refreshToken = randomToken();
+    const refreshTokenExpiresAt = new Date(now.getTime() + this.options.refreshTokenTtlMs);
+    const session = await this.prisma.authSession.create({
+      data: {
+        userId,
+        refreshTokenHash: hashToken(refreshToken),
+        familyId: familyId ?? randomToken(),
+        userAgent: userAgent?.slice(0, 300),
+        createdAt: now,
+        lastUsedAt: now,
+        expiresAt: refreshTokenExpiresAt,
+      },
+    });
+    const accessTokenExpiresAt = new Date(now.getTime() + this.options.accessTokenTtlMs);
+    const accessToken = await new SignJWT({ sid: session.id })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .setIssuedAt(Math.floor(now.getTime() / 1000))
+      .setExpirationTime(Math.floor(accessTokenExpiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { userId, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+  }
+}

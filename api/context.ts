@@ -1,0 +1,24 @@
+import type { Viewer } from "./auth/auth.service.ts";
+import type { Env } from "./env.ts";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+import type { PubSub } from "./pubsub.ts";
+import type { Services } from "./services.ts";
+
+/** What every resolver sees. Built the same way for HTTP/SSE and graphql-ws (see app.ts). */
+export interface Context {
+  env: Env;
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  services: Services;
+  /** The signed-in user, or null for anonymous callers. */
+  viewer: Viewer | null;
+  /**
+   * Users who proved who they are in this request (sign-up, log-in, refresh) before any token existed,
+   * so the AuthPayload may show them their own private fields.
+   */
+  authenticatedUserIds: Set<string>;
+  /** The caller's network address, for rate limits. */
+  clientAddress: string;
+  /** The caller's User-Agent, remembered on refresh sessions so users can tell their devices apart. */
+  userAgent?: string;
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+/**
+ * Configuration is read here once, validated and typed; nothing else reads process.env.
+ * A bad value stops the server with a message naming the variable.
+ */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, "expected a duration such as 900s, 15m, 12h or 30d")
+    .default(fallback)
+    .transform((value) => {
+      const match = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+      const [, amount, unit] = match ?? [];
+      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as "ms"];
+      return Number(amount) * factor;
+    });
+
+const bytes = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+(B|KB|MB|GB)?$/i, "expected a size such as 25MB or 1048576")
+    .default(fallback)
+    .transform((value) => {
+      const match = /^(\d+)(B|KB|MB|GB)?$/i.exec(value);
+      const unit = (match?.[2] ?? "B").toUpperCase() as "B" | "KB" | "MB" | "GB";
+      return Number(match?.[1]) * { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit];
+    });
+
+const csv = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    PUBLIC_URL: z.url().optional(),
+    DATA_DIR: z.string().min(1).default("./data"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(postgres(ql)?:\/\/|memory:\/\/|file:)/, "expected postgresql://…, memory:// or file:<dir>")
+      .optional(),
+    AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    ACCESS_TOKEN_TTL: duration("15m"),
+    REFRESH_TOKEN_TTL: duration("30d"),
+    UPLOAD_MAX_BYTES: bytes("25MB"),
+    UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(100).default(10),
+    CORS_ORIGINS: csv(""),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  })
+  .transform((raw) => ({
+    ...raw,
+    PUBLIC_URL: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ""),
+  }));
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Read at import time by modules that run before configuration is loaded (the schema builder). */
+export const isProduction = process.env.NODE_ENV === "production";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses a set of variables (process.env by default); throws ConfigError naming each bad variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,101 @@
+import { GraphQLError } from "graphql";
+import type { ZodError } from "zod";
+
+/**
+ * Expected failures a client can act on. They appear in the schema as members of a mutation's result union
+ * (Pothos errors plugin), each with a stable `code`.
+ */
+export class DomainError extends Error {
+  readonly code: string = "DOMAIN_ERROR";
+}
+
+export interface FieldIssue {
+  /** Input path such as `input.subject` or `input.attachments.2`. */
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends DomainError {
+  override readonly code = "VALIDATION_FAILED";
+  constructor(readonly fieldErrors: FieldIssue[]) {
+    super(fieldErrors.map((issue) => `${issue.path}: ${issue.message}`).join("; "));
+  }
+
+  static fromZod(error: ZodError, prefix = "input"): ValidationError {
+    return new ValidationError(
+      error.issues.map((issue) => ({
+        path: [prefix, ...issue.path.map(String)].filter(Boolean).join("."),
+        message: issue.message,
+      })),
+    );
+  }
+
+  static field(path: string, message: string): ValidationError {
+    return new ValidationError([{ path, message }]);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  override readonly code = "NOT_FOUND";
+  constructor(readonly entity: string) {
+    super(`${entity} not found`);
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  override readonly code = "INVALID_CREDENTIALS";
+  constructor() {
+    super("Email or password is incorrect");
+  }
+}
+
+export class EmailTakenError extends DomainError {
+  override readonly code = "EMAIL_TAKEN";
+  constructor() {
+    super("An account with this email already exists");
+  }
+}
+
+export class InvalidTokenError extends DomainError {
+  override readonly code = "INVALID_TOKEN";
+  constructor(what: string) {
+    super(`${what} is invalid or has expired`);
+  }
+}
+
+export class InvalidTransitionError extends DomainError {
+  override readonly code = "INVALID_TRANSITION";
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    reason: string,
+  ) {
+    super(`Cannot change status from ${from} to ${to}: ${reason}`);
+  }
+}
+
+export class TicketClosedError extends DomainError {
+  override readonly code = "TICKET_CLOSED";
+  constructor() {
+    super("This ticket is closed; open a new ticket to continue");
+  }
+}
+
+export class UploadRejectedError extends DomainError {
+  override readonly code = "UPLOAD_REJECTED";
+  constructor(
+    readonly fileName: string,
+    reason: string,
+  ) {
+    super(`${fileName}: ${reason}`);
+  }
+}
+
+/** Authentication and authorization failures are top-level GraphQL errors with a code, never masked. */
+export function unauthenticated(message = "Sign in to continue"): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+}
+
+export function forbidden(message = "You are not allowed to do this"): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+}

@@ -1,0 +1,23 @@
+import { createPubSub } from "graphql-yoga";
+import type { TicketEventKind } from "./tickets/tickets.events.ts";
+
+/** Events carry ids only; subscribers load what their viewer may see after the event arrives. */
+export interface TicketEventPayload {
+  kind: TicketEventKind;
+  ticketId: string;
+  requesterId: string;
+  messageId?: string;
+  /** Internal notes reach agents only; the flag lets subscribers drop them without a query. */
+  internal?: boolean;
+}
+
+export type PubSubTopics = {
+  ticket: [ticketId: string, payload: TicketEventPayload];
+  ticketFeed: [payload: TicketEventPayload];
+};
+
+export type PubSub = ReturnType<typeof createAppPubSub>;
+
+export function createAppPubSub(options: Parameters<typeof createPubSub<PubSubTopics>>[0] = {}) {
+  return createPubSub<PubSubTopics>(options);
+}

@@ -1,0 +1,6 @@
+import { builder } from "./builder.ts";
+import "./errors.schema.ts";
+import "./auth/auth.schema.ts";
+import "./tickets/tickets.schema.ts";
+
+export const schema = builder.toSchema({ sortSchema: true });

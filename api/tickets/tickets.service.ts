@@ -1,0 +1,250 @@
+import { z } from "zod";
+import type { Viewer } from "../auth/auth.service.ts";
+import { isStaff } from "../auth/roles.ts";
+import type { Clock } from "../clock.ts";
+import { forbidden, InvalidTransitionError, NotFoundError, TicketClosedError, ValidationError } from "../errors.ts";
+import type { FileStore, StoredFile } from "../files/file-store.ts";
+import type { Prisma, PrismaClient, Ticket } from "../generated/prisma/client.ts";
+import {
+  TicketCategory as TicketCategoryValues,
+  type TicketPriority,
+  TicketPriority as TicketPriorityValues,
+  type TicketStatus,
+  TicketStatus as TicketStatusValues,
+} from "../generated/prisma/enums.ts";
+import type { PubSub, TicketEventPayload } from "../pubsub.ts";
+import { parseTicketNumber, partiesOf, priorityRank, transitionRefusal } from "./tickets.rules.ts";
+
+export const createTicketInput = z.object({
+  subject: z.string().trim().min(3, "must be at least 3 characters").max(200, "must be at most 200 characters"),
+  description: z.string().trim().min(1, "describe the problem").max(20_000, "must be at most 20,000 characters"),
+  category: z.enum(TicketCategoryValues).default("GENERAL"),
+  priority: z.enum(TicketPriorityValues).default("MEDIUM"),
+});
+
+export const addMessageInput = z.object({
+  ticketId: z.string().min(1),
+  body: z.string().trim().min(1, "write a message").max(20_000, "must be at most 20,000 characters"),
+  internal: z.boolean().default(false),
+});
+
+export const ticketFilterInput = z.object({
+  status: z.array(z.enum(TicketStatusValues)).nullish(),
+  priority: z.array(z.enum(TicketPriorityValues)).nullish(),
+  category: z.array(z.enum(TicketCategoryValues)).nullish(),
+  assigneeId: z.string().min(1).nullish(),
+  unassigned: z.boolean().nullish(),
+  requesterId: z.string().min(1).nullish(),
+  search: z.string().trim().max(200, "must be at most 200 characters").nullish(),
+});
+
+export type TicketFilter = z.input<typeof ticketFilterInput>;
+export type TicketOrder = "UPDATED_AT" | "CREATED_AT" | "PRIORITY";
+
+/** A search matches at most this many tickets; narrow it with filters beyond that. */
+const SEARCH_MATCH_LIMIT = 1000;
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, prefix = "input"): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ValidationError.fromZod(result.error, prefix);
+  return result.data;
+}
+
+export class TicketService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pubsub: PubSub,
+    private readonly files: FileStore,
+    private readonly clock: Clock,
+  ) {}
+
+  canView(viewer: Viewer, ticket: Pick<Ticket, "requesterId">): boolean {
+    return isStaff(viewer.role) || ticket.requesterId === viewer.userId;
+  }
+
+  /** The ticket if the viewer may see it; NotFound otherwise, so ids of other customers' tickets reveal nothing. */
+  async visibleTicket(viewer: Viewer, ticketId: string): Promise<Ticket> {
+    const ticket = await this.prisma.ticket.findUnique({ where: { id: ticketId } });
+    if (!ticket || !this.canView(viewer, ticket)) throw new NotFoundError("Ticket");
+    return ticket;
+  }
+
+  async create(viewer: Viewer, input: unknown, attachments: readonly File[] = []): Promise<Ticket> {
+    const data = parse(createTicketInput, input);
+    this.files.assertAcceptable(attachments);
+    const stored = await this.storeAll(attachments);
+    const now = this.clock.now();
+    const ticket = await this.prisma.ticket.create({
+      data: {
+        ...data,
+        priorityRank: priorityRank[data.priority],
+        requesterId: viewer.userId,
+        createdAt: now,
+        updatedAt: now,
+        attachments: { create: stored.map((file) => ({ ...file, uploaderId: viewer.userId, createdAt: now })) },
+      },
+    });
+    this.publish({ kind: "CREATED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    return ticket;
+  }
+
+  /**
+   * The Prisma filter for a ticket list as this viewer may see it. Customers see only their own tickets,
+   * whatever filter they send.
+   */
+  async listWhere(viewer: Viewer, filterInput: TicketFilter | null | undefined): Promise<Prisma.TicketWhereInput> {
+    const filter = parse(ticketFilterInput, filterInput ?? {}, "filter");
+    const where: Prisma.TicketWhereInput[] = [];
+    if (!isStaff(viewer.role)) where.push({ requesterId: viewer.userId });
+    else if (filter.requesterId) where.push({ requesterId: filter.requesterId });
+    if (filter.status?.length) where.push({ status: { in: filter.status } });
+    if (filter.priority?.length) where.push({ priority: { in: filter.priority } });
+    if (filter.category?.length) where.push({ category: { in: filter.category } });
+    if (filter.unassigned) where.push({ assigneeId: null });
+    else if (filter.assigneeId) where.push({ assigneeId: filter.assigneeId });
+    if (filter.search) where.push({ id: { in: await this.searchIds(filter.search, isStaff(viewer.role)) } });
+    return { AND: where };
+  }
+
+  listOrder(order: TicketOrder | null | undefined): Prisma.TicketOrderByWithRelationInput[] {
+    switch (order) {
+      case "CREATED_AT":
+        return [{ createdAt: "desc" }, { id: "desc" }];
+      case "PRIORITY":
+        return [{ priorityRank: "desc" }, { updatedAt: "desc" }, { id: "desc" }];
+      default:
+        return [{ updatedAt: "desc" }, { id: "desc" }];
+    }
+  }
+
+  /** Full-text search over subject, description and messages (internal notes only for staff), or a ticket number. */
+  private async searchIds(search: string, includeInternal: boolean): Promise<string[]> {
+    const number = parseTicketNumber(search);
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "Ticket"
+       WHERE to_tsvector('english', subject || ' ' || description) @@ websearch_to_tsquery('english', ${search})
+          OR number = ${number ?? -1}
+      UNION
+      SELECT "ticketId" AS id FROM "TicketMessage"
+       WHERE to_tsvector('english', body) @@ websearch_to_tsquery('english', ${search})
+         AND (${includeInternal} OR NOT internal)
+      LIMIT ${SEARCH_MATCH_LIMIT}`;
+    return rows.map((row) => row.id);
+  }
+
+  async addMessage(viewer: Viewer, input: unknown, attachments: readonly File[] = []) {
+    const data = parse(addMessageInput, input);
+    const ticket = await this.visibleTicket(viewer, data.ticketId);
+    const staff = isStaff(viewer.role);
+    if (data.internal && !staff) throw forbidden("Only agents can write internal notes");
+    if (ticket.status === "CLOSED") throw new TicketClosedError();
+    this.files.assertAcceptable(attachments);
+    const stored = await this.storeAll(attachments);
+    const now = this.clock.now();
+    const isRequester = ticket.requesterId === viewer.userId;
+    const message = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.ticketMessage.create({
+        data: {
+          ticketId: ticket.id,
+          authorId: viewer.userId,
+          body: data.body,
+          internal: data.internal,
+          createdAt: now,
+          attachments: {
+            create: stored.map((file) => ({ ...file, ticketId: ticket.id, uploaderId: viewer.userId, createdAt: now })),
+          },
+        },
+      });
+      const update: Prisma.TicketUpdateInput = { updatedAt: now };
+      if (!data.internal) update.lastMessage = { connect: { id: created.id } };
+      if (staff && !isRequester && !data.internal && !ticket.firstResponseAt) update.firstResponseAt = now;
+      // A requester answering a resolved ticket means it is not resolved after all.
+      if (isRequester && ticket.status === "RESOLVED") {
+        update.status = "OPEN";
+        update.resolvedAt = null;
+      }
+      await tx.ticket.update({ where: { id: ticket.id }, data: update });
+      return created;
+    });
+    this.publish({
+      kind: "MESSAGE_ADDED",
+      ticketId: ticket.id,
+      requesterId: ticket.requesterId,
+      messageId: message.id,
+      internal: message.internal,
+    });
+    return message;
+  }
+
+  async updateStatus(viewer: Viewer, ticketId: string, status: TicketStatus): Promise<Ticket> {
+    const ticket = await this.visibleTicket(viewer, ticketId);
+    const refusal = transitionRefusal(
+      ticket.status,
+      status,
+      partiesOf(viewer.role, ticket.requesterId === viewer.userId),
+    );
+    if (refusal) throw new InvalidTransitionError(ticket.status, status, refusal);
+    const now = this.clock.now();
+    const data: Prisma.TicketUpdateManyMutationInput = { status, updatedAt: now };
+    if (status === "RESOLVED") data.resolvedAt = now;
+    if (status === "OPEN" || status === "IN_PROGRESS") data.resolvedAt = null;
+    if (status === "CLOSED") data.closedAt = now;
+    // Only from the status we checked: a concurrent change makes this one fail instead of skipping a step.
+    const changed = await this.prisma.ticket.updateMany({ where: { id: ticket.id, status: ticket.status }, data });
+    if (changed.count === 0) {
+      throw new InvalidTransitionError(ticket.status, status, "the ticket was changed meanwhile; reload and try again");
+    }
+    this.publish({ kind: "STATUS_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    return this.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
+  }
+
+  async updatePriority(viewer: Viewer, ticketId: string, priority: TicketPriority): Promise<Ticket> {
+    if (!isStaff(viewer.role)) throw forbidden("Only agents can change the priority");
+    const ticket = await this.visibleTicket(viewer, ticketId);
+    const updated = await this.prisma.ticket.update({
+      where: { id: ticket.id },
+      data: { priority, priorityRank: priorityRank[priority], updatedAt: this.clock.now() },
+    });
+    this.publish({ kind: "PRIORITY_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    return updated;
+  }
+
+  async assign(viewer: Viewer, ticketId: string, assigneeId: string | null): Promise<Ticket> {
+    if (!isStaff(viewer.role)) throw forbidden("Only agents can assign tickets");
+    const ticket = await this.visibleTicket(viewer, ticketId);
+    if (assigneeId) {
+      const assignee = await this.prisma.user.findUnique({ where: { id: assigneeId }, select: { role: true } });
+      if (!assignee) throw ValidationError.field("assigneeId", "no such user");
+      if (!isStaff(assignee.role)) throw ValidationError.field("assigneeId", "tickets can only be assigned to agents");
+    }
+    const updated = await this.prisma.ticket.update({
+      where: { id: ticket.id },
+      data: { assigneeId, updatedAt: this.clock.now() },
+    });
+    this.publish({ kind: "ASSIGNED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    return updated;
+  }
+
+  /** Whether the viewer may download an attachment: same rule as the ticket, and internal notes for staff only. */
+  async visibleAttachment(viewer: Viewer, attachmentId: string) {
+    const attachment = await this.prisma.attachment.findUnique({
+      where: { id: attachmentId },
+      include: { ticket: { select: { requesterId: true } }, message: { select: { internal: true } } },
+    });
+    if (!attachment || !this.canView(viewer, attachment.ticket)) return null;
+    if (attachment.message?.internal && !isStaff(viewer.role)) return null;
+    return attachment;
+  }
+
+  private async storeAll(files: readonly File[]): Promise<StoredFile[]> {
+    const stored: StoredFile[] = [];
+    for (const file of files) stored.push(await this.files.save(file));
+    return stored;
+  }
+
+  /** Called after the change is committed; subscribers load fresh data themselves. */
+  private publish(event: TicketEventPayload): void {
+    this.pubsub.publish("ticket", event.ticketId, event);
+    this.pubsub.publish("ticketFeed", event);
+  }
+}
