@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadEnv } from "../api/env.ts";
+import { schema } from "../api/schema.ts";
+import { diffMigrationsToSchema } from "../scripts/schema-engine.ts";
+import { printSchemaFile, schemaFile } from "../scripts/schema-sdl.ts";
+import { testDatabaseKind } from "./harness.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+describe("contracts", () => {
+  it("keeps schema.graphql printed from the Pothos schema (run npm run schema:print)", () => {
+    expect(readFileSync(schemaFile, "utf8")).toBe(printSchemaFile(schema));
+  });
+
+  // The diff runs Prisma's wasm schema engine on its own in-memory PGlite whatever the tier, and takes ~40 s of CPU,
+  // so it runs once: in the embedded tier.
+  it.runIf(testDatabaseKind === "embedded")(
+    "keeps the committed migrations in step with prisma/schema.prisma (run npm run db:migration)",
+    async () => {
+      const schemaText = readFileSync(new URL("../prisma/schema.prisma", import.meta.url), "utf8");
+      expect(await diffMigrationsToSchema(schemaText)).toBe("");
+    },
+    180_000,
+  );
+});
+
+describe("configuration", () => {
+  it("applies defaults when nothing is set", () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({
+      PORT: 4000,
+      DATA_DIR: "./data",
+      UPLOAD_MAX_BYTES: 25 * 1024 * 1024,
+      UPLOAD_MAX_FILES: 10,
+      PUBLIC_URL: "http://localhost:4000",
+    });
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["UPLOAD_MAX_BYTES", "lots"],
+    ["ACCESS_TOKEN_TTL", "15 minutes"],
+    ["DATABASE_URL", "mysql://localhost/x"],
+    ["AUTH_SECRET", "short"],
+  ])("refuses a bad %s with a ConfigError naming it", (name, value) => {
+    expect(() => loadEnv({ [name]: value })).toThrowError(ConfigError);
+    expect(() => loadEnv({ [name]: value })).toThrowError(new RegExp(`^Invalid configuration:\\n  ${name}: `));
+  });
+
+  it("stops the server with exit code 2 and a message naming the variable", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, PORT: "abc", DATA_DIR: "/nonexistent/never-created" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain("PORT:");
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
