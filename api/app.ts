@@ -65,7 +65,8 @@ export function maskUnexpectedErrors(error: unknown, message: string): Error {
         extensions: current.extensions,
       });
     }
-    if (!current.originalError) return current;
+    // The outermost error keeps the context (e.g. which variable held a bad enum value); the message is the same.
+    if (!current.originalError) return located ?? current;
     current = current.originalError;
   }
   return new GraphQLError(message, {

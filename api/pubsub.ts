@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { createPubSub } from "graphql-yoga";
 import type { TicketEventKind } from "./tickets/tickets.events.ts";
 
@@ -18,6 +19,15 @@ export type PubSubTopics = {
 
 export type PubSub = ReturnType<typeof createAppPubSub>;
 
-export function createAppPubSub(options: Parameters<typeof createPubSub<PubSubTopics>>[0] = {}) {
-  return createPubSub<PubSubTopics>(options);
+type PubSubOptions = NonNullable<Parameters<typeof createPubSub<PubSubTopics>>[0]>;
+
+export function createAppPubSub(options: PubSubOptions = {}) {
+  const eventTarget = options.eventTarget ?? (new EventTarget() as NonNullable<PubSubOptions["eventTarget"]>);
+  return Object.assign(createPubSub<PubSubTopics>({ ...options, eventTarget }), {
+    /**
+     * How many live subscriptions listen on a topic (`ticketFeed`, `ticket:<id>`), so tests can wait until theirs
+     * is attached before they publish.
+     */
+    listenerCount: (topic: string) => getEventListeners(eventTarget as unknown as EventTarget, topic).length,
+  });
 }

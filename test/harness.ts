@@ -208,3 +208,15 @@ export function subscribe<Data = Record<string, any>>(
 export async function settle(ms = 100): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Waits until at least `count` subscriptions listen on a pub/sub topic (`ticketFeed`, `ticket:<id>`), so events
+ * published next reach them. Deterministic, unlike waiting a fixed time.
+ */
+export async function untilSubscribed(server: TestServer, topic: string, count = 1, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (server.app.pubsub.listenerCount(topic) < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} subscriptions on ${topic}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

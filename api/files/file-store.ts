@@ -60,11 +60,37 @@ function looksLikeText(bytes: Uint8Array): boolean {
   }
 }
 
+/** Markup a browser would render (and run scripts in) if it were shown in place; WHATWG MIME sniffing's patterns. */
+const HTML_START =
+  /^\s*<(?:!--|(?:!doctype\s+html|html|head|body|script|iframe|h1|div|font|table|a|style|title|b|br|p)[\s>])/i;
+const SVG_START = /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!doctype\s+svg[^>]*>\s*)*<svg[\s>]/i;
+
+function markupType(bytes: Uint8Array): string | null {
+  const head = new TextDecoder().decode(bytes.subarray(0, 8192)).replace(/^\uFEFF/, "");
+  if (SVG_START.test(head)) return "image/svg+xml";
+  if (HTML_START.test(head)) return "text/html";
+  return null;
+}
+
 /** Detects the type from the content, never from the name the client chose. */
 export async function detectType(bytes: Uint8Array): Promise<string> {
   const detected = await fileTypeFromBuffer(bytes);
+  if (detected?.mime === "application/xml") return markupType(bytes) ?? detected.mime;
   if (detected) return detected.mime;
-  return looksLikeText(bytes) ? "text/plain" : "application/octet-stream";
+  if (!looksLikeText(bytes)) return "application/octet-stream";
+  return markupType(bytes) ?? "text/plain";
+}
+
+/** 2097152 → "2 MB", 2048 → "2 KB". */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ["GB", 1024 ** 3],
+    ["MB", 1024 ** 2],
+    ["KB", 1024],
+  ] as const) {
+    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }
 
 function cleanFileName(name: string): string {
@@ -93,34 +119,48 @@ export class FileStore {
       if (file.size > this.limits.maxBytes) {
         throw new UploadRejectedError(
           cleanFileName(file.name),
-          `larger than the ${Math.floor(this.limits.maxBytes / 1024 / 1024)} MB limit`,
+          `larger than the ${formatBytes(this.limits.maxBytes)} limit`,
         );
       }
       if (file.size === 0) throw new UploadRejectedError(cleanFileName(file.name), "the file is empty");
     }
   }
 
-  async save(file: File): Promise<StoredFile> {
+  /**
+   * Reads and checks a file without storing it: the size again (the client's claim is not trusted) and the type,
+   * detected from the content. Programs are refused.
+   */
+  async inspect(file: File): Promise<{ meta: StoredFile; bytes: Uint8Array }> {
     const fileName = cleanFileName(file.name);
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (bytes.byteLength > this.limits.maxBytes) {
-      throw new UploadRejectedError(fileName, "larger than the upload limit");
+      throw new UploadRejectedError(fileName, `larger than the ${formatBytes(this.limits.maxBytes)} limit`);
     }
+    if (bytes.byteLength === 0) throw new UploadRejectedError(fileName, "the file is empty");
     const mimeType = await detectType(bytes);
     if (REFUSED_TYPES.has(mimeType)) throw new UploadRejectedError(fileName, "programs cannot be attached");
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    const path = this.pathOf(sha256);
+    return { meta: { fileName, mimeType, size: bytes.byteLength, sha256, inline: INLINE_TYPES.has(mimeType) }, bytes };
+  }
+
+  /** Writes an inspected file under its hash (once: identical uploads share it). */
+  async write({ meta, bytes }: { meta: StoredFile; bytes: Uint8Array }): Promise<StoredFile> {
+    const path = this.pathOf(meta.sha256);
     const exists = await stat(path).then(
       () => true,
       () => false,
     );
     if (!exists) {
-      await mkdir(join(this.root, sha256.slice(0, 2)), { recursive: true });
+      await mkdir(join(this.root, meta.sha256.slice(0, 2)), { recursive: true });
       const temporary = `${path}.${randomUUID()}.part`;
       await writeFile(temporary, bytes);
       await rename(temporary, path);
     }
-    return { fileName, mimeType, size: bytes.byteLength, sha256, inline: INLINE_TYPES.has(mimeType) };
+    return meta;
+  }
+
+  async save(file: File): Promise<StoredFile> {
+    return this.write(await this.inspect(file));
   }
 
   open(sha256: string) {

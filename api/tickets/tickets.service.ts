@@ -236,9 +236,12 @@ export class TicketService {
     return attachment;
   }
 
+  /** Checks every file first, so one refused file stores none of the batch. */
   private async storeAll(files: readonly File[]): Promise<StoredFile[]> {
+    const inspected = [];
+    for (const file of files) inspected.push(await this.files.inspect(file));
     const stored: StoredFile[] = [];
-    for (const file of files) stored.push(await this.files.save(file));
+    for (const file of inspected) stored.push(await this.files.write(file));
     return stored;
   }
 
