@@ -177,7 +177,7 @@ export function subscribe<Data = Record<string, any>>(
     }
   })();
   return {
-    next(timeoutMs = 5000): Promise<GraphQLResponse<Data>> {
+    next(timeoutMs = 15_000): Promise<GraphQLResponse<Data>> {
       const queued = received.shift();
       if (queued) return Promise.resolve(queued);
       if (failure) return Promise.reject(failure);

@@ -14,7 +14,7 @@ let otherCustomer: Actor;
 beforeAll(async () => {
   server = await startTestServer({ env: { UPLOAD_MAX_BYTES: "2KB", UPLOAD_MAX_FILES: "3" } });
   ({ admin, agent, customer, otherCustomer } = await createCast(server));
-});
+}, 300_000);
 afterAll(async () => {
   await server?.close();
 });

@@ -17,7 +17,7 @@ let otherCustomer: Actor;
 beforeAll(async () => {
   server = await startTestServer();
   ({ agent, customer, otherCustomer } = await createCast(server));
-});
+}, 300_000);
 afterAll(async () => {
   await server?.close();
 });

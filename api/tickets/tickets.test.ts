@@ -11,7 +11,7 @@ let otherCustomer: Actor;
 beforeAll(async () => {
   server = await startTestServer();
   ({ admin, agent, customer, otherCustomer } = await createCast(server));
-});
+}, 300_000);
 afterAll(async () => {
   await server?.close();
 });

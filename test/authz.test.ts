@@ -1,0 +1,337 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { schema } from "../api/schema.ts";
+import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
+import { type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
+
+/**
+ * Who may call what: every root field of the schema × anonymous, customer (the requester), another customer,
+ * agent and admin, with the exact outcome. A new query, mutation or subscription fails the completeness check
+ * until it has a row here.
+ */
+
+type Role = "anonymous" | "customer" | "other" | "agent" | "admin";
+const roles: Role[] = ["anonymous", "customer", "other", "agent", "admin"];
+
+let server: TestServer;
+let actors: Record<Role, Actor | null>;
+/** A ticket of `customer` that the read-only rows share. */
+let ticket: { id: string; reference: string };
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const cast = await createCast(server);
+  actors = {
+    anonymous: null,
+    customer: cast.customer,
+    other: cast.otherCustomer,
+    agent: cast.agent,
+    admin: cast.admin,
+  };
+  ticket = (await createTicket(server, cast.customer)) as { id: string; reference: string };
+  await server.gql(
+    `mutation($id: ID!, $to: ID) { assignTicket(ticketId: $id, assigneeId: $to) { __typename } }`,
+    { id: ticket.id, to: cast.agent.id },
+    cast.agent.token,
+  );
+}, 300_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+/**
+ * What a response means for the matrix: the error code of a top-level error, `null`, the `__typename` of a
+ * result, a count, or `true`.
+ */
+function outcome(result: GraphQLResponse, field: string): string {
+  const code = result.errors?.[0]?.extensions?.code;
+  if (code) return String(code);
+  if (result.errors) return `error: ${result.errors[0]?.message}`;
+  const value = result.data?.[field];
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if ("totalCount" in record) return `${record.totalCount} found`;
+    return String(record.__typename);
+  }
+  return String(value);
+}
+
+const unique = () => Math.random().toString(36).slice(2, 10);
+const fresh = async () => (await createTicket(server, actors.customer as Actor)).id as string;
+
+interface Row {
+  field: string;
+  run(actor: Actor | null, role: Role): Promise<string>;
+  expected: Record<Role, string>;
+}
+
+const gql = async (field: string, actor: Actor | null, query: string, variables: Record<string, unknown> = {}) =>
+  outcome(await server.gql(query, variables, actor?.token), field);
+
+/** Opens a subscription over graphql-ws; "live" once it is attached, else the error code it ended with. */
+async function subscription(actor: Actor | null, topic: () => string, query: string, variables = {}) {
+  const before = server.app.pubsub.listenerCount(topic());
+  const sub = subscribe(server.wsClient(actor?.token), query, variables);
+  const deadline = Date.now() + 30_000;
+  let live = false;
+  try {
+    while (Date.now() < deadline) {
+      live = server.app.pubsub.listenerCount(topic()) > before;
+      if (live) return "live";
+      const [result] = sub.pending();
+      if (result) return outcome(result, "");
+      if (sub.error) return String((sub.error as { extensions?: { code?: string } }[])[0]?.extensions?.code);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return "timeout";
+  } finally {
+    await sub.stop();
+    // The server detaches it a moment later; the next row counts from a settled state.
+    while (live && server.app.pubsub.listenerCount(topic()) > before && Date.now() < deadline + 30_000) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+const all = (value: string): Record<Role, string> => ({
+  anonymous: value,
+  customer: value,
+  other: value,
+  agent: value,
+  admin: value,
+});
+const signedIn = (value: string, overrides: Partial<Record<Role, string>> = {}): Record<Role, string> => ({
+  ...all(value),
+  anonymous: "UNAUTHENTICATED",
+  ...overrides,
+});
+const staffOnly = (value: string): Record<Role, string> => ({
+  anonymous: "UNAUTHENTICATED",
+  customer: "FORBIDDEN",
+  other: "FORBIDDEN",
+  agent: value,
+  admin: value,
+});
+
+const rows: Row[] = [
+  // Queries
+  {
+    field: "me",
+    run: (actor) => gql("me", actor, `{ me { __typename id } }`),
+    expected: { ...all("User"), anonymous: "null" },
+  },
+  {
+    field: "agents",
+    run: (actor) => gql("agents", actor, `{ agents { id email } }`),
+    expected: staffOnly("list"),
+  },
+  {
+    field: "tickets",
+    run: (actor) =>
+      gql("tickets", actor, `query($s: String) { tickets(filter: { search: $s }) { totalCount } }`, {
+        s: ticket.reference,
+      }),
+    expected: signedIn("1 found", { other: "0 found" }),
+  },
+  {
+    field: "ticket",
+    run: (actor) => gql("ticket", actor, `query($id: ID!) { ticket(id: $id) { __typename } }`, { id: ticket.id }),
+    expected: signedIn("Ticket", { other: "null" }),
+  },
+  {
+    field: "ticket.assignee.email",
+    run: (actor) =>
+      gql("ticket", actor, `query($id: ID!) { ticket(id: $id) { __typename assignee { email } } }`, { id: ticket.id }),
+    // The requester sees who works on the ticket, not the agent's email address.
+    expected: signedIn("Ticket", { customer: "FORBIDDEN", other: "null" }),
+  },
+  // Mutations
+  {
+    field: "signUp",
+    run: (actor) =>
+      gql(
+        "signUp",
+        actor,
+        `mutation($e: String!) { signUp(input: { email: $e, name: "New", password: "long enough" }) { __typename } }`,
+        { e: `new-${unique()}@example.com` },
+      ),
+    expected: all("AuthPayload"),
+  },
+  {
+    field: "logIn",
+    run: (actor) =>
+      gql(
+        "logIn",
+        actor,
+        `mutation { logIn(input: { email: "carol@example.com", password: "wrong" }) { __typename } }`,
+      ),
+    expected: all("InvalidCredentialsError"),
+  },
+  {
+    field: "refreshSession",
+    run: (actor) => gql("refreshSession", actor, `mutation { refreshSession(refreshToken: "bogus") { __typename } }`),
+    expected: all("InvalidTokenError"),
+  },
+  {
+    field: "acceptInvite",
+    run: (actor) =>
+      gql(
+        "acceptInvite",
+        actor,
+        `mutation { acceptInvite(input: { token: "bogus", password: "long enough" }) { __typename } }`,
+      ),
+    expected: all("InvalidTokenError"),
+  },
+  {
+    field: "logOut",
+    // A session of its own, so the actor's token stays valid for the other rows.
+    run: async (actor) => {
+      let token: string | undefined;
+      if (actor) {
+        const login = await server.gql(
+          `mutation($e: String!) { logIn(input: { email: $e, password: "correct horse battery" }) {
+            ... on AuthPayload { accessToken } } }`,
+          { e: actor.email },
+        );
+        token = login.data?.logIn.accessToken;
+      }
+      return outcome(await server.gql(`mutation { logOut }`, {}, token), "logOut");
+    },
+    expected: signedIn("true"),
+  },
+  {
+    field: "inviteUser",
+    run: (actor) =>
+      gql(
+        "inviteUser",
+        actor,
+        `mutation($e: String!) { inviteUser(input: { email: $e, name: "Invitee", role: AGENT }) { __typename } }`,
+        { e: `invitee-${unique()}@example.com` },
+      ),
+    expected: { ...staffOnly("Invitation"), agent: "FORBIDDEN" },
+  },
+  {
+    field: "setUserRole",
+    run: async (actor) => {
+      const target = await signUp(server, `target-${unique()}@example.com`);
+      return gql("setUserRole", actor, `mutation($id: ID!) { setUserRole(userId: $id, role: AGENT) { __typename } }`, {
+        id: target.id,
+      });
+    },
+    expected: { ...staffOnly("User"), agent: "FORBIDDEN" },
+  },
+  {
+    field: "createTicket",
+    run: (actor) =>
+      gql(
+        "createTicket",
+        actor,
+        `mutation { createTicket(input: { subject: "Matrix", description: "Who may open tickets" }) { __typename } }`,
+      ),
+    expected: signedIn("Ticket"),
+  },
+  {
+    field: "addTicketMessage",
+    run: (actor) =>
+      gql(
+        "addTicketMessage",
+        actor,
+        `mutation($id: ID!) { addTicketMessage(input: { ticketId: $id, body: "Hello" }) { __typename } }`,
+        { id: ticket.id },
+      ),
+    expected: signedIn("TicketMessage", { other: "NotFoundError" }),
+  },
+  {
+    field: "addTicketMessage (internal note)",
+    run: (actor) =>
+      gql(
+        "addTicketMessage",
+        actor,
+        `mutation($id: ID!) { addTicketMessage(input: { ticketId: $id, body: "Note", internal: true }) { __typename } }`,
+        { id: ticket.id },
+      ),
+    expected: signedIn("TicketMessage", { customer: "FORBIDDEN", other: "NotFoundError" }),
+  },
+  {
+    field: "updateTicketStatus",
+    run: async (actor) =>
+      gql(
+        "updateTicketStatus",
+        actor,
+        `mutation($id: ID!) { updateTicketStatus(ticketId: $id, status: IN_PROGRESS) { __typename } }`,
+        { id: await fresh() },
+      ),
+    expected: signedIn("Ticket", { customer: "InvalidTransitionError", other: "NotFoundError" }),
+  },
+  {
+    field: "updateTicketStatus (close)",
+    run: async (actor) =>
+      gql(
+        "updateTicketStatus",
+        actor,
+        `mutation($id: ID!) { updateTicketStatus(ticketId: $id, status: CLOSED) { __typename } }`,
+        { id: await fresh() },
+      ),
+    expected: signedIn("Ticket", { other: "NotFoundError", agent: "InvalidTransitionError" }),
+  },
+  {
+    field: "updateTicketPriority",
+    run: (actor) =>
+      gql(
+        "updateTicketPriority",
+        actor,
+        `mutation($id: ID!) { updateTicketPriority(ticketId: $id, priority: HIGH) { __typename } }`,
+        { id: ticket.id },
+      ),
+    expected: staffOnly("Ticket"),
+  },
+  {
+    field: "assignTicket",
+    run: (actor) =>
+      gql(
+        "assignTicket",
+        actor,
+        `mutation($id: ID!, $to: ID) { assignTicket(ticketId: $id, assigneeId: $to) { __typename } }`,
+        { id: ticket.id, to: actors.agent?.id },
+      ),
+    expected: staffOnly("Ticket"),
+  },
+  // Subscriptions
+  {
+    field: "ticketFeed",
+    run: (actor) => subscription(actor, () => "ticketFeed", `subscription { ticketFeed { kind } }`),
+    expected: signedIn("live"),
+  },
+  {
+    field: "ticketEvents",
+    run: (actor) =>
+      subscription(
+        actor,
+        () => `ticket:${ticket.id}`,
+        `subscription($id: ID!) { ticketEvents(ticketId: $id) { kind } }`,
+        {
+          id: ticket.id,
+        },
+      ),
+    expected: signedIn("live", { other: "NOT_FOUND" }),
+  },
+];
+
+describe("authorization matrix", () => {
+  it("has a row for every query, mutation and subscription", () => {
+    const rootFields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) =>
+      Object.keys(type?.getFields() ?? {}),
+    );
+    const covered = new Set(rows.map((row) => row.field.split(/[ .]/)[0]));
+    expect(rootFields.filter((field) => !covered.has(field))).toEqual([]);
+  });
+
+  for (const row of rows) {
+    it(row.field, async () => {
+      const actual: Partial<Record<Role, string>> = {};
+      for (const role of roles) actual[role] = await row.run(actors[role], role);
+      expect(actual).toEqual(row.expected);
+    }, 120_000);
+  }
+});
