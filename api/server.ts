@@ -1,10 +1,11 @@
 import { createServer } from "node:http";
-import { createApp } from "./app.ts";
 import { ConfigError, loadEnv } from "./env.ts";
 
 /** Starts the one server: GraphQL (HTTP, SSE, graphql-ws), files, health checks and the PWA on one port. */
 async function main() {
   const env = loadEnv();
+  // Loaded after the configuration is checked, so a bad value is reported at once.
+  const { createApp } = await import("./app.ts");
   const app = await createApp(env);
   const server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);

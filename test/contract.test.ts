@@ -64,5 +64,5 @@ describe("configuration", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("PORT:");
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
-  });
+  }, 120_000);
 });
