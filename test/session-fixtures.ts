@@ -15,7 +15,7 @@ export const HOST_FIELDS = `${SESSION_FIELDS} accessToken joinUrl roomId sequenc
 export const JOIN = `mutation($input: JoinSessionInput!) { joinSession(input: $input) {
   __typename
   ... on Error { code message }
-  ... on JoinSessionPayload { participantToken participant { id status role peerId email } session { id roomId status } }
+  ... on JoinSessionPayload { participantToken participant { id status role peerId email } session { id status } }
   ... on SessionFullError { maxParticipants }
   ... on InvalidVerificationCodeError { attemptsLeft }
   ... on RateLimitedError { retryAfterSeconds }
@@ -44,7 +44,10 @@ export async function participantGql<Data = Record<string, any>>(
 }
 
 /** A graphql-ws client for a participant token and/or an access token. */
-export function sessionWsClient(server: TestServer, params: { participantToken?: string; accessToken?: string }): Client {
+export function sessionWsClient(
+  server: TestServer,
+  params: { participantToken?: string; accessToken?: string },
+): Client {
   return createClient({
     url: `${server.url.replace("http", "ws")}/graphql`,
     webSocketImpl: WebSocket,
@@ -112,6 +115,10 @@ export async function hostAction(
   };
   const declared = names.map((name) => `$${name}: ${types[name]}`).join(", ");
   const passed = names.map((name) => `${name}: $${name}`).join(", ");
-  const result = await server.gql(`mutation(${declared}) { ${mutation}(${passed}) { ${selection} } }`, args, actor.token);
+  const result = await server.gql(
+    `mutation(${declared}) { ${mutation}(${passed}) { ${selection} } }`,
+    args,
+    actor.token,
+  );
   return result;
 }

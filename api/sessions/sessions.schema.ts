@@ -828,6 +828,8 @@ async function* sessionEvents(
   const access = await sessionAccess(context, sessionId);
   const mine = access.participant?.id;
   for await (const event of context.pubsub.subscribe("liveSession", sessionId)) {
+    // Fields of this event are authorized on fresh state (a waiting participant may have been admitted since).
+    accessCache.delete(context);
     const closesAccess =
       event.kind === "ENDED" ||
       event.kind === "CANCELLED" ||

@@ -289,9 +289,10 @@ export class SessionService {
     if (data.scheduledStartAt.getTime() < now.getTime() - START_GRACE_MS)
       throw ValidationError.field("input.scheduledStartAt", "must not be in the past");
     if (data.ticketId) await this.assertTicket(data.ticketId);
-    const passwordHash = data.password ? await hashPassword(data.password) : null;
+    const { password, ...fields } = data;
+    const passwordHash = password ? await hashPassword(password) : null;
     const session = await this.prisma.$transaction((tx) =>
-      this.insertSession(tx, viewer.userId, { ...data, passwordHash }, now),
+      this.insertSession(tx, viewer.userId, { ...fields, passwordHash }, now),
     );
     return session;
   }
