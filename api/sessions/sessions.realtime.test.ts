@@ -202,3 +202,141 @@ describe("realtime over SSE", () => {
     expect(body).toContain("UNAUTHENTICATED");
   });
 });
+
+describe("authorization matrix over HTTP", () => {
+  it("answers every operation by caller: anonymous, customer, other agent, participants, removed, host, admin", async () => {
+    const session = await createSession(server, agent, { recordingEnabled: true });
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    const p = await join(server, session.accessToken, "mx-p@example.com");
+    const victim = await join(server, session.accessToken, "mx-v@example.com");
+    const removed = await join(server, session.accessToken, "mx-r@example.com");
+    await hostAction(server, agent, "removeParticipant", { participantId: removed.participant.id });
+    const elsewhere = await createSession(server, agent);
+    const q = await join(server, elsewhere.accessToken, "mx-q@example.com");
+
+    const callers: Record<string, { participantToken: string | null; accessToken?: string }> = {
+      anonymous: { participantToken: null },
+      customer: { participantToken: null, accessToken: customer.token },
+      otherAgent: { participantToken: null, accessToken: otherAgent.token },
+      participant: { participantToken: p.participantToken },
+      foreignParticipant: { participantToken: q.participantToken },
+      removedParticipant: { participantToken: removed.participantToken },
+      host: { participantToken: null, accessToken: agent.token },
+      admin: { participantToken: null, accessToken: admin.token },
+    };
+    const ids = { id: session.id, v: victim.participant.id };
+    const hostOnly = {
+      anonymous: "UNAUTHENTICATED",
+      customer: "FORBIDDEN",
+      otherAgent: "FORBIDDEN",
+      participant: "FORBIDDEN",
+      foreignParticipant: "FORBIDDEN",
+      removedParticipant: "UNAUTHENTICATED",
+      host: "OK",
+      admin: "OK",
+    };
+    const operations: [string, string, Record<string, string>][] = [
+      [
+        "liveSession",
+        `query($id: ID!) { liveSession(id: $id) { id } }`,
+        {
+          ...Object.fromEntries(Object.keys(callers).map((name) => [name, "NULL"])),
+          participant: "OK",
+          host: "OK",
+          admin: "OK",
+        },
+      ],
+      ["liveSessions", `{ liveSessions { totalCount } }`, { ...hostOnly, otherAgent: "OK" }],
+      ["sessionAnalytics", `query($id: ID!) { sessionAnalytics(sessionId: $id) { peakConcurrent } }`, hostOnly],
+      [
+        "sessionAnalyticsSummary",
+        `{ sessionAnalyticsSummary(from: "2026-01-01T00:00:00Z", to: "2026-12-01T00:00:00Z") { sessionsHeld } }`,
+        { ...hostOnly, otherAgent: "OK" },
+      ],
+      [
+        "updateLiveSession",
+        `mutation($id: ID!) { updateLiveSession(id: $id, input: { agenda: "x" }) { __typename } }`,
+        hostOnly,
+      ],
+      ["setSessionLocked", `mutation($id: ID!) { setSessionLocked(id: $id, locked: false) { __typename } }`, hostOnly],
+      [
+        "setSessionRecording",
+        `mutation($id: ID!) { setSessionRecording(id: $id, recording: false) { __typename } }`,
+        hostOnly,
+      ],
+      [
+        "rotateSessionLink",
+        `mutation($id: ID!) { rotateSessionLink(id: $id, notifyInvitees: false) { __typename } }`,
+        hostOnly,
+      ],
+      ["startLiveSession", `mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`, hostOnly],
+      ["cancelLiveSession", `mutation($id: ID!) { cancelLiveSession(id: $id) { __typename } }`, hostOnly],
+      ["admitParticipant", `mutation($v: ID!) { admitParticipant(participantId: $v) { __typename } }`, hostOnly],
+      ["denyParticipant", `mutation($v: ID!) { denyParticipant(participantId: $v) { __typename } }`, hostOnly],
+      [
+        "setParticipantRole",
+        `mutation($v: ID!) { setParticipantRole(participantId: $v, role: ATTENDEE) { __typename } }`,
+        hostOnly,
+      ],
+      ["admitAllParticipants", `mutation($id: ID!) { admitAllParticipants(sessionId: $id) { __typename } }`, hostOnly],
+      ["denyAllParticipants", `mutation($id: ID!) { denyAllParticipants(sessionId: $id) { __typename } }`, hostOnly],
+      [
+        "sendSessionChatMessage",
+        `mutation($id: ID!) { sendSessionChatMessage(sessionId: $id, body: "hi") { __typename } }`,
+        {
+          ...hostOnly,
+          participant: "OK",
+          admin: "FORBIDDEN",
+        },
+      ],
+      [
+        "giveRecordingConsent",
+        `mutation { giveRecordingConsent { id } }`,
+        {
+          ...Object.fromEntries(Object.keys(callers).map((name) => [name, "UNAUTHENTICATED"])),
+          participant: "OK",
+          foreignParticipant: "OK",
+        },
+      ],
+      [
+        "myParticipant",
+        `{ myParticipant { id } }`,
+        {
+          ...Object.fromEntries(Object.keys(callers).map((name) => [name, "NULL"])),
+          participant: "OK",
+          foreignParticipant: "OK",
+        },
+      ],
+      [
+        "sessionByLink",
+        `query($t: String!) { sessionByLink(token: $t) { __typename } }`,
+        Object.fromEntries(Object.keys(callers).map((name) => [name, "OK"])),
+      ],
+      ["removeParticipant", `mutation($v: ID!) { removeParticipant(participantId: $v) { __typename } }`, hostOnly],
+    ];
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const [name, query, table] of operations) {
+      for (const [caller, credentials] of Object.entries(callers)) {
+        const result = await participantGql(
+          server,
+          query,
+          query.includes("$t")
+            ? { t: elsewhere.accessToken }
+            : query.includes("$v")
+              ? { v: ids.v }
+              : query.includes("$id")
+                ? { id: ids.id }
+                : {},
+          credentials.participantToken,
+          credentials.accessToken,
+        );
+        const code = result.errors?.[0]?.extensions?.code as string | undefined;
+        const value = result.data ? Object.values(result.data)[0] : undefined;
+        outcomes.push(`${name} as ${caller}: ${code ?? (value === null ? "NULL" : "OK")}`);
+        expected.push(`${name} as ${caller}: ${table[caller]}`);
+      }
+    }
+    expect(outcomes).toEqual(expected);
+  });
+});

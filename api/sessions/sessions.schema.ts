@@ -190,7 +190,7 @@ builder.prismaObject("SessionInvite", {
   }),
 });
 
-builder.prismaObject("SessionParticipant", {
+const SessionParticipantRef = builder.prismaObject("SessionParticipant", {
   description: "A person in a session, the host included (role HOST).",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -675,21 +675,15 @@ builder.mutationFields((t) => ({
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
-  admitAllParticipants: t.prismaField({
-    type: ["SessionParticipant"],
+  admitAllParticipants: t.field({
+    type: [SessionParticipantRef],
     description: "Admits waiting participants in arrival order while seats remain; returns those admitted.",
     authScopes: { agent: true },
     errors: { types: [NotFoundError, SessionEndedError] },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: async (query, _root, args, context) => {
-      const rows = await context.services.sessions.admitAll(viewerOf(context), String(args.sessionId));
-      return context.prisma.sessionParticipant.findMany({
-        ...query,
-        where: { id: { in: rows.map((row) => row.id) } },
-        orderBy: [{ firstJoinedAt: "asc" }, { id: "asc" }],
-      });
-    },
+    resolve: (_root, args, context) => context.services.sessions.admitAll(viewerOf(context), String(args.sessionId)),
   }),
+
   denyParticipant: t.prismaField({
     type: "SessionParticipant",
     authScopes: { agent: true },
@@ -700,20 +694,14 @@ builder.mutationFields((t) => ({
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
-  denyAllParticipants: t.prismaField({
-    type: ["SessionParticipant"],
+  denyAllParticipants: t.field({
+    type: [SessionParticipantRef],
     authScopes: { agent: true },
     errors: { types: [NotFoundError] },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: async (query, _root, args, context) => {
-      const rows = await context.services.sessions.denyAll(viewerOf(context), String(args.sessionId));
-      return context.prisma.sessionParticipant.findMany({
-        ...query,
-        where: { id: { in: rows.map((row) => row.id) } },
-        orderBy: [{ firstJoinedAt: "asc" }, { id: "asc" }],
-      });
-    },
+    resolve: (_root, args, context) => context.services.sessions.denyAll(viewerOf(context), String(args.sessionId)),
   }),
+
   removeParticipant: t.prismaField({
     type: "SessionParticipant",
     description: "Removes a participant: their token and peer stop working; they return only if re-admitted.",
