@@ -51,7 +51,12 @@ export function createServices(deps: {
   });
   const tickets = new TicketService(prisma, pubsub, files, clock);
   // A ticket that becomes urgent gets a support call (issue 4, escalation).
-  tickets.onUrgent = (ticket, actor) => sessions.escalateTicket(ticket.id, actor).then(() => undefined);
+  // The ticket change is already committed: a failed escalation is logged, not reported as a failed ticket change.
+  tickets.onUrgent = (ticket, actor) =>
+    sessions.escalateTicket(ticket.id, actor).then(
+      () => undefined,
+      (error: unknown) => console.error(`Escalating ticket ${ticket.id} failed`, error),
+    );
   return {
     auth,
     tickets,
