@@ -96,7 +96,14 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     return (await services.auth.authenticate(token)) ?? "invalid";
   }
 
-  const yoga = createYoga<{ viewer?: Viewer | null; clientAddress?: string }, Context>({
+  async function participantFromToken(value: unknown) {
+    return typeof value === "string" && value !== "" ? services.sessions.authenticateParticipant(value) : null;
+  }
+
+  const yoga = createYoga<
+    { viewer?: Viewer | null; clientAddress?: string; participantToken?: string | null },
+    Context
+  >({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
@@ -109,7 +116,13 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     }),
     logging: env.LOG_LEVEL === "silent" ? false : env.LOG_LEVEL,
     maskedErrors: { maskError: maskUnexpectedErrors },
-    context: async (initial: YogaInitialContext & { viewer?: Viewer | null; clientAddress?: string }) => {
+    context: async (
+      initial: YogaInitialContext & {
+        viewer?: Viewer | null;
+        clientAddress?: string;
+        participantToken?: string | null;
+      },
+    ) => {
       let viewer: Viewer | null = initial.viewer ?? null;
       if (initial.viewer === undefined) {
         const found = await viewerFromAuthorization(initial.request.headers.get("authorization"));
@@ -122,6 +135,11 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         pubsub,
         services,
         viewer,
+        participant: await participantFromToken(
+          initial.participantToken !== undefined
+            ? initial.participantToken
+            : initial.request.headers.get("x-participant-token"),
+        ),
         authenticatedUserIds: new Set<string>(),
         clientAddress: initial.clientAddress ?? initial.request.headers.get("x-forwarded-for") ?? "unknown",
         userAgent: initial.request.headers.get("user-agent") ?? undefined,
@@ -130,7 +148,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   });
 
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  const wsDisposable = useServer<Record<string, unknown>, { viewer?: Viewer | null; request: IncomingMessage }>(
+  const wsDisposable = useServer<
+    Record<string, unknown>,
+    { viewer?: Viewer | null; participantToken?: string | null; request: IncomingMessage }
+  >(
     {
       execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
@@ -140,6 +161,11 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         // A client that presents a token we refuse is told so at once (4403) instead of acting anonymous.
         if (found === "invalid") return false;
         ctx.extra.viewer = found;
+        const participantToken = params.participantToken;
+        if (participantToken !== undefined && participantToken !== null && participantToken !== "") {
+          if (!(await participantFromToken(participantToken))) return false;
+          ctx.extra.participantToken = participantToken as string;
+        }
         return true;
       },
       onSubscribe: async (ctx, _id, params) => {
@@ -160,6 +186,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
             headers: { "user-agent": request.headers["user-agent"] ?? "" },
           }),
           viewer: ctx.extra.viewer ?? null,
+          participantToken: ctx.extra.participantToken ?? null,
           clientAddress: request.socket.remoteAddress ?? "unknown",
         });
         const args = {

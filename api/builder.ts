@@ -35,7 +35,7 @@ export const builder = new SchemaBuilder<{
       agent: context.viewer !== null && isStaff(context.viewer.role),
       admin: context.viewer?.role === "ADMIN",
     }),
-    unauthorizedError: (_parent, context) => (context.viewer ? forbidden() : unauthenticated()),
+    unauthorizedError: (_parent, context) => (context.viewer || context.participant ? forbidden() : unauthenticated()),
   },
   errors: {
     defaultTypes: [],

@@ -3,6 +3,7 @@ import type { Env } from "./env.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { Services } from "./services.ts";
+import type { ParticipantAuth } from "./sessions/sessions.service.ts";
 
 /** What every resolver sees. Built the same way for HTTP/SSE and graphql-ws (see app.ts). */
 export interface Context {
@@ -12,6 +13,11 @@ export interface Context {
   services: Services;
   /** The signed-in user, or null for anonymous callers. */
   viewer: Viewer | null;
+  /**
+   * A live-session participant, from a participant token (`x-participant-token` header on HTTP/SSE,
+   * `connectionParams.participantToken` on graphql-ws); checked again for every operation.
+   */
+  participant: ParticipantAuth | null;
   /**
    * Users who proved who they are in this request (sign-up, log-in, refresh) before any token existed,
    * so the AuthPayload may show them their own private fields.

@@ -1,5 +1,6 @@
 import { getEventListeners } from "node:events";
 import { createPubSub } from "graphql-yoga";
+import type { LiveSessionEventPayload, PeerRevokedPayload } from "./sessions/sessions.events.ts";
 import type { TicketEventKind } from "./tickets/tickets.events.ts";
 
 /** Events carry ids only; subscribers load what their viewer may see after the event arrives. */
@@ -15,6 +16,8 @@ export interface TicketEventPayload {
 export type PubSubTopics = {
   ticket: [ticketId: string, payload: TicketEventPayload];
   ticketFeed: [payload: TicketEventPayload];
+  liveSession: [sessionId: string, payload: LiveSessionEventPayload];
+  peerRevoked: [payload: PeerRevokedPayload];
 };
 
 export type PubSub = ReturnType<typeof createAppPubSub>;

@@ -1,3 +1,4 @@
+import { AnalyticsService } from "./analytics/analytics.service.ts";
 import { AuthService } from "./auth/auth.service.ts";
 import type { Clock } from "./clock.ts";
 import type { Env } from "./env.ts";
@@ -5,6 +6,7 @@ import { FileLinks } from "./files/file-links.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { PubSub } from "./pubsub.ts";
+import { SessionService } from "./sessions/sessions.service.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
 export interface Services {
@@ -12,6 +14,8 @@ export interface Services {
   tickets: TicketService;
   files: FileStore;
   fileLinks: FileLinks;
+  sessions: SessionService;
+  analytics: AnalyticsService;
 }
 
 export function createServices(deps: {
@@ -23,19 +27,42 @@ export function createServices(deps: {
   authSecret: string;
 }): Services {
   const { env, prisma, pubsub, files, clock } = deps;
+  const auth = new AuthService(
+    prisma,
+    {
+      secret: deps.authSecret,
+      accessTokenTtlMs: env.ACCESS_TOKEN_TTL,
+      refreshTokenTtlMs: env.REFRESH_TOKEN_TTL,
+      publicUrl: env.PUBLIC_URL,
+    },
+    clock,
+  );
+  const sessions = new SessionService(prisma, pubsub, clock, {
+    secret: deps.authSecret,
+    publicUrl: env.PUBLIC_URL,
+    authenticateUser: (token) => auth.authenticate(token),
+    limits: {
+      verificationCodeTtlMs: env.SESSION_VERIFICATION_CODE_TTL,
+      joinAttemptsPer10Min: env.SESSION_JOIN_RATE_LIMIT,
+      passwordFailuresPer15Min: env.SESSION_PASSWORD_RATE_LIMIT,
+      verificationRequestsPer15Min: env.SESSION_VERIFICATION_RATE_LIMIT,
+      chatMessagesPerMinute: env.SESSION_CHAT_RATE_LIMIT,
+    },
+  });
+  const tickets = new TicketService(prisma, pubsub, files, clock);
+  // A ticket that becomes urgent gets a support call (issue 4, escalation).
+  // The ticket change is already committed: a failed escalation is logged, not reported as a failed ticket change.
+  tickets.onUrgent = (ticket, actor) =>
+    sessions.escalateTicket(ticket.id, actor).then(
+      () => undefined,
+      (error: unknown) => console.error(`Escalating ticket ${ticket.id} failed`, error),
+    );
   return {
-    auth: new AuthService(
-      prisma,
-      {
-        secret: deps.authSecret,
-        accessTokenTtlMs: env.ACCESS_TOKEN_TTL,
-        refreshTokenTtlMs: env.REFRESH_TOKEN_TTL,
-        publicUrl: env.PUBLIC_URL,
-      },
-      clock,
-    ),
-    tickets: new TicketService(prisma, pubsub, files, clock),
+    auth,
+    tickets,
     files,
     fileLinks: new FileLinks(deps.authSecret, clock),
+    sessions,
+    analytics: new AnalyticsService(prisma, clock),
   };
 }

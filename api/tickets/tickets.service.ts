@@ -51,6 +51,9 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, prefix = "input")
 }
 
 export class TicketService {
+  /** Called after a ticket is created urgent or raised to urgent (the sessions domain schedules a support call). */
+  onUrgent: ((ticket: Ticket, actor: Viewer) => Promise<void>) | null = null;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: PubSub,
@@ -85,6 +88,7 @@ export class TicketService {
       },
     });
     this.publish({ kind: "CREATED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    if (ticket.priority === "URGENT") await this.onUrgent?.(ticket, viewer);
     return ticket;
   }
 
@@ -206,6 +210,7 @@ export class TicketService {
       data: { priority, priorityRank: priorityRank[priority], updatedAt: this.clock.now() },
     });
     this.publish({ kind: "PRIORITY_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    if (priority === "URGENT" && ticket.priority !== "URGENT") await this.onUrgent?.(updated, viewer);
     return updated;
   }
 

@@ -1,0 +1,342 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type Actor, createCast, invite } from "../../test/fixtures.ts";
+import { settle, startTestServer, subscribe, type TestServer } from "../../test/harness.ts";
+import { createSession, hostAction, join, participantGql, sessionWsClient } from "../../test/session-fixtures.ts";
+
+// The machine is shared: give a slow start room without hiding real hangs.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
+
+let server: TestServer;
+let admin: Actor;
+let agent: Actor;
+let otherAgent: Actor;
+let customer: Actor;
+const clients: { dispose(): void | Promise<void> }[] = [];
+beforeAll(async () => {
+  // Tests move the clock by more than the default 15 minutes.
+  server = await startTestServer({ env: { ACCESS_TOKEN_TTL: "24h" } });
+  ({ admin, agent, customer } = await createCast(server));
+  otherAgent = await invite(server, admin, "other-agent@example.com", "AGENT");
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server?.close();
+});
+
+function ws(params: { participantToken?: string; accessToken?: string }) {
+  const client = sessionWsClient(server, params);
+  clients.push(client);
+  return client;
+}
+
+const STATE = `subscription($id: ID!) { sessionState(sessionId: $id) { kind session { status locked } } }`;
+const PARTICIPANTS = `subscription($id: ID!) { sessionParticipantEvents(sessionId: $id) { kind participantId participant { status } } }`;
+const WAITING = `subscription($id: ID!) { sessionWaitingRoom(sessionId: $id) { kind waiting { id name } } }`;
+const CHAT = `subscription($id: ID!) { sessionChat(sessionId: $id) { message { body author { name } } } }`;
+const SEND = `mutation($id: ID!, $body: String!) { sendSessionChatMessage(sessionId: $id, body: $body) { __typename } }`;
+
+describe("realtime over graphql-ws", () => {
+  it("tells the host about the waiting room and participants about admission, state and chat", async () => {
+    const session = await createSession(server, agent, { waitingRoom: true });
+    const host = ws({ accessToken: agent.token });
+    const hostEvents = subscribe(host, PARTICIPANTS, { id: session.id });
+    const queue = subscribe(host, WAITING, { id: session.id });
+    await settle(500);
+
+    const joined = await join(server, session.accessToken, "rt@example.com");
+    const participant = ws({ participantToken: joined.participantToken });
+    const own = subscribe(participant, PARTICIPANTS, { id: session.id });
+    const state = subscribe(participant, STATE, { id: session.id });
+    await settle(500);
+
+    expect((await hostEvents.next()).data?.sessionParticipantEvents).toEqual({
+      kind: "PARTICIPANT_WAITING",
+      participantId: joined.participant.id,
+      participant: { status: "WAITING" },
+    });
+    expect((await queue.next()).data?.sessionWaitingRoom.waiting).toEqual([{ id: joined.participant.id, name: "rt" }]);
+
+    // Someone else waiting is none of this participant's business.
+    const other = await join(server, session.accessToken, "rt-other@example.com");
+    expect((await hostEvents.next()).data?.sessionParticipantEvents.participantId).toBe(other.participant.id);
+
+    await hostAction(server, agent, "admitParticipant", { participantId: joined.participant.id });
+    expect((await own.next()).data?.sessionParticipantEvents).toMatchObject({
+      kind: "PARTICIPANT_ADMITTED",
+      participantId: joined.participant.id,
+    });
+    expect((await queue.next()).data?.sessionWaitingRoom).toMatchObject({ kind: "PARTICIPANT_WAITING" });
+    expect((await queue.next()).data?.sessionWaitingRoom).toEqual({
+      kind: "PARTICIPANT_ADMITTED",
+      waiting: [{ id: other.participant.id, name: "rt-other" }],
+    });
+
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    expect((await state.next()).data?.sessionState).toEqual({
+      kind: "STARTED",
+      session: { status: "LIVE", locked: false },
+    });
+    await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: true });
+    expect((await state.next()).data?.sessionState).toEqual({
+      kind: "LOCK_CHANGED",
+      session: { status: "LIVE", locked: true },
+    });
+
+    const chat = subscribe(participant, CHAT, { id: session.id });
+    await settle(500);
+    await server.gql(SEND, { id: session.id, body: "hello from the host" }, agent.token);
+    expect((await chat.next()).data?.sessionChat.message).toEqual({
+      body: "hello from the host",
+      author: { name: "agent" },
+    });
+
+    // Ending closes every subscription of the participant after the final state event.
+    await hostAction(server, agent, "endLiveSession", { id: session.id });
+    expect((await state.next()).data?.sessionState.kind).toBe("ENDED");
+    for (let waited = 0; !(state.done && chat.done && own.done) && waited < 5000; waited += 100) await settle(100);
+    expect({ state: state.done, chat: chat.done, own: own.done }).toEqual({ state: true, chat: true, own: true });
+    await hostEvents.stop();
+    await queue.stop();
+  });
+
+  it("ends a removed participant's subscriptions after telling them", async () => {
+    const session = await createSession(server, agent);
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    const joined = await join(server, session.accessToken, "kick@example.com");
+    const client = ws({ participantToken: joined.participantToken });
+    const events = subscribe(client, PARTICIPANTS, { id: session.id });
+    const chat = subscribe(client, CHAT, { id: session.id });
+    await settle(500);
+    await hostAction(server, agent, "removeParticipant", { participantId: joined.participant.id });
+    expect((await events.next()).data?.sessionParticipantEvents).toMatchObject({
+      kind: "PARTICIPANT_REMOVED",
+      participantId: joined.participant.id,
+    });
+    for (let waited = 0; !(events.done && chat.done) && waited < 5000; waited += 100) await settle(100);
+    expect(events.done).toBe(true);
+    expect(chat.done).toBe(true);
+    // The token no longer opens a connection.
+    const again = subscribe(ws({ participantToken: joined.participantToken }), STATE, { id: session.id });
+    for (let waited = 0; !again.done && waited < 10_000; waited += 100) await settle(100);
+    expect(again.error).toMatchObject({ code: 4403 });
+  });
+
+  it("authorizes every subscription: host, admins and this session's participants only", async () => {
+    const session = await createSession(server, agent, { waitingRoom: true });
+    const admittedJoin = await join(server, session.accessToken, "m-admitted@example.com");
+    await hostAction(server, agent, "admitParticipant", { participantId: admittedJoin.participant.id });
+    const waitingJoin = await join(server, session.accessToken, "m-waiting@example.com");
+    const elsewhere = await createSession(server, agent);
+    const foreign = await join(server, elsewhere.accessToken, "m-foreign@example.com");
+
+    const callers = {
+      anonymous: {},
+      customer: { accessToken: customer.token },
+      otherAgent: { accessToken: otherAgent.token },
+      host: { accessToken: agent.token },
+      admin: { accessToken: admin.token },
+      admitted: { participantToken: admittedJoin.participantToken },
+      waiting: { participantToken: waitingJoin.participantToken },
+      foreignParticipant: { participantToken: foreign.participantToken },
+    } as const;
+    const allowed: Record<string, (keyof typeof callers)[]> = {
+      [STATE]: ["host", "admin", "admitted", "waiting"],
+      [PARTICIPANTS]: ["host", "admin", "admitted", "waiting"],
+      [WAITING]: ["host", "admin"],
+      [CHAT]: ["host", "admin", "admitted"],
+    };
+    for (const [query, who] of Object.entries(allowed)) {
+      for (const [name, params] of Object.entries(callers)) {
+        const subscription = subscribe(ws(params), query, { id: session.id });
+        const mayOpen = who.includes(name as keyof typeof callers);
+        // A refusal arrives as an error result; an accepted subscription stays open and silent.
+        const outcome = await Promise.race([
+          subscription
+            .next(8000)
+            .then((result) => result.errors?.[0]?.extensions?.code ?? "EVENT")
+            .catch(() => "OPEN"),
+          settle(mayOpen ? 500 : 8000).then(() => "OPEN"),
+        ]);
+        const expected = mayOpen ? "OPEN" : name === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN";
+        expect(`${name}: ${outcome}`).toBe(`${name}: ${expected}`);
+        await subscription.stop();
+      }
+    }
+  });
+});
+
+describe("realtime over SSE", () => {
+  it("streams chat to a participant token over server-sent events and refuses strangers", async () => {
+    const session = await createSession(server, agent);
+    const joined = await join(server, session.accessToken, "sse@example.com");
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        "x-participant-token": joined.participantToken,
+      },
+      body: JSON.stringify({ query: CHAT, variables: { id: session.id } }),
+      signal: controller.signal,
+    });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await settle(500);
+    await participantGql(server, SEND, { id: session.id, body: "over sse" }, joined.participantToken);
+    let text = "";
+    while (!text.includes("over sse")) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    expect(text).toContain('"body":"over sse"');
+    controller.abort();
+
+    const refused = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: CHAT, variables: { id: session.id } }),
+    });
+    const body = await refused.text();
+    expect(body).toContain("UNAUTHENTICATED");
+  });
+});
+
+describe("authorization matrix over HTTP", () => {
+  it("answers every operation by caller: anonymous, customer, other agent, participants, removed, host, admin", async () => {
+    const session = await createSession(server, agent, { recordingEnabled: true });
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    const p = await join(server, session.accessToken, "mx-p@example.com");
+    const victim = await join(server, session.accessToken, "mx-v@example.com");
+    const removed = await join(server, session.accessToken, "mx-r@example.com");
+    await hostAction(server, agent, "removeParticipant", { participantId: removed.participant.id });
+    const elsewhere = await createSession(server, agent);
+    const q = await join(server, elsewhere.accessToken, "mx-q@example.com");
+
+    const callers: Record<string, { participantToken: string | null; accessToken?: string }> = {
+      anonymous: { participantToken: null },
+      customer: { participantToken: null, accessToken: customer.token },
+      otherAgent: { participantToken: null, accessToken: otherAgent.token },
+      participant: { participantToken: p.participantToken },
+      foreignParticipant: { participantToken: q.participantToken },
+      removedParticipant: { participantToken: removed.participantToken },
+      host: { participantToken: null, accessToken: agent.token },
+      admin: { participantToken: null, accessToken: admin.token },
+    };
+    const ids = { id: session.id, v: victim.participant.id };
+    const hostOnly = {
+      anonymous: "UNAUTHENTICATED",
+      customer: "FORBIDDEN",
+      otherAgent: "FORBIDDEN",
+      participant: "FORBIDDEN",
+      foreignParticipant: "FORBIDDEN",
+      removedParticipant: "UNAUTHENTICATED",
+      host: "OK",
+      admin: "OK",
+    };
+    const operations: [string, string, Record<string, string>][] = [
+      [
+        "liveSession",
+        `query($id: ID!) { liveSession(id: $id) { id } }`,
+        {
+          ...Object.fromEntries(Object.keys(callers).map((name) => [name, "NULL"])),
+          participant: "OK",
+          host: "OK",
+          admin: "OK",
+        },
+      ],
+      ["liveSessions", `{ liveSessions { totalCount } }`, { ...hostOnly, otherAgent: "OK" }],
+      ["sessionAnalytics", `query($id: ID!) { sessionAnalytics(sessionId: $id) { peakConcurrent } }`, hostOnly],
+      [
+        "sessionAnalyticsSummary",
+        `{ sessionAnalyticsSummary(from: "2026-01-01T00:00:00Z", to: "2026-12-01T00:00:00Z") { sessionsHeld } }`,
+        { ...hostOnly, otherAgent: "OK" },
+      ],
+      [
+        "updateLiveSession",
+        `mutation($id: ID!) { updateLiveSession(id: $id, input: { agenda: "x" }) { __typename } }`,
+        hostOnly,
+      ],
+      ["setSessionLocked", `mutation($id: ID!) { setSessionLocked(id: $id, locked: false) { __typename } }`, hostOnly],
+      [
+        "setSessionRecording",
+        `mutation($id: ID!) { setSessionRecording(id: $id, recording: false) { __typename } }`,
+        hostOnly,
+      ],
+      [
+        "rotateSessionLink",
+        `mutation($id: ID!) { rotateSessionLink(id: $id, notifyInvitees: false) { __typename } }`,
+        hostOnly,
+      ],
+      ["startLiveSession", `mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`, hostOnly],
+      ["cancelLiveSession", `mutation($id: ID!) { cancelLiveSession(id: $id) { __typename } }`, hostOnly],
+      ["admitParticipant", `mutation($v: ID!) { admitParticipant(participantId: $v) { __typename } }`, hostOnly],
+      ["denyParticipant", `mutation($v: ID!) { denyParticipant(participantId: $v) { __typename } }`, hostOnly],
+      [
+        "setParticipantRole",
+        `mutation($v: ID!) { setParticipantRole(participantId: $v, role: ATTENDEE) { __typename } }`,
+        hostOnly,
+      ],
+      ["admitAllParticipants", `mutation($id: ID!) { admitAllParticipants(sessionId: $id) { __typename } }`, hostOnly],
+      ["denyAllParticipants", `mutation($id: ID!) { denyAllParticipants(sessionId: $id) { __typename } }`, hostOnly],
+      [
+        "sendSessionChatMessage",
+        `mutation($id: ID!) { sendSessionChatMessage(sessionId: $id, body: "hi") { __typename } }`,
+        {
+          ...hostOnly,
+          participant: "OK",
+          admin: "FORBIDDEN",
+        },
+      ],
+      [
+        "giveRecordingConsent",
+        `mutation { giveRecordingConsent { id } }`,
+        {
+          ...Object.fromEntries(Object.keys(callers).map((name) => [name, "UNAUTHENTICATED"])),
+          participant: "OK",
+          foreignParticipant: "OK",
+        },
+      ],
+      [
+        "myParticipant",
+        `{ myParticipant { id } }`,
+        {
+          ...Object.fromEntries(Object.keys(callers).map((name) => [name, "NULL"])),
+          participant: "OK",
+          foreignParticipant: "OK",
+        },
+      ],
+      [
+        "sessionByLink",
+        `query($t: String!) { sessionByLink(token: $t) { __typename } }`,
+        Object.fromEntries(Object.keys(callers).map((name) => [name, "OK"])),
+      ],
+      ["removeParticipant", `mutation($v: ID!) { removeParticipant(participantId: $v) { __typename } }`, hostOnly],
+    ];
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const [name, query, table] of operations) {
+      for (const [caller, credentials] of Object.entries(callers)) {
+        const result = await participantGql(
+          server,
+          query,
+          query.includes("$t")
+            ? { t: elsewhere.accessToken }
+            : query.includes("$v")
+              ? { v: ids.v }
+              : query.includes("$id")
+                ? { id: ids.id }
+                : {},
+          credentials.participantToken,
+          credentials.accessToken,
+        );
+        const code = result.errors?.[0]?.extensions?.code as string | undefined;
+        const value = result.data ? Object.values(result.data)[0] : undefined;
+        outcomes.push(`${name} as ${caller}: ${code ?? (value === null ? "NULL" : "OK")}`);
+        expected.push(`${name} as ${caller}: ${table[caller]}`);
+      }
+    }
+    expect(outcomes).toEqual(expected);
+  });
+});

@@ -1,0 +1,162 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from "node:crypto";
+import type { LiveSessionStatus, LiveSessionType, ParticipantStatus } from "../generated/prisma/enums.ts";
+
+/** Capacity when the host does not choose one: meshes stay small, webinars fill the limit. */
+export const defaultMaxParticipants: Record<LiveSessionType, number> = {
+  WEBINAR: 100,
+  TRAINING: 25,
+  CONSULTATION: 4,
+  SUPPORT_CALL: 4,
+};
+export const MAX_PARTICIPANTS_LIMIT = 100;
+export const DEFAULT_REMINDER_OFFSETS = [60, 15];
+/** How far in the past a start may be and still count as "now" (clock skew, slow forms). */
+export const START_GRACE_MS = 60_000;
+export const ESCALATION_LEAD_MS = 15 * 60_000;
+export const SUPPORT_CALL_LENGTH_MS = 30 * 60_000;
+export const CHAT_MAX_LENGTH = 2000;
+export const VERIFICATION_MAX_ATTEMPTS = 5;
+
+/**
+ * The order in which `joinSession` checks a request; each refusal has its own error type.
+ * Documented in docs/sessions.md; the tests walk it step by step.
+ */
+export const joinCheckOrder = [
+  "SESSION_NOT_FOUND",
+  "SESSION_ENDED",
+  "EMAIL_DOMAIN_NOT_ALLOWED",
+  "EMAIL_VERIFICATION",
+  "WRONG_PASSWORD",
+  "PARTICIPANT_REMOVED",
+  "SESSION_LOCKED",
+  "SESSION_FULL",
+  "RECORDING_CONSENT_REQUIRED",
+] as const;
+
+export function isClosed(status: LiveSessionStatus): status is "ENDED" | "CANCELLED" {
+  return status === "ENDED" || status === "CANCELLED";
+}
+
+/** Participants who hold a seat: the host never counts against capacity. */
+export const seatHolding: ParticipantStatus = "ADMITTED";
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** A readable public id such as SES-7KQ2M9XA (40 random bits; uniqueness is enforced by the database). */
+export function newPublicId(): string {
+  let id = "";
+  for (let index = 0; index < 8; index++) id += CROCKFORD[randomInt(32)];
+  return `SES-${id}`;
+}
+
+/** 160-bit hex: PeerJS accepts only [A-Za-z0-9] with single separators, and this cannot be guessed. */
+export function newPeerId(): string {
+  return randomBytes(20).toString("hex");
+}
+
+export function newRoomId(): string {
+  return `room_${randomBytes(16).toString("hex")}`;
+}
+
+/** A six-digit code: short enough to type; guessing is bounded by the attempt counter. */
+export function newVerificationCode(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, "0");
+}
+
+export function hashVerificationCode(verificationId: string, code: string): string {
+  return createHash("sha256").update(`${verificationId}:${code}`).digest("hex");
+}
+
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+}
+
+/** Exact domain match; `example.com` does not admit `evil-example.com` nor `sub.example.com`. */
+export function domainAllowed(email: string, allowedDomains: readonly string[]): boolean {
+  return allowedDomains.length === 0 || allowedDomains.includes(emailDomain(email));
+}
+
+/** Reminder instants still ahead of `now`, one per offset. */
+export function dueReminders(startsAt: Date, offsets: readonly number[], now: Date) {
+  return [...new Set(offsets)]
+    .map((offsetMinutes) => ({ offsetMinutes, runAt: new Date(startsAt.getTime() - offsetMinutes * 60_000) }))
+    .filter((reminder) => reminder.runAt.getTime() > now.getTime());
+}
+
+export function reminderKeyPrefix(sessionId: string): string {
+  return `reminder:${sessionId}:`;
+}
+
+export function reminderKey(sessionId: string, offsetMinutes: number, startsAt: Date): string {
+  return `${reminderKeyPrefix(sessionId)}${offsetMinutes}:${startsAt.toISOString()}`;
+}
+
+/**
+ * The access link token is kept encrypted so the host can copy the link again; lookups go through its hash.
+ * AES-256-GCM with a key derived from the server secret.
+ */
+export class LinkCipher {
+  private readonly key: Buffer;
+  constructor(secret: string) {
+    this.key = createHash("sha256").update(`live-session-link:${secret}`).digest();
+  }
+
+  encrypt(token: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.key, iv);
+    const data = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
+    return [iv, cipher.getAuthTag(), data].map((part) => part.toString("base64url")).join(".");
+  }
+
+  decrypt(sealed: string): string {
+    const [iv, tag, data] = sealed.split(".").map((part) => Buffer.from(part, "base64url"));
+    if (!iv || !tag || !data) throw new Error("malformed sealed link token");
+    const decipher = createDecipheriv("aes-256-gcm", this.key, iv);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(data), decipher.final()]).toString("utf8");
+  }
+}
+
+/** Fixed-window counters in memory, per key, on the injected clock. */
+export class RateLimiter {
+  private readonly windows = new Map<string, { startedAt: number; count: number }>();
+
+  constructor(private readonly now: () => Date) {}
+
+  /** Seconds to wait when the key has used its `limit` in the current window; null when there is room. */
+  blocked(key: string, limit: number, windowMs: number): number | null {
+    const window = this.current(key, windowMs);
+    if (!window || window.count < limit) return null;
+    return Math.max(1, Math.ceil((window.startedAt + windowMs - this.now().getTime()) / 1000));
+  }
+
+  /** Counts one use; returns seconds to wait when this use is over the limit. */
+  hit(key: string, limit: number, windowMs: number): number | null {
+    const now = this.now().getTime();
+    let window = this.current(key, windowMs);
+    if (!window) {
+      window = { startedAt: now, count: 0 };
+      this.windows.set(key, window);
+      if (this.windows.size > 50_000) this.prune(windowMs);
+    }
+    if (window.count >= limit) return Math.max(1, Math.ceil((window.startedAt + windowMs - now) / 1000));
+    window.count++;
+    return null;
+  }
+
+  private current(key: string, windowMs: number) {
+    const window = this.windows.get(key);
+    if (!window) return null;
+    const now = this.now().getTime();
+    if (now < window.startedAt || now >= window.startedAt + windowMs) {
+      this.windows.delete(key);
+      return null;
+    }
+    return window;
+  }
+
+  private prune(windowMs: number) {
+    const now = this.now().getTime();
+    for (const [key, window] of this.windows) if (now >= window.startedAt + windowMs) this.windows.delete(key);
+  }
+}

@@ -1,0 +1,124 @@
+import { type Client, createClient } from "graphql-ws";
+import WebSocket from "ws";
+import type { Actor } from "./fixtures.ts";
+import type { GraphQLResponse, TestServer } from "./harness.ts";
+
+/** Test helpers for the sessions domain (participant tokens travel in their own header / connection param). */
+
+export const SESSION_FIELDS = `id publicId title description agenda type status scheduledStartAt scheduledEndAt
+  actualStartAt actualEndAt maxParticipants waitingRoom requiresApproval hasPassword emailVerificationRequired
+  recordingEnabled recording chatEnabled screenShareEnabled locked admittedCount`;
+
+export const HOST_FIELDS = `${SESSION_FIELDS} accessToken joinUrl roomId sequence reminderOffsets allowedEmailDomains
+  invites { id name email }`;
+
+export const JOIN = `mutation($input: JoinSessionInput!) { joinSession(input: $input) {
+  __typename
+  ... on Error { code message }
+  ... on JoinSessionPayload { participantToken participant { id status role peerId email } session { id status } }
+  ... on SessionFullError { maxParticipants }
+  ... on InvalidVerificationCodeError { attemptsLeft }
+  ... on RateLimitedError { retryAfterSeconds }
+  ... on ParticipantRemovedError { reason }
+  ... on EmailDomainNotAllowedError { allowedDomains }
+} }`;
+
+/** GraphQL over HTTP as a participant (and optionally also a signed-in user). */
+export async function participantGql<Data = Record<string, any>>(
+  server: TestServer,
+  query: string,
+  variables: Record<string, unknown>,
+  participantToken: string | null,
+  accessToken?: string,
+): Promise<GraphQLResponse<Data>> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(participantToken ? { "x-participant-token": participantToken } : {}),
+      ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLResponse<Data>;
+}
+
+/** A graphql-ws client for a participant token and/or an access token. */
+export function sessionWsClient(
+  server: TestServer,
+  params: { participantToken?: string; accessToken?: string },
+): Client {
+  return createClient({
+    url: `${server.url.replace("http", "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: {
+      ...(params.participantToken ? { participantToken: params.participantToken } : {}),
+      ...(params.accessToken ? { authorization: `Bearer ${params.accessToken}` } : {}),
+    },
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
+
+export async function createSession(
+  server: TestServer,
+  host: Actor,
+  input: Record<string, unknown> = {},
+): Promise<Record<string, any>> {
+  const start = new Date(server.clock.now().getTime() + 3_600_000);
+  const result = await server.gql(
+    `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+      __typename ... on LiveSession { ${HOST_FIELDS} } ... on ValidationError { fieldErrors { path message } } } }`,
+    {
+      input: {
+        title: "Product demo",
+        type: "CONSULTATION",
+        scheduledStartAt: start.toISOString(),
+        scheduledEndAt: new Date(start.getTime() + 3_600_000).toISOString(),
+        ...input,
+      },
+    },
+    host.token,
+  );
+  if (result.data?.createLiveSession?.__typename !== "LiveSession")
+    throw new Error(`createLiveSession failed: ${JSON.stringify(result)}`);
+  return result.data.createLiveSession;
+}
+
+export async function join(
+  server: TestServer,
+  token: string,
+  email: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, any>> {
+  const result = await server.gql(JOIN, { input: { token, name: email.split("@")[0], email, ...extra } });
+  if (!result.data?.joinSession) throw new Error(`joinSession failed: ${JSON.stringify(result)}`);
+  return result.data.joinSession;
+}
+
+export async function hostAction(
+  server: TestServer,
+  actor: Actor,
+  mutation: string,
+  args: Record<string, unknown>,
+  selection = "__typename ... on Error { code }",
+): Promise<Record<string, any>> {
+  const names = Object.keys(args);
+  const types: Record<string, string> = {
+    id: "ID!",
+    sessionId: "ID!",
+    participantId: "ID!",
+    locked: "Boolean!",
+    recording: "Boolean!",
+    role: "ParticipantRole!",
+    notifyInvitees: "Boolean",
+  };
+  const declared = names.map((name) => `$${name}: ${types[name]}`).join(", ");
+  const passed = names.map((name) => `${name}: $${name}`).join(", ");
+  const result = await server.gql(
+    `mutation(${declared}) { ${mutation}(${passed}) { ${selection} } }`,
+    args,
+    actor.token,
+  );
+  return result;
+}
