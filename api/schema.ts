@@ -2,5 +2,7 @@ import { builder } from "./builder.ts";
 import "./errors.schema.ts";
 import "./auth/auth.schema.ts";
 import "./tickets/tickets.schema.ts";
+import "./jobs/jobs.schema.ts";
+import "./notifications/notifications.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -4,6 +4,10 @@ import type { Env } from "./env.ts";
 import { FileLinks } from "./files/file-links.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
+import { JobAdminService } from "./jobs/job-admin.service.ts";
+import { JobWorker } from "./jobs/job-worker.ts";
+import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
+import type { VapidKeys } from "./notifications/push.service.ts";
 import type { PubSub } from "./pubsub.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
@@ -12,6 +16,10 @@ export interface Services {
   tickets: TicketService;
   files: FileStore;
   fileLinks: FileLinks;
+  /** Runs durable jobs; app.ts starts it unless JOBS_WORKER=off. Domains register their handlers on it here. */
+  jobs: JobWorker;
+  jobAdmin: JobAdminService;
+  notifications: Notifications;
 }
 
 export function createServices(deps: {
@@ -21,8 +29,20 @@ export function createServices(deps: {
   files: FileStore;
   clock: Clock;
   authSecret: string;
+  vapid: VapidKeys;
 }): Services {
   const { env, prisma, pubsub, files, clock } = deps;
+  const jobs = new JobWorker(prisma, clock, {
+    concurrency: env.JOBS_CONCURRENCY,
+    pollIntervalMs: env.JOBS_POLL_INTERVAL,
+    leaseMs: env.JOBS_LEASE,
+    backoffBaseMs: env.JOBS_BACKOFF_BASE,
+    backoffMaxMs: env.JOBS_BACKOFF_MAX,
+    onError: (error, job) => {
+      if (env.LOG_LEVEL !== "silent") console.warn(`Job ${job.kind} ${job.id} (attempt ${job.attempt}) failed:`, error);
+    },
+  });
+  const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
   return {
     auth: new AuthService(
       prisma,
@@ -37,5 +57,8 @@ export function createServices(deps: {
     tickets: new TicketService(prisma, pubsub, files, clock),
     files,
     fileLinks: new FileLinks(deps.authSecret, clock),
+    jobs,
+    jobAdmin: new JobAdminService(prisma, clock),
+    notifications,
   };
 }
