@@ -36,7 +36,7 @@ const TTL_SECONDS = 60 * 60;
 const base64url = (bytes: number, name: string) =>
   z
     .string()
-    .regex(/^[A-Za-z0-9_-]+=*$/, "must be base64url")
+    .regex(/^[A-Za-z0-9_-]+=*$/, { message: "must be base64url", abort: true })
     .refine((value) => Buffer.from(value, "base64url").length === bytes, `${name} must be ${bytes} bytes`);
 
 /**
