@@ -19,6 +19,8 @@ import type { Env } from "./env.ts";
 import { DomainError, ValidationError } from "./errors.ts";
 import { FileStore } from "./files/file-store.ts";
 import { createFilesRoute } from "./http/files.route.ts";
+import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
+import { loadVapidKeys } from "./notifications/push.service.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
@@ -88,7 +90,15 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     maxBytes: env.UPLOAD_MAX_BYTES,
     maxFiles: env.UPLOAD_MAX_FILES,
   });
-  const services = createServices({ env, prisma, pubsub, files, clock, authSecret });
+  const vapid = await loadVapidKeys(prisma, {
+    publicKey: env.VAPID_PUBLIC_KEY,
+    privateKey: env.VAPID_PRIVATE_KEY,
+    subject: env.VAPID_SUBJECT,
+    publicUrl: env.PUBLIC_URL,
+    mailFrom: env.MAIL_FROM,
+  });
+  const services = createServices({ env, prisma, pubsub, files, clock, authSecret, vapid });
+  if (env.JOBS_WORKER === "on") services.jobs.start();
 
   async function viewerFromAuthorization(value: unknown): Promise<Viewer | null | "invalid"> {
     if (typeof value !== "string" || value === "") return null;
@@ -218,6 +228,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       })
     : null;
   const serveFile = createFilesRoute({ prisma, ...services });
+  const serveDevMail = env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null;
 
   async function readiness() {
     const databaseUp = await database.ping();
@@ -238,6 +249,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         response.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
       } else if (url.pathname.startsWith("/files/")) {
         await serveFile(request, response, url);
+      } else if (serveDevMail && (url.pathname === "/dev/mail" || url.pathname.startsWith("/dev/mail/"))) {
+        await serveDevMail(request, response, url);
       } else if (serveStatic) {
         serveStatic(request, response, () => {
           response.writeHead(404).end("Not found");
@@ -265,6 +278,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   }
 
   async function close(): Promise<void> {
+    await services.jobs.stop();
+    services.notifications.mailer.close();
     await wsDisposable.dispose();
     for (const client of wsServer.clients) client.terminate();
     wsServer.close();

@@ -61,11 +61,34 @@ const envSchema = z
     SESSION_VERIFICATION_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
     SESSION_CHAT_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, "expected smtp://user:pass@host:587 or smtps://…")
+      .optional(),
+    MAIL_FROM: z.string().min(3).default("Live Support <no-reply@localhost>"),
+    JOBS_WORKER: z.enum(["on", "off"]).optional(),
+    JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+    JOBS_POLL_INTERVAL: duration("1s"),
+    JOBS_LEASE: duration("5m"),
+    JOBS_BACKOFF_BASE: duration("10s"),
+    JOBS_BACKOFF_MAX: duration("1h"),
+    VAPID_PUBLIC_KEY: z.string().min(1).optional(),
+    VAPID_PRIVATE_KEY: z.string().min(1).optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:|https:\/\/)/, "expected mailto:… or https://…")
+      .optional(),
   })
   .transform((raw) => ({
     ...raw,
     PUBLIC_URL: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ""),
-  }));
+    // Tests start the worker themselves (or call drain()); everything else runs it in the server process.
+    JOBS_WORKER: (raw.JOBS_WORKER ?? (raw.NODE_ENV === "test" ? "off" : "on")) as "on" | "off",
+  }))
+  .refine((env) => Boolean(env.VAPID_PUBLIC_KEY) === Boolean(env.VAPID_PRIVATE_KEY), {
+    path: ["VAPID_PRIVATE_KEY"],
+    message: "set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY together (or neither, to generate them)",
+  });
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -4,5 +4,7 @@ import "./auth/auth.schema.ts";
 import "./tickets/tickets.schema.ts";
 import "./sessions/sessions.schema.ts";
 import "./analytics/analytics.schema.ts";
+import "./jobs/jobs.schema.ts";
+import "./notifications/notifications.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

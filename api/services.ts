@@ -5,6 +5,10 @@ import type { Env } from "./env.ts";
 import { FileLinks } from "./files/file-links.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
+import { JobAdminService } from "./jobs/job-admin.service.ts";
+import { JobWorker } from "./jobs/job-worker.ts";
+import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
+import type { VapidKeys } from "./notifications/push.service.ts";
 import type { PubSub } from "./pubsub.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
@@ -16,6 +20,10 @@ export interface Services {
   fileLinks: FileLinks;
   sessions: SessionService;
   analytics: AnalyticsService;
+  /** Runs durable jobs; app.ts starts it unless JOBS_WORKER=off. Domains register their handlers on it here. */
+  jobs: JobWorker;
+  jobAdmin: JobAdminService;
+  notifications: Notifications;
 }
 
 export function createServices(deps: {
@@ -25,6 +33,7 @@ export function createServices(deps: {
   files: FileStore;
   clock: Clock;
   authSecret: string;
+  vapid: VapidKeys;
 }): Services {
   const { env, prisma, pubsub, files, clock } = deps;
   const auth = new AuthService(
@@ -57,6 +66,17 @@ export function createServices(deps: {
       () => undefined,
       (error: unknown) => console.error(`Escalating ticket ${ticket.id} failed`, error),
     );
+  const jobs = new JobWorker(prisma, clock, {
+    concurrency: env.JOBS_CONCURRENCY,
+    pollIntervalMs: env.JOBS_POLL_INTERVAL,
+    leaseMs: env.JOBS_LEASE,
+    backoffBaseMs: env.JOBS_BACKOFF_BASE,
+    backoffMaxMs: env.JOBS_BACKOFF_MAX,
+    onError: (error, job) => {
+      if (env.LOG_LEVEL !== "silent") console.warn(`Job ${job.kind} ${job.id} (attempt ${job.attempt}) failed:`, error);
+    },
+  });
+  const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
   return {
     auth,
     tickets,
@@ -64,5 +84,8 @@ export function createServices(deps: {
     fileLinks: new FileLinks(deps.authSecret, clock),
     sessions,
     analytics: new AnalyticsService(prisma, clock),
+    jobs,
+    jobAdmin: new JobAdminService(prisma, clock),
+    notifications,
   };
 }

@@ -12,6 +12,7 @@ import {
   type TicketStatus,
   TicketStatus as TicketStatusValues,
 } from "../generated/prisma/enums.ts";
+import { enqueueJob } from "../jobs/jobs.service.ts";
 import type { PubSub, TicketEventPayload } from "../pubsub.ts";
 import { parseTicketNumber, partiesOf, priorityRank, transitionRefusal } from "./tickets.rules.ts";
 
@@ -77,15 +78,19 @@ export class TicketService {
     this.files.assertAcceptable(attachments);
     const stored = await this.storeAll(attachments);
     const now = this.clock.now();
-    const ticket = await this.prisma.ticket.create({
-      data: {
-        ...data,
-        priorityRank: priorityRank[data.priority],
-        requesterId: viewer.userId,
-        createdAt: now,
-        updatedAt: now,
-        attachments: { create: stored.map((file) => ({ ...file, uploaderId: viewer.userId, createdAt: now })) },
-      },
+    const ticket = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.ticket.create({
+        data: {
+          ...data,
+          priorityRank: priorityRank[data.priority],
+          requesterId: viewer.userId,
+          createdAt: now,
+          updatedAt: now,
+          attachments: { create: stored.map((file) => ({ ...file, uploaderId: viewer.userId, createdAt: now })) },
+        },
+      });
+      await enqueueJob(tx, "email.ticketCreated", { ticketId: created.id }, { runAt: now });
+      return created;
     });
     this.publish({ kind: "CREATED", ticketId: ticket.id, requesterId: ticket.requesterId });
     if (ticket.priority === "URGENT") await this.onUrgent?.(ticket, viewer);
@@ -168,6 +173,12 @@ export class TicketService {
         update.resolvedAt = null;
       }
       await tx.ticket.update({ where: { id: ticket.id }, data: update });
+      if (!data.internal && staff && !isRequester) {
+        await enqueueJob(tx, "email.ticketReply", { messageId: created.id }, { runAt: now });
+      }
+      if (!data.internal && isRequester && ticket.assigneeId && ticket.assigneeId !== viewer.userId) {
+        await enqueueJob(tx, "email.ticketCustomerMessage", { messageId: created.id }, { runAt: now });
+      }
       return created;
     });
     this.publish({
@@ -194,10 +205,20 @@ export class TicketService {
     if (status === "OPEN" || status === "IN_PROGRESS") data.resolvedAt = null;
     if (status === "CLOSED") data.closedAt = now;
     // Only from the status we checked: a concurrent change makes this one fail instead of skipping a step.
-    const changed = await this.prisma.ticket.updateMany({ where: { id: ticket.id, status: ticket.status }, data });
-    if (changed.count === 0) {
-      throw new InvalidTransitionError(ticket.status, status, "the ticket was changed meanwhile; reload and try again");
-    }
+    await this.prisma.$transaction(async (tx) => {
+      const changed = await tx.ticket.updateMany({ where: { id: ticket.id, status: ticket.status }, data });
+      if (changed.count === 0) {
+        throw new InvalidTransitionError(
+          ticket.status,
+          status,
+          "the ticket was changed meanwhile; reload and try again",
+        );
+      }
+      // The requester resolving their own ticket needs no email about it.
+      if (status === "RESOLVED" && ticket.requesterId !== viewer.userId) {
+        await enqueueJob(tx, "email.ticketResolved", { ticketId: ticket.id }, { runAt: now });
+      }
+    });
     this.publish({ kind: "STATUS_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
     return this.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
   }
@@ -222,9 +243,14 @@ export class TicketService {
       if (!assignee) throw ValidationError.field("assigneeId", "no such user");
       if (!isStaff(assignee.role)) throw ValidationError.field("assigneeId", "tickets can only be assigned to agents");
     }
-    const updated = await this.prisma.ticket.update({
-      where: { id: ticket.id },
-      data: { assigneeId, updatedAt: this.clock.now() },
+    const now = this.clock.now();
+    const updated = await this.prisma.$transaction(async (tx) => {
+      const saved = await tx.ticket.update({ where: { id: ticket.id }, data: { assigneeId, updatedAt: now } });
+      // Agents taking a ticket themselves need no email about it.
+      if (assigneeId && assigneeId !== ticket.assigneeId && assigneeId !== viewer.userId) {
+        await enqueueJob(tx, "email.ticketAssigned", { ticketId: ticket.id, assigneeId }, { runAt: now });
+      }
+      return saved;
     });
     this.publish({ kind: "ASSIGNED", ticketId: ticket.id, requesterId: ticket.requesterId });
     return updated;

@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCast, createTicket } from "../../test/fixtures.ts";
+import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { enqueueJob } from "../jobs/jobs.service.ts";
+import { registerVerificationCodeJob } from "./verification-code.job.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("without SMTP", () => {
+  let ticket: Record<string, any>;
+
+  it("writes each message to <DATA_DIR>/mail as an .eml file", async () => {
+    const cast = await createCast(server);
+    ticket = await createTicket(server, cast.customer, { subject: "Where is my mail?" });
+    await server.app.services.jobs.drain();
+    const files = readdirSync(join(server.dataDir, "mail"));
+    expect(files).toHaveLength(1);
+    const eml = readFileSync(join(server.dataDir, "mail", files[0] as string), "utf8");
+    expect(eml).toContain("To: carol@example.com");
+    expect(eml).toContain(`Subject: [${ticket.reference}] We received your request: Where is my mail?`);
+    expect(eml).toMatch(/^Message-ID: <[0-9a-f-]{36}@localhost>$/m);
+    expect(eml).toContain("Content-Type: text/plain");
+    expect(eml).toContain("Content-Type: text/html");
+    expect(eml).toContain("\r\n");
+  });
+
+  it("lists and shows them at /dev/mail", async () => {
+    const list = await fetch(`${server.url}/dev/mail`);
+    expect(list.status).toBe(200);
+    const html = await list.text();
+    expect(html).toContain("No SMTP server is configured");
+    expect(html).toContain(`[${ticket.reference}] We received your request: Where is my mail?`);
+    const link = /href="(\/dev\/mail\/[^"]+\.eml)"/.exec(html)?.[1] as string;
+    const shown = await fetch(`${server.url}${link}`);
+    expect(shown.status).toBe(200);
+    const page = await shown.text();
+    expect(page).toContain("carol@example.com");
+    expect(page).toContain("<iframe sandbox");
+    expect(page).toContain(`http://localhost:0/tickets/${ticket.id}`);
+    const raw = await fetch(`${server.url}${link}?raw`);
+    expect(raw.headers.get("content-type")).toBe("message/rfc822");
+    expect(await raw.text()).toContain("MIME-Version: 1.0");
+    expect((await fetch(`${server.url}/dev/mail/..%2Fpglite`)).status).toBe(404);
+    expect((await fetch(`${server.url}/dev/mail/nope.eml`)).status).toBe(404);
+  });
+
+  it("sends a verification code through the lookup the sessions domain provides, then blanks the code", async () => {
+    const lookups: string[] = [];
+    registerVerificationCodeJob(server.app.services.jobs, {
+      prisma: server.app.prisma,
+      mailer: server.app.services.notifications.mailer,
+      clock: server.clock,
+      lookup: async (verificationId) => {
+        lookups.push(verificationId);
+        return verificationId === "v1"
+          ? {
+              to: "guest@example.org",
+              sessionTitle: "Demo",
+              expiresAt: new Date(server.clock.now().getTime() + 600_000),
+            }
+          : null;
+      },
+    });
+    const now = server.clock.now();
+    await enqueueJob(
+      server.app.prisma,
+      "email.verificationCode",
+      { verificationId: "v1", code: "123456" },
+      { runAt: now },
+    );
+    await enqueueJob(
+      server.app.prisma,
+      "email.verificationCode",
+      { verificationId: "gone", code: "654321" },
+      { runAt: now },
+    );
+    await server.app.services.jobs.drain();
+    expect(lookups.sort()).toEqual(["gone", "v1"]);
+    const files = readdirSync(join(server.dataDir, "mail"));
+    const codes = files
+      .map((file) => readFileSync(join(server.dataDir, "mail", file), "utf8"))
+      .filter((eml) => eml.includes("Subject: 123456 is your code for Demo"));
+    expect(codes).toHaveLength(1);
+    expect(files).toHaveLength(2);
+    const jobs = await server.app.prisma.job.findMany({ where: { kind: "email.verificationCode" } });
+    expect(jobs.map((job) => [job.status, job.payload])).toEqual([
+      ["SUCCEEDED", { verificationId: expect.any(String), code: "" }],
+      ["SUCCEEDED", { verificationId: expect.any(String), code: "" }],
+    ]);
+  });
+});
+
+describe("in production", () => {
+  it("does not serve /dev/mail", async () => {
+    const production = await startTestServer({ env: { NODE_ENV: "production", JOBS_WORKER: "off" } });
+    try {
+      const response = await fetch(`${production.url}/dev/mail`);
+      expect(await response.text()).not.toContain("mailbox");
+    } finally {
+      await production.close();
+    }
+  }, 120_000);
+});
