@@ -22,6 +22,7 @@ import { createFilesRoute } from "./http/files.route.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
+import { createSignaling, type PeerResolver } from "./signaling/signaling.ts";
 
 export interface AppOptions {
   clock?: Clock;
@@ -29,6 +30,8 @@ export interface AppOptions {
   database?: Database;
   /** Where the built PWA lives; defaults to ./dist. */
   staticDir?: string;
+  /** Decides which PeerJS id/token pairs may use the signaling server; refuses everyone when absent. */
+  peerResolver?: PeerResolver;
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;
@@ -88,6 +91,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     maxFiles: env.UPLOAD_MAX_FILES,
   });
   const services = createServices({ env, prisma, pubsub, files, clock, authSecret });
+
+  const signaling = createSignaling({ resolvePeer: options.peerResolver });
 
   async function viewerFromAuthorization(value: unknown): Promise<Viewer | null | "invalid"> {
     if (typeof value !== "string" || value === "") return null;
@@ -208,6 +213,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       } else if (url.pathname === "/readyz") {
         const state = await readiness();
         response.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
+      } else if (url.pathname === "/peerjs" || url.pathname.startsWith("/peerjs/")) {
+        signaling.handleRequest(request, response);
       } else if (url.pathname.startsWith("/files/")) {
         await serveFile(request, response, url);
       } else if (serveStatic) {
@@ -226,11 +233,15 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     }
   }
 
-  /** Routes WebSocket upgrades: graphql-ws on /graphql; anything else is refused. */
+  /** Routes WebSocket upgrades: graphql-ws on /graphql, PeerJS signaling on /peerjs/peerjs; anything else is refused. */
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { pathname } = new URL(request.url ?? "/", "http://localhost");
     if (pathname === "/graphql") {
       wsServer.handleUpgrade(request, socket, head, (client) => wsServer.emit("connection", client, request));
+      return;
+    }
+    if (pathname.startsWith("/peerjs/")) {
+      signaling.handleUpgrade(request, socket, head);
       return;
     }
     socket.destroy();
@@ -240,8 +251,9 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     await wsDisposable.dispose();
     for (const client of wsServer.clients) client.terminate();
     wsServer.close();
+    await signaling.close();
     await database.close();
   }
 
-  return { yoga, database, prisma, services, pubsub, handleRequest, handleUpgrade, close, readiness };
+  return { yoga, database, prisma, services, pubsub, signaling, handleRequest, handleUpgrade, close, readiness };
 }

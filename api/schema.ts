@@ -2,5 +2,6 @@ import { builder } from "./builder.ts";
 import "./errors.schema.ts";
 import "./auth/auth.schema.ts";
 import "./tickets/tickets.schema.ts";
+import "./signaling/signaling.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -5,6 +5,7 @@ import { FileLinks } from "./files/file-links.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { PubSub } from "./pubsub.ts";
+import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
 export interface Services {
@@ -12,6 +13,7 @@ export interface Services {
   tickets: TicketService;
   files: FileStore;
   fileLinks: FileLinks;
+  ice: IceService;
 }
 
 export function createServices(deps: {
@@ -37,5 +39,6 @@ export function createServices(deps: {
     tickets: new TicketService(prisma, pubsub, files, clock),
     files,
     fileLinks: new FileLinks(deps.authSecret, clock),
+    ice: new IceService(iceConfigFromEnv(env), clock),
   };
 }
