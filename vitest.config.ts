@@ -33,8 +33,8 @@ export default defineConfig({
         test: {
           name: "calls-browser",
           include: ["test/e2e/calls*.e2e.test.ts"],
-          testTimeout: 90_000,
-          hookTimeout: 120_000,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { classifyQuality, type QualitySample, sampleFromReport, senderEncodingFor } from "../app/features/call/quality.ts";
+import {
+  classifyQuality,
+  type QualitySample,
+  sampleFromReport,
+  senderEncodingFor,
+} from "../app/features/call/quality.ts";
 
 const base: QualitySample = { rttMs: 40, loss: 0, jitterMs: 5, bitrate: 1_200_000, expectsVideo: true };
 

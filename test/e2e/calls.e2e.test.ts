@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "vite";
+import solid from "vite-plugin-solid";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PeerResolver } from "../../api/signaling/signaling.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 
@@ -53,26 +54,44 @@ let pageServer: Server;
 let pageUrl: string;
 let bundleDir: string;
 const pages: Page[] = [];
+/** Recording chunks the page uploaded (what the sessions API's upload endpoint would store). */
+const uploads: { index: number; data: Buffer }[] = [];
 
 beforeAll(async () => {
   if (!available) return;
   bundleDir = mkdtempSync(join(tmpdir(), "calls-page-"));
+  // Vite's build API with its own inline config (no vite.config.ts): Solid's JSX for CallView, the rest as is.
   await build({
-    entryPoints: [join(import.meta.dirname, "calls-page/page.ts")],
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    outfile: join(bundleDir, "page.js"),
+    configFile: false,
+    root: join(import.meta.dirname, "calls-page"),
+    base: "/",
     logLevel: "error",
+    plugins: [solid()],
+    build: { outDir: bundleDir, emptyOutDir: true, minify: false, target: "es2022", reportCompressedSize: false },
   });
-  writeFileSync(
-    join(bundleDir, "index.html"),
-    `<!doctype html><html><head><meta charset="utf-8"><title>call test</title></head><body><script type="module" src="/page.js"></script></body></html>`,
-  );
   pageServer = createServer((request, response) => {
-    const file = request.url === "/page.js" ? "page.js" : "index.html";
-    response.writeHead(200, { "content-type": file.endsWith(".js") ? "text/javascript" : "text/html" });
-    response.end(readFileSync(join(bundleDir, file)));
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (request.method === "POST" && url.pathname === "/upload") {
+      const parts: Buffer[] = [];
+      request.on("data", (part: Buffer) => parts.push(part));
+      request.on("end", () => {
+        uploads.push({ index: Number(url.searchParams.get("index")), data: Buffer.concat(parts) });
+        response.writeHead(204).end();
+      });
+      return;
+    }
+    if (url.pathname === "/recording.webm") {
+      const file = Buffer.concat(uploads.sort((a, b) => a.index - b.index).map((upload) => upload.data));
+      response.writeHead(200, { "content-type": "video/webm", "content-length": file.length }).end(file);
+      return;
+    }
+    const path = join(bundleDir, url.pathname === "/" ? "index.html" : url.pathname);
+    if (!path.startsWith(bundleDir) || !existsSync(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": path.endsWith(".js") ? "text/javascript" : "text/html" });
+    response.end(readFileSync(path));
   });
   await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
@@ -114,6 +133,7 @@ async function enter(
           publishes,
           statsIntervalMs: 500,
           reconnectBaseMs: 300,
+          videoConstraints: { width: 320, height: 240, frameRate: 15 },
         },
         url,
         entries.map((entry: Participant) => ({ peerId: entry.peerId, publishes: entry.publishes ?? true })),
@@ -139,7 +159,7 @@ async function receivesVideo(page: Page, from: string): Promise<void> {
       return video && video.width > 0 && video.time > 0 && remote?.framesDecoded > 0;
     },
     from,
-    { timeout: 20_000 },
+    { timeout: 45_000 },
   );
 }
 
@@ -155,6 +175,9 @@ async function closeAll(): Promise<void> {
 }
 
 describe.skipIf(!available)("calls in a real browser", () => {
+  // The machine is small and shared: pages of a failed test must not linger and slow the next ones.
+  afterEach(closeAll);
+
   it("connects two participants, each decoding the other's video; mute and camera-off reach the other side", async () => {
     admit("s-two", "two-a", "two-b");
     const roster = [{ peerId: "two-a" }, { peerId: "two-b" }];
@@ -187,15 +210,20 @@ describe.skipIf(!available)("calls in a real browser", () => {
     await b.waitForFunction(
       () => (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.audioMuted === false,
     );
-    // Quality badges come from getStats; on loopback they read good.
-    await b.waitForFunction(
-      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.quality === "good",
+    // Quality grades come from getStats (rtt, loss, jitter, bitrate), measured per remote peer.
+    await b.waitForFunction(() =>
+      ["good", "fair", "poor"].includes(
+        (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.quality,
+      ),
     );
+    const stats = (await remoteState(b, "two-a"))?.stats;
+    expect(stats.rttMs).toBeGreaterThanOrEqual(0);
+    expect(stats.bitrate).toBeGreaterThan(0);
     await closeAll();
   });
 
-  it("connects three participants in a full mesh, each receiving every other", async () => {
-    const ids = ["mesh-a", "mesh-b", "mesh-c"];
+  it("connects four participants in a full mesh, each receiving every other", async () => {
+    const ids = ["mesh-a", "mesh-b", "mesh-c", "mesh-d"];
     admit("s-mesh", ...ids);
     const roster = ids.map((peerId) => ({ peerId }));
     const joined = [];
@@ -212,6 +240,7 @@ describe.skipIf(!available)("calls in a real browser", () => {
     const a = await enter("screen-a", roster);
     const b = await enter("screen-b", roster);
     await receivesVideo(b, "screen-a");
+    const cameraWidth = await b.evaluate(() => (window as any).call.video("screen-a").width);
     const before = await a.evaluate(() => (window as any).call.sending());
     await a.evaluate(() => (window as any).call.client.startScreenShare());
     const after = await a.evaluate(() => (window as any).call.sending());
@@ -220,12 +249,12 @@ describe.skipIf(!available)("calls in a real browser", () => {
     await b.waitForFunction(() => (window as any).call.state.presenterId === "screen-a");
     // The receiver decodes the screen: frames keep coming and the picture has the screen's size.
     await b.waitForFunction(
-      () => {
+      (camera) => {
         const video = (window as any).call.video("screen-a");
-        return video && video.width > 0 && video.width !== 640;
+        return video && video.width > 0 && video.width !== camera;
       },
-      undefined,
-      { timeout: 20_000 },
+      cameraWidth,
+      { timeout: 45_000 },
     );
     await a.evaluate(() => (window as any).call.client.stopScreenShare());
     await b.waitForFunction(() => (window as any).call.state.presenterId === null);
@@ -280,6 +309,153 @@ describe.skipIf(!available)("calls in a real browser", () => {
         (window as any).call.state.remotes.find((r: any) => r.peerId === "web-attendee")?.connection === "connected",
     );
     expect(await host.evaluate(() => (window as any).call.inboundBytes("web-attendee"))).toBe(0);
+    await closeAll();
+  });
+
+  it("re-calls a participant whose page dropped, without anyone leaving the room", async () => {
+    admit("s-reconnect", "rc-a", "rc-b");
+    const roster = [{ peerId: "rc-a" }, { peerId: "rc-b" }];
+    const a = await enter("rc-a", roster);
+    const b = await enter("rc-b", roster);
+    await receivesVideo(a, "rc-b");
+    const firstStream = await a.evaluate(() => (window as any).call.state.remotes[0].stream.id);
+    // rc-b's tab reloads (crash, network switch): its connections vanish, then it comes back with the same id.
+    await b.reload();
+    await a.waitForFunction(() => (window as any).call.state.remotes[0].connection === "reconnecting", undefined, {
+      timeout: 45_000,
+    });
+    await b.waitForFunction(() => "call" in window);
+    await b.evaluate(
+      ([url, token]) =>
+        (window as any).call.start(
+          {
+            peerId: "rc-b",
+            token,
+            iceServers: [],
+            topology: "mesh",
+            publishes: true,
+            statsIntervalMs: 500,
+            videoConstraints: { width: 320, height: 240, frameRate: 15 },
+          },
+          url,
+          [
+            { peerId: "rc-a", publishes: true },
+            { peerId: "rc-b", publishes: true },
+          ],
+        ),
+      [server.url, tokenOf("rc-b")] as const,
+    );
+    await receivesVideo(b, "rc-a");
+    await a.waitForFunction(
+      (previous) => {
+        const remote = (window as any).call.state.remotes[0];
+        return remote.connection === "connected" && remote.stream && remote.stream.id !== previous;
+      },
+      firstStream,
+      { timeout: 45_000 },
+    );
+    await receivesVideo(a, "rc-b");
+    expect(await a.evaluate(() => (window as any).call.state.status)).toBe("joined");
+    await closeAll();
+  });
+
+  it("lowers the resolution and bitrate sent to a peer with poor quality, and restores them", async () => {
+    admit("s-adapt", "ad-a", "ad-b");
+    const roster = [{ peerId: "ad-a" }, { peerId: "ad-b" }];
+    const a = await enter("ad-a", roster);
+    const b = await enter("ad-b", roster);
+    await receivesVideo(b, "ad-a");
+    await b.waitForFunction(() => (window as any).call.video("ad-a")?.height > 120, undefined, { timeout: 30_000 });
+    await a.evaluate(() => (window as any).call.client.overrideSenderQuality("ad-b", "poor"));
+    expect(await a.evaluate(() => (window as any).call.client.senderEncoding("ad-b"))).toMatchObject({
+      maxBitrate: 150_000,
+      scaleResolutionDownBy: 2,
+    });
+    await b.waitForFunction(() => (window as any).call.video("ad-a")?.height <= 120, undefined, { timeout: 30_000 });
+    await a.evaluate(() => (window as any).call.client.overrideSenderQuality("ad-b", null));
+    const restored = await a.evaluate(() => (window as any).call.client.senderEncoding("ad-b"));
+    expect(restored.maxBitrate).toBeUndefined();
+    expect(restored.scaleResolutionDownBy).toBe(1);
+    await closeAll();
+  });
+
+  it("records mixed audio and the active video in uploaded chunks that form a playable file", async () => {
+    admit("s-record", "recd-a", "recd-b");
+    const roster = [{ peerId: "recd-a" }, { peerId: "recd-b" }];
+    const a = await enter("recd-a", roster);
+    await enter("recd-b", roster);
+    await receivesVideo(a, "recd-b");
+    uploads.length = 0;
+    const result = await a.evaluate(() => (window as any).call.record(3200, 1000));
+    expect(result.mimeType).toMatch(/^video\/webm/);
+    expect(result.chunks).toBeGreaterThanOrEqual(3);
+    expect(uploads.map((upload) => upload.index)).toEqual([...Array(result.chunks).keys()]);
+    const played = await a.evaluate((url) => (window as any).call.playRecording(url), `${pageUrl}recording.webm`);
+    expect(played.width).toBe(640);
+    expect(played.height).toBe(360);
+    expect(played.time).toBeGreaterThan(0);
+    await closeAll();
+  });
+
+  it("renders the call screen on a phone: preview, join, touch-sized labelled controls, quality badge, recording", async () => {
+    admit("s-view", "view-a", "view-b");
+    const roster = [
+      { peerId: "view-a", publishes: true },
+      { peerId: "view-b", publishes: true },
+    ];
+    const other = await enter("view-b", roster);
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    const phone = await context.newPage();
+    pages.push(phone);
+    await phone.goto(pageUrl);
+    await phone.waitForFunction(() => "call" in window);
+    await phone.evaluate(
+      ([url, token, entries]) =>
+        (window as any).call.mountView(
+          {
+            peerId: "view-a",
+            token,
+            iceServers: [],
+            topology: "mesh",
+            publishes: true,
+            statsIntervalMs: 500,
+            videoConstraints: { width: 320, height: 240, frameRate: 15 },
+          },
+          url,
+          entries,
+        ),
+      [server.url, tokenOf("view-a"), roster] as const,
+    );
+    await phone.getByLabel("Your camera preview").waitFor();
+    await phone.getByLabel("Camera", { exact: true }).waitFor();
+    await phone.getByRole("button", { name: "Join" }).click();
+    await phone.waitForFunction(
+      () => {
+        const video = document.querySelector('video[aria-label="Participant\'s video"]') as HTMLVideoElement | null;
+        return (video?.videoWidth ?? 0) > 0;
+      },
+      undefined,
+      { timeout: 45_000 },
+    );
+    await expect(phone.getByRole("status").filter({ hasText: "being recorded" }).count()).resolves.toBe(1);
+    for (const name of ["Mute microphone", "Turn camera off", "Share your screen", "Leave the call"]) {
+      const box = await phone.getByRole("button", { name }).boundingBox();
+      expect(box?.width, name).toBeGreaterThanOrEqual(44);
+      expect(box?.height, name).toBeGreaterThanOrEqual(44);
+      expect((box?.x ?? -1) + (box?.width ?? 0), name).toBeLessThanOrEqual(390);
+    }
+    // The badge shows a measured grade (the exact grade depends on the load of this shared machine).
+    await phone.waitForFunction(
+      () =>
+        document.querySelector('.badge.good[role="status"], .badge.fair[role="status"], .badge.poor[role="status"]'),
+      undefined,
+      { timeout: 45_000 },
+    );
+    await phone.getByRole("button", { name: "Mute microphone" }).tap();
+    await other.waitForFunction(
+      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "view-a")?.audioMuted === true,
+    );
+    await phone.getByRole("button", { name: "Unmute microphone" }).waitFor();
     await closeAll();
   });
 });

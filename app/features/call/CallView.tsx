@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createSignal, For, type JSX, onCleanup, onMount, Show } from "solid-js";
+import { createEffect, createMemo, createSignal, For, type JSX, on, onCleanup, onMount, Show } from "solid-js";
 import { type CallClient, type CallState, listDevices, type RemoteState, type RosterEntry } from "./call-client.ts";
 import type { Quality } from "./quality.ts";
 
@@ -92,10 +92,17 @@ export function CallView(props: CallViewProps): JSX.Element {
     }
   });
 
-  createEffect(() => {
-    const roster = props.roster;
-    if (state().status === "joined" || state().status === "joining") props.client.setRoster(roster);
-  });
+  // Roster changes from the session subscription reach the client once joined (join() takes the first roster).
+  createEffect(
+    on(
+      () => props.roster,
+      (roster) => {
+        const status = props.client.state.status;
+        if (status === "joined" || status === "joining") props.client.setRoster(roster);
+      },
+      { defer: true },
+    ),
+  );
 
   const pick = async (kind: "audio" | "video", deviceId: string) => {
     const local = state().local;

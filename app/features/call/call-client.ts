@@ -15,6 +15,9 @@ import { classifyQuality, type Quality, type StatsCursor, sampleFromReport, send
  */
 export const MAX_MESH_SIZE = 8;
 
+/** Label of the short-lived data connection a callee opens to say it is online (see ensureLink). */
+const KNOCK = "knock";
+
 export interface RosterEntry {
   peerId: string;
   /** Sends media: everyone in a mesh; host and presenters in a webinar. */
@@ -41,6 +44,8 @@ export interface CallOptions {
   statsIntervalMs?: number;
   /** First reconnection delay, ms (doubles up to 15 s). */
   reconnectBaseMs?: number;
+  /** Camera constraints besides the device (default: ideal 1280×720). */
+  videoConstraints?: MediaTrackConstraints;
 }
 
 export interface RemoteState {
@@ -86,6 +91,7 @@ interface Link {
   remote: RemoteState;
   cursor: StatsCursor | null;
   senderQuality: Quality;
+  pinnedQuality: Quality | null;
   retries: number;
   retryTimer: ReturnType<typeof setTimeout> | null;
 }
@@ -152,9 +158,10 @@ export class CallClient {
   async startPreview(devices: { audioDeviceId?: string; videoDeviceId?: string } = {}): Promise<MediaStream> {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: devices.audioDeviceId ? { deviceId: { exact: devices.audioDeviceId } } : true,
-      video: devices.videoDeviceId
-        ? { deviceId: { exact: devices.videoDeviceId }, width: { ideal: 1280 }, height: { ideal: 720 } }
-        : { width: { ideal: 1280 }, height: { ideal: 720 } },
+      video: {
+        ...(this.options.videoConstraints ?? { width: { ideal: 1280 }, height: { ideal: 720 } }),
+        ...(devices.videoDeviceId ? { deviceId: { exact: devices.videoDeviceId } } : {}),
+      },
     });
     const previous = this.state.local.stream;
     const audio = stream.getAudioTracks()[0] ?? null;
@@ -234,8 +241,21 @@ export class CallClient {
           return;
         }
         if (error.type === "peer-unavailable") {
+          // The callee was not connected to signaling yet (the server dropped the queued offer): call again later.
           const peerId = /peer (\S+)$/.exec(error.message)?.[1];
-          if (peerId) this.scheduleReconnect(peerId);
+          const link = peerId ? this.links.get(peerId) : undefined;
+          if (!peerId || !link) return;
+          if (link.media && !link.remote.stream) {
+            const stale = link.media;
+            link.media = null;
+            stale.close();
+          }
+          if (link.data && !link.data.open) {
+            const stale = link.data;
+            link.data = null;
+            stale.close();
+          }
+          this.scheduleReconnect(peerId);
           return;
         }
         if (
@@ -306,6 +326,7 @@ export class CallClient {
         data: null,
         cursor: null,
         senderQuality: "unknown",
+        pinnedQuality: null,
         retries: 0,
         retryTimer: null,
         remote: {
@@ -332,7 +353,14 @@ export class CallClient {
     const peer = this.peer;
     if (!entry || !peer?.open || !this.needsConnection(entry)) return;
     const link = this.linkFor(peerId);
-    if (!this.isCaller(entry) || link.media) return;
+    if (link.media) return;
+    if (!this.isCaller(entry)) {
+      // Knock: tells the caller this side is online now, so it calls at once instead of waiting for its retry.
+      const knock = peer.connect(peerId, { label: KNOCK, serialization: "json" });
+      knock?.on("open", () => setTimeout(() => knock.close(), 1000));
+      knock?.on("error", () => knock.close());
+      return;
+    }
     const sends = this.options.publishes;
     const call = peer.call(peerId, sends && this.state.local.stream ? this.state.local.stream : this.emptyStream, {
       metadata: { publishes: sends },
@@ -341,10 +369,7 @@ export class CallClient {
     } as Parameters<Peer["call"]>[2]);
     if (!call) return;
     this.attachMedia(link, call);
-    if (!link.data) {
-      const data = peer.connect(peerId, { reliable: true, serialization: "json" });
-      this.attachData(link, data);
-    }
+    if (!link.data) this.attachData(link, peer.connect(peerId, { reliable: true, serialization: "json" }));
   }
 
   private onIncomingCall(call: MediaConnection): void {
@@ -367,6 +392,20 @@ export class CallClient {
   private onIncomingData(data: DataConnection): void {
     if (!this.roster.has(data.peer)) {
       data.close();
+      return;
+    }
+    if (data.label === KNOCK) {
+      data.on("open", () => data.close());
+      const entry = this.roster.get(data.peer);
+      const link = this.links.get(data.peer);
+      if (entry && this.isCaller(entry) && !link?.media) {
+        if (link?.retryTimer) clearTimeout(link.retryTimer);
+        if (link) {
+          link.retryTimer = null;
+          link.retries = 0;
+        }
+        this.ensureLink(data.peer);
+      }
       return;
     }
     const link = this.linkFor(data.peer);
@@ -575,7 +614,7 @@ export class CallClient {
             }
           });
           const quality = classifyQuality({ rttMs, loss, jitterMs, bitrate: null, expectsVideo: false });
-          if (quality !== link.senderQuality) {
+          if (!link.pinnedQuality && quality !== link.senderQuality) {
             link.senderQuality = quality;
             await this.applySenderQuality(link);
           }
@@ -611,11 +650,15 @@ export class CallClient {
     return sender?.getParameters().encodings?.[0] ?? null;
   }
 
-  /** For tests and the recorder: forces the sender quality towards a peer (as if stats said so). */
-  async forceSenderQuality(peerId: string, quality: Quality): Promise<void> {
+  /**
+   * Pins the sender quality towards one peer (as if its stats said so) until called with null, which returns to
+   * the automatic adaptation. For diagnostics and tests.
+   */
+  async overrideSenderQuality(peerId: string, quality: Quality | null): Promise<void> {
     const link = this.links.get(peerId);
     if (!link) return;
-    link.senderQuality = quality;
+    link.pinnedQuality = quality;
+    link.senderQuality = quality ?? "unknown";
     await this.applySenderQuality(link);
   }
 

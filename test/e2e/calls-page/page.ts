@@ -2,12 +2,15 @@
  * Test page for the call e2e tests: bundles the real call client and exposes a small driver on `window` that the
  * test calls through playwright. Remote streams are attached to <video> elements so decoding is real.
  */
+import { render as renderSolid } from "solid-js/web";
+import { CallView } from "../../../app/features/call/CallView.tsx";
 import {
   CallClient,
   type CallOptions,
   type CallState,
   type RosterEntry,
 } from "../../../app/features/call/call-client.ts";
+import { CallRecorder } from "../../../app/features/call/recorder.ts";
 
 interface Driver {
   client: CallClient | null;
@@ -21,6 +24,9 @@ interface Driver {
   video(peerId: string): { width: number; height: number; time: number; hasStream: boolean; tracks: number } | null;
   sending(): { peerId: string; kinds: string[]; labels: string[] }[];
   inboundBytes(peerId: string): Promise<number>;
+  record(ms: number, chunkMs: number): Promise<{ chunks: number; mimeType: string }>;
+  playRecording(url: string): Promise<{ width: number; height: number; time: number; duration: number }>;
+  mountView(options: Omit<CallOptions, "host" | "port" | "secure">, signalingUrl: string, roster: RosterEntry[]): void;
 }
 
 const videos = new Map<string, HTMLVideoElement>();
@@ -41,19 +47,24 @@ function render(state: CallState): void {
   }
 }
 
+function createClient(options: Omit<CallOptions, "host" | "port" | "secure">, signalingUrl: string): CallClient {
+  const url = new URL(signalingUrl);
+  const client = new CallClient({
+    ...options,
+    host: url.hostname,
+    port: Number(url.port),
+    secure: url.protocol === "https:",
+  });
+  driver.client = client;
+  return client;
+}
+
 const driver: Driver = {
   client: null,
   state: null,
   error: null,
   async start(options, signalingUrl, roster) {
-    const url = new URL(signalingUrl);
-    const client = new CallClient({
-      ...options,
-      host: url.hostname,
-      port: Number(url.port),
-      secure: url.protocol === "https:",
-    });
-    driver.client = client;
+    const client = createClient(options, signalingUrl);
     client.subscribe((state) => {
       driver.state = state;
       render(state);
@@ -100,6 +111,52 @@ const driver: Driver = {
       if (stat.type === "inbound-rtp") bytes += stat.bytesReceived ?? 0;
     });
     return bytes;
+  },
+  async record(ms, chunkMs) {
+    const client = driver.client;
+    if (!client) throw new Error("join first");
+    let uploads = 0;
+    const recorder = new CallRecorder({
+      chunkMs,
+      width: 640,
+      height: 360,
+      // Stands in for the sessions API's chunk upload: the test server stores each chunk in order.
+      upload: async (chunk) => {
+        const response = await fetch(`/upload?index=${chunk.index}&final=${chunk.final}`, {
+          method: "POST",
+          body: chunk.data,
+        });
+        if (!response.ok) throw new Error(`upload failed: ${response.status}`);
+        uploads++;
+      },
+    });
+    const state = client.state;
+    recorder.setAudio("local", state.local.stream);
+    for (const remote of state.remotes) recorder.setAudio(remote.peerId, remote.stream);
+    recorder.setActiveVideo(state.remotes.find((remote) => remote.stream)?.stream ?? state.local.stream);
+    recorder.start();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await recorder.stop();
+    return { chunks: uploads, mimeType: recorder.mimeType };
+  },
+  async playRecording(url) {
+    const video = Object.assign(document.createElement("video"), { muted: true, src: url });
+    document.body.append(video);
+    await new Promise((resolve, reject) => {
+      video.onloadeddata = resolve;
+      video.onerror = () => reject(new Error(`cannot play: ${video.error?.message}`));
+    });
+    await video.play();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    return { width: video.videoWidth, height: video.videoHeight, time: video.currentTime, duration: video.duration };
+  },
+  mountView(options, signalingUrl, roster) {
+    const client = createClient(options, signalingUrl);
+    client.subscribe((state) => {
+      driver.state = state;
+    });
+    const root = document.getElementById("view");
+    if (root) renderSolid(() => CallView({ client, roster, recording: true }), root);
   },
 };
 
