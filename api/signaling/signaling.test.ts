@@ -1,7 +1,9 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
-import { PEER_REFUSED, type PeerResolver } from "./signaling.ts";
+import { createSignaling, PEER_REFUSED, type PeerResolver } from "./signaling.ts";
 
 /** Stands in for the sessions service: peer id → its token and session. */
 const admitted = new Map<string, { token: string; sessionId: string; participantId: string }>([
@@ -153,15 +155,21 @@ describe("PeerJS signaling gate", () => {
   });
 
   it("refuses every peer when no resolver is wired in", async () => {
-    const bare = await startTestServer();
+    // The signaling module as createApp builds it without a resolver, on a bare HTTP server (no database needed).
+    const signaling = createSignaling();
+    const bare = createServer((request, response) => signaling.handleRequest(request, response));
+    bare.on("upgrade", (request, socket, head) => signaling.handleUpgrade(request, socket, head));
+    await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
     try {
-      const socket = new WebSocket(
-        `${bare.url.replace("http", "ws")}/peerjs/peerjs?key=peerjs&id=peer-a&token=token-a`,
-      );
+      const { port } = bare.address() as AddressInfo;
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/peerjs/peerjs?key=peerjs&id=peer-a&token=token-a`);
       const code = await new Promise<number>((resolve) => socket.on("close", (closeCode) => resolve(closeCode)));
       expect(code).toBe(PEER_REFUSED);
+      expect(signaling.connectedPeerIds()).toEqual([]);
     } finally {
-      await bare.close();
+      await signaling.close();
+      bare.closeAllConnections();
+      await new Promise<void>((resolve) => bare.close(() => resolve()));
     }
   });
 });
