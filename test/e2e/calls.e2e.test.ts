@@ -291,7 +291,7 @@ describe.skipIf(!available)("calls in a real browser", () => {
     await closeAll();
   });
 
-  it("lets a webinar attendee receive the host's media without sending any", async () => {
+  it("lets a webinar attendee receive the host's media without sending any, and be promoted and demoted", async () => {
     admit("s-webinar", "web-host", "web-attendee");
     const roster = [
       { peerId: "web-host", publishes: true },
@@ -309,6 +309,31 @@ describe.skipIf(!available)("calls in a real browser", () => {
         (window as any).call.state.remotes.find((r: any) => r.peerId === "web-attendee")?.connection === "connected",
     );
     expect(await host.evaluate(() => (window as any).call.inboundBytes("web-attendee"))).toBe(0);
+
+    // The host promotes the attendee to presenter: the session subscription updates both rosters.
+    const promoted = roster.map((entry) => ({ ...entry, publishes: true }));
+    await host.evaluate((entries) => (window as any).call.client.setRoster(entries), promoted);
+    await attendee.evaluate(async (entries) => {
+      const client = (window as any).call.client;
+      client.setRoster(entries);
+      await client.setPublishing(true);
+    }, promoted);
+    await receivesVideo(host, "web-attendee");
+    await receivesVideo(attendee, "web-host");
+    // Demoted again: the attendee stops sending.
+    await host.evaluate((entries) => (window as any).call.client.setRoster(entries), roster);
+    await attendee.evaluate(async (entries) => {
+      const client = (window as any).call.client;
+      client.setRoster(entries);
+      await client.setPublishing(false);
+    }, roster);
+    await receivesVideo(attendee, "web-host");
+    await attendee.waitForFunction(
+      () => (window as any).call.sending().every((link: { kinds: string[] }) => link.kinds.length === 0),
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await attendee.evaluate(() => (window as any).call.state.local.stream)).toBeNull();
     await closeAll();
   });
 

@@ -299,6 +299,13 @@ export class CallClient {
     if (publishes === this.options.publishes) return;
     this.options = { ...this.options, publishes };
     if (publishes && !this.state.local.stream) await this.startPreview();
+    if (!publishes) {
+      // Demoted: the camera and microphone are released (privacy), screen share ends.
+      if (this.screenTrack) await this.stopScreenShare();
+      for (const track of this.state.local.stream?.getTracks() ?? []) track.stop();
+      this.cameraTrack = null;
+      this.state.local = { ...this.state.local, stream: null };
+    }
     for (const link of this.links.values()) this.closeLinkConnections(link);
     for (const peerId of this.roster.keys()) this.ensureLink(peerId);
     this.emit();
