@@ -28,6 +28,15 @@ export default defineConfig({
       ...(postgresUrl
         ? [{ test: { ...shared, name: "postgres", env: { TEST_DB: "postgres", TEST_DATABASE_URL: postgresUrl } } }]
         : []),
+      // Real Chromium (playwright-core) against the real API; fails in CI when Chromium is missing.
+      {
+        test: {
+          name: "calls-browser",
+          include: ["test/e2e/calls*.e2e.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -24,6 +24,7 @@ import { loadVapidKeys } from "./notifications/push.service.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
+import { createSignaling, type PeerResolver } from "./signaling/signaling.ts";
 
 export interface AppOptions {
   clock?: Clock;
@@ -31,6 +32,8 @@ export interface AppOptions {
   database?: Database;
   /** Where the built PWA lives; defaults to ./dist. */
   staticDir?: string;
+  /** Decides which PeerJS id/token pairs may use the signaling server; refuses everyone when absent. */
+  peerResolver?: PeerResolver;
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;
@@ -99,6 +102,15 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   });
   const services = createServices({ env, prisma, pubsub, files, clock, authSecret, vapid });
   if (env.JOBS_WORKER === "on") services.jobs.start();
+
+  // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
+  const signaling = createSignaling({
+    resolvePeer: options.peerResolver ?? ((peerId, token) => services.sessions.resolvePeer(peerId, token)),
+  });
+  const peerRevocations = pubsub.subscribe("peerRevoked");
+  void (async () => {
+    for await (const revoked of peerRevocations) signaling.revokePeers(revoked.peerIds);
+  })();
 
   async function viewerFromAuthorization(value: unknown): Promise<Viewer | null | "invalid"> {
     if (typeof value !== "string" || value === "") return null;
@@ -247,6 +259,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       } else if (url.pathname === "/readyz") {
         const state = await readiness();
         response.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
+      } else if (url.pathname === "/peerjs" || url.pathname.startsWith("/peerjs/")) {
+        signaling.handleRequest(request, response);
       } else if (url.pathname.startsWith("/files/")) {
         await serveFile(request, response, url);
       } else if (serveDevMail && (url.pathname === "/dev/mail" || url.pathname.startsWith("/dev/mail/"))) {
@@ -267,11 +281,15 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     }
   }
 
-  /** Routes WebSocket upgrades: graphql-ws on /graphql; anything else is refused. */
+  /** Routes WebSocket upgrades: graphql-ws on /graphql, PeerJS signaling on /peerjs/peerjs; anything else is refused. */
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { pathname } = new URL(request.url ?? "/", "http://localhost");
     if (pathname === "/graphql") {
       wsServer.handleUpgrade(request, socket, head, (client) => wsServer.emit("connection", client, request));
+      return;
+    }
+    if (pathname.startsWith("/peerjs/")) {
+      signaling.handleUpgrade(request, socket, head);
       return;
     }
     socket.destroy();
@@ -283,8 +301,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     await wsDisposable.dispose();
     for (const client of wsServer.clients) client.terminate();
     wsServer.close();
+    await peerRevocations.return?.();
+    await signaling.close();
     await database.close();
   }
 
-  return { yoga, database, prisma, services, pubsub, handleRequest, handleUpgrade, close, readiness };
+  return { yoga, database, prisma, services, pubsub, signaling, handleRequest, handleUpgrade, close, readiness };
 }

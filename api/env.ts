@@ -78,6 +78,13 @@ const envSchema = z
       .string()
       .regex(/^(mailto:|https:\/\/)/, "expected mailto:… or https://…")
       .optional(),
+    /** Calls: STUN servers handed to browsers (comma-separated stun: URLs); none by default. */
+    STUN_URLS: csv(""),
+    /** Calls: TURN servers (comma-separated turn:/turns: URLs) sharing TURN_SECRET with coturn's use-auth-secret. */
+    TURN_URLS: csv(""),
+    TURN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+    /** How long a TURN credential handed out by `iceServers` stays valid. */
+    TURN_TTL: duration("1h"),
   })
   .transform((raw) => ({
     ...raw,

@@ -11,6 +11,7 @@ import { createNotifications, type Notifications } from "./notifications/notific
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { PubSub } from "./pubsub.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
+import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
 export interface Services {
@@ -24,6 +25,7 @@ export interface Services {
   jobs: JobWorker;
   jobAdmin: JobAdminService;
   notifications: Notifications;
+  ice: IceService;
 }
 
 export function createServices(deps: {
@@ -87,5 +89,6 @@ export function createServices(deps: {
     jobs,
     jobAdmin: new JobAdminService(prisma, clock),
     notifications,
+    ice: new IceService(iceConfigFromEnv(env), clock),
   };
 }

@@ -10,6 +10,7 @@ import { type App, createApp } from "../api/app.ts";
 import type { Clock } from "../api/clock.ts";
 import { type Database, openDatabase } from "../api/db/database.ts";
 import { loadEnv } from "../api/env.ts";
+import type { PeerResolver } from "../api/signaling/signaling.ts";
 
 /** Which database this test run uses: set per vitest project (see vitest.config.ts). */
 export const testDatabaseKind = process.env.TEST_DB === "postgres" ? "postgres" : "embedded";
@@ -88,13 +89,18 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
+  options: { env?: Record<string, string>; clock?: TestClock; peerResolver?: PeerResolver } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
   const { database, drop } = await createTestDatabase();
   const clock = options.clock ?? new TestClock();
   const env = loadEnv({ NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, PORT: "0", ...options.env });
-  const app = await createApp(env, { clock, database, staticDir: join(dataDir, "no-static") });
+  const app = await createApp(env, {
+    clock,
+    database,
+    staticDir: join(dataDir, "no-static"),
+    peerResolver: options.peerResolver,
+  });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,0 +1,175 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { createSignaling, PEER_REFUSED, type PeerResolver } from "./signaling.ts";
+
+/** Stands in for the sessions service: peer id → its token and session. */
+const admitted = new Map<string, { token: string; sessionId: string; participantId: string }>([
+  ["peer-a", { token: "token-a", sessionId: "s1", participantId: "pa" }],
+  ["peer-b", { token: "token-b", sessionId: "s1", participantId: "pb" }],
+  ["peer-c", { token: "token-c", sessionId: "s2", participantId: "pc" }],
+  ["peer-d", { token: "token-d", sessionId: "s1", participantId: "pd" }],
+]);
+const resolver: PeerResolver = async (peerId, token) => {
+  const entry = admitted.get(peerId);
+  return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: entry.participantId } : null;
+};
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ peerResolver: resolver });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+interface PeerSocket {
+  socket: WebSocket;
+  messages: Record<string, any>[];
+  next(type?: string, timeoutMs?: number): Promise<Record<string, any>>;
+  closed: Promise<{ code: number }>;
+}
+
+/** Speaks PeerJS's signaling protocol the way the browser client does. */
+function connectPeer(id: string, token: string, key = "peerjs"): PeerSocket {
+  const socket = new WebSocket(
+    `${server.url.replace("http", "ws")}/peerjs/peerjs?key=${key}&id=${encodeURIComponent(id)}&token=${token}`,
+  );
+  const messages: Record<string, any>[] = [];
+  const waiters: { type?: string; resolve: (message: Record<string, any>) => void }[] = [];
+  socket.on("message", (data) => {
+    const message = JSON.parse(data.toString());
+    const index = waiters.findIndex((waiter) => !waiter.type || waiter.type === message.type);
+    if (index >= 0) waiters.splice(index, 1)[0]?.resolve(message);
+    else messages.push(message);
+  });
+  const closed = new Promise<{ code: number }>((resolve) => socket.on("close", (code) => resolve({ code })));
+  return {
+    socket,
+    messages,
+    closed,
+    next(type, timeoutMs = 3000) {
+      const index = messages.findIndex((message) => !type || message.type === type);
+      if (index >= 0) return Promise.resolve(messages.splice(index, 1)[0] as Record<string, any>);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${type ?? "message"} arrived`)), timeoutMs);
+        waiters.push({
+          type,
+          resolve: (message) => {
+            clearTimeout(timer);
+            resolve(message);
+          },
+        });
+      });
+    },
+  };
+}
+
+describe("PeerJS signaling gate", () => {
+  it("opens admitted peers and relays their messages within the session", async () => {
+    const a = connectPeer("peer-a", "token-a");
+    const b = connectPeer("peer-b", "token-b");
+    expect((await a.next()).type).toBe("OPEN");
+    expect((await b.next()).type).toBe("OPEN");
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-b", payload: { sdp: "x" } }));
+    expect(await b.next("OFFER")).toMatchObject({ src: "peer-a", dst: "peer-b", payload: { sdp: "x" } });
+    expect(server.app.signaling.connectedPeerIds().sort()).toEqual(["peer-a", "peer-b"]);
+    a.socket.close();
+    b.socket.close();
+    await Promise.all([a.closed, b.closed]);
+  });
+
+  it("refuses a wrong token, an unknown id, a wrong key and a missing token", async () => {
+    for (const [id, token, key] of [
+      ["peer-a", "token-b", "peerjs"],
+      ["forged-id", "token-a", "peerjs"],
+      ["peer-a", "token-a", "other"],
+      ["peer-a", "", "peerjs"],
+    ] as const) {
+      const peer = connectPeer(id, token, key);
+      const message = await peer.next();
+      expect(message).toMatchObject({ type: "ERROR" });
+      expect((await peer.closed).code).toBe(PEER_REFUSED);
+    }
+    expect(server.app.signaling.connectedPeerIds()).toEqual([]);
+  });
+
+  it("refuses id generation over HTTP and keeps discovery off", async () => {
+    expect((await fetch(`${server.url}/peerjs/peerjs/id`)).status).toBe(403);
+    expect((await fetch(`${server.url}/peerjs/peerjs/peers`)).status).toBe(401);
+    expect((await fetch(`${server.url}/peerjs`)).status).toBe(200);
+  });
+
+  it("drops messages addressed to a peer of another session", async () => {
+    const a = connectPeer("peer-a", "token-a");
+    const b = connectPeer("peer-b", "token-b");
+    const c = connectPeer("peer-c", "token-c");
+    await Promise.all([a.next("OPEN"), b.next("OPEN"), c.next("OPEN")]);
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-c", payload: { sdp: "leak" } }));
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-b", payload: { sdp: "ok" } }));
+    // Messages on one socket are handled in order: once b has the second, the first was handled too.
+    expect((await b.next("OFFER")).payload.sdp).toBe("ok");
+    expect(c.messages.filter((message) => message.type === "OFFER")).toEqual([]);
+    for (const peer of [a, b, c]) peer.socket.close();
+    await Promise.all([a.closed, b.closed, c.closed]);
+  });
+
+  it("revokePeers closes the peer at once and tells its session's peers it left", async () => {
+    const a = connectPeer("peer-a", "token-a");
+    const b = connectPeer("peer-b", "token-b");
+    const c = connectPeer("peer-c", "token-c");
+    await Promise.all([a.next("OPEN"), b.next("OPEN"), c.next("OPEN")]);
+    server.app.signaling.revokePeers(["peer-b"]);
+    expect(await b.next("ERROR")).toMatchObject({ payload: { msg: "Access to this session was revoked." } });
+    expect((await b.closed).code).toBe(PEER_REFUSED);
+    expect(await a.next("LEAVE")).toMatchObject({ src: "peer-b", dst: "peer-a" });
+    expect(c.messages.filter((message) => message.type === "LEAVE")).toEqual([]);
+    expect(server.app.signaling.connectedPeerIds().sort()).toEqual(["peer-a", "peer-c"]);
+    a.socket.close();
+    c.socket.close();
+    await Promise.all([a.closed, c.closed]);
+  });
+
+  it("refuses a peer whose revocation lands while its admission is being checked", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.app.signaling.setResolver(async (peerId, token) => {
+      await gate;
+      return resolver(peerId, token);
+    });
+    try {
+      const d = connectPeer("peer-d", "token-d");
+      // Wait until the upgrade request reached the server, then revoke before the resolver answers.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      server.app.signaling.revokePeers(["peer-d"]);
+      release();
+      expect((await d.next()).type).toBe("ERROR");
+      expect((await d.closed).code).toBe(PEER_REFUSED);
+    } finally {
+      server.app.signaling.setResolver(resolver);
+    }
+  });
+
+  it("refuses every peer when no resolver is wired in", async () => {
+    // The signaling module as createApp builds it without a resolver, on a bare HTTP server (no database needed).
+    const signaling = createSignaling();
+    const bare = createServer((request, response) => signaling.handleRequest(request, response));
+    bare.on("upgrade", (request, socket, head) => signaling.handleUpgrade(request, socket, head));
+    await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = bare.address() as AddressInfo;
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/peerjs/peerjs?key=peerjs&id=peer-a&token=token-a`);
+      const code = await new Promise<number>((resolve) => socket.on("close", (closeCode) => resolve(closeCode)));
+      expect(code).toBe(PEER_REFUSED);
+      expect(signaling.connectedPeerIds()).toEqual([]);
+    } finally {
+      await signaling.close();
+      bare.closeAllConnections();
+      await new Promise<void>((resolve) => bare.close(() => resolve()));
+    }
+  });
+});

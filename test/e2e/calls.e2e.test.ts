@@ -1,0 +1,486 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import solid from "vite-plugin-solid";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { PeerResolver } from "../../api/signaling/signaling.ts";
+import { startTestServer, type TestServer } from "../harness.ts";
+
+/**
+ * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
+ * bundled into a tiny page. The resolver stands in for the sessions service (participants and tokens).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+  "--auto-select-desktop-capture-source=Entire screen",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) {
+  throw new Error(`Chromium is required for the call tests in CI but ${CHROMIUM} is missing.`);
+}
+if (!available) console.warn(`Chromium not found at ${CHROMIUM}: skipping the call browser tests (never in CI).`);
+
+/** peer id → token and session: what the sessions service would have issued. */
+const admitted = new Map<string, { token: string; sessionId: string }>();
+const resolver: PeerResolver = async (peerId, token) => {
+  const entry = admitted.get(peerId);
+  return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: `participant-${peerId}` } : null;
+};
+function admit(sessionId: string, ...peerIds: string[]): void {
+  for (const peerId of peerIds) admitted.set(peerId, { token: `token-of-${peerId}-${sessionId}`, sessionId });
+}
+const tokenOf = (peerId: string) => admitted.get(peerId)?.token ?? "none";
+
+let server: TestServer;
+let browser: Browser;
+let pageServer: Server;
+let pageUrl: string;
+let bundleDir: string;
+const pages: Page[] = [];
+/** Recording chunks the page uploaded (what the sessions API's upload endpoint would store). */
+const uploads: { index: number; data: Buffer }[] = [];
+
+beforeAll(async () => {
+  if (!available) return;
+  bundleDir = mkdtempSync(join(tmpdir(), "calls-page-"));
+  // Vite's build API with its own inline config (no vite.config.ts): Solid's JSX for CallView, the rest as is.
+  await build({
+    configFile: false,
+    root: join(import.meta.dirname, "calls-page"),
+    base: "/",
+    logLevel: "error",
+    plugins: [solid()],
+    build: { outDir: bundleDir, emptyOutDir: true, minify: false, target: "es2022", reportCompressedSize: false },
+  });
+  pageServer = createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (request.method === "POST" && url.pathname === "/upload") {
+      const parts: Buffer[] = [];
+      request.on("data", (part: Buffer) => parts.push(part));
+      request.on("end", () => {
+        uploads.push({ index: Number(url.searchParams.get("index")), data: Buffer.concat(parts) });
+        response.writeHead(204).end();
+      });
+      return;
+    }
+    if (url.pathname === "/recording.webm") {
+      const file = Buffer.concat(uploads.sort((a, b) => a.index - b.index).map((upload) => upload.data));
+      response.writeHead(200, { "content-type": "video/webm", "content-length": file.length }).end(file);
+      return;
+    }
+    const path = join(bundleDir, url.pathname === "/" ? "index.html" : url.pathname);
+    if (!path.startsWith(bundleDir) || !existsSync(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": path.endsWith(".js") ? "text/javascript" : "text/html" });
+    response.end(readFileSync(path));
+  });
+  await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
+  pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
+  server = await startTestServer({ peerResolver: resolver });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (pageServer) await new Promise<void>((resolve) => pageServer.close(() => resolve()));
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+});
+
+interface Participant {
+  peerId: string;
+  publishes?: boolean;
+}
+
+/** Opens one participant's page and joins the call with the given roster. */
+async function enter(
+  peerId: string,
+  roster: Participant[],
+  options: { topology?: "mesh" | "webinar"; publishes?: boolean; token?: string } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  pages.push(page);
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => "call" in window);
+  await page.evaluate(
+    ([id, token, url, entries, topology, publishes]) =>
+      (window as any).call.start(
+        {
+          peerId: id,
+          token,
+          iceServers: [],
+          topology,
+          publishes,
+          statsIntervalMs: 500,
+          reconnectBaseMs: 300,
+          videoConstraints: { width: 320, height: 240, frameRate: 15 },
+        },
+        url,
+        entries.map((entry: Participant) => ({ peerId: entry.peerId, publishes: entry.publishes ?? true })),
+      ),
+    [
+      peerId,
+      options.token ?? tokenOf(peerId),
+      server.url,
+      roster,
+      options.topology ?? "mesh",
+      options.publishes ?? true,
+    ] as const,
+  );
+  return page;
+}
+
+/** Waits until `page` decodes video from `from` (frames decoded and the element has a size). */
+async function receivesVideo(page: Page, from: string): Promise<void> {
+  await page.waitForFunction(
+    (peerId) => {
+      const video = (window as any).call.video(peerId);
+      const remote = (window as any).call.state?.remotes.find((entry: any) => entry.peerId === peerId);
+      return video && video.width > 0 && video.time > 0 && remote?.framesDecoded > 0;
+    },
+    from,
+    { timeout: 45_000 },
+  );
+}
+
+async function remoteState(page: Page, peerId: string): Promise<Record<string, any> | undefined> {
+  return page.evaluate((id) => (window as any).call.state?.remotes.find((entry: any) => entry.peerId === id), peerId);
+}
+
+async function closeAll(): Promise<void> {
+  for (const page of pages.splice(0)) {
+    await page.evaluate(() => (window as any).call.client?.leave()).catch(() => undefined);
+    await page.context().close();
+  }
+}
+
+describe.skipIf(!available)("calls in a real browser", () => {
+  // The machine is small and shared: pages of a failed test must not linger and slow the next ones.
+  afterEach(closeAll);
+
+  it("connects two participants, each decoding the other's video; mute and camera-off reach the other side", async () => {
+    admit("s-two", "two-a", "two-b");
+    const roster = [{ peerId: "two-a" }, { peerId: "two-b" }];
+    const a = await enter("two-a", roster);
+    const b = await enter("two-b", roster);
+    await receivesVideo(a, "two-b");
+    await receivesVideo(b, "two-a");
+    expect(await remoteState(a, "two-b")).toMatchObject({ connection: "connected", audioMuted: false });
+
+    await a.evaluate(() => (window as any).call.client.setAudioMuted(true));
+    await b.waitForFunction(
+      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.audioMuted === true,
+    );
+    await a.evaluate(() => (window as any).call.client.setVideoOff(true));
+    await b.waitForFunction(
+      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.videoOff === true,
+    );
+    // The track itself is disabled too, so no camera picture leaves the browser.
+    expect(
+      await a.evaluate(() =>
+        (window as any).call.state.local.stream.getTracks().map((t: MediaStreamTrack) => [t.kind, t.enabled]),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        ["audio", false],
+        ["video", false],
+      ]),
+    );
+    await a.evaluate(() => (window as any).call.client.setAudioMuted(false));
+    await b.waitForFunction(
+      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.audioMuted === false,
+    );
+    // Quality grades come from getStats (rtt, loss, jitter, bitrate), measured per remote peer.
+    await b.waitForFunction(() =>
+      ["good", "fair", "poor"].includes(
+        (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.quality,
+      ),
+    );
+    const stats = (await remoteState(b, "two-a"))?.stats;
+    expect(stats.rttMs).toBeGreaterThanOrEqual(0);
+    expect(stats.bitrate).toBeGreaterThan(0);
+    await closeAll();
+  });
+
+  it("connects four participants in a full mesh, each receiving every other", async () => {
+    const ids = ["mesh-a", "mesh-b", "mesh-c", "mesh-d"];
+    admit("s-mesh", ...ids);
+    const roster = ids.map((peerId) => ({ peerId }));
+    const joined = [];
+    for (const id of ids) joined.push(await enter(id, roster));
+    for (const [index, page] of joined.entries()) {
+      for (const other of ids.filter((_, otherIndex) => otherIndex !== index)) await receivesVideo(page, other);
+    }
+    await closeAll();
+  });
+
+  it("replaces the camera with the screen on every connection and marks the presenter", async () => {
+    admit("s-screen", "screen-a", "screen-b");
+    const roster = [{ peerId: "screen-a" }, { peerId: "screen-b" }];
+    const a = await enter("screen-a", roster);
+    const b = await enter("screen-b", roster);
+    await receivesVideo(b, "screen-a");
+    const cameraWidth = await b.evaluate(() => (window as any).call.video("screen-a").width);
+    const before = await a.evaluate(() => (window as any).call.sending());
+    await a.evaluate(() => (window as any).call.client.startScreenShare());
+    const after = await a.evaluate(() => (window as any).call.sending());
+    expect(after[0].kinds.sort()).toEqual(["audio", "video"]);
+    expect(after[0].labels).not.toEqual(before[0].labels);
+    await b.waitForFunction(() => (window as any).call.state.presenterId === "screen-a");
+    // The receiver decodes the screen: frames keep coming and the picture has the screen's size.
+    await b.waitForFunction(
+      (camera) => {
+        const video = (window as any).call.video("screen-a");
+        return video && video.width > 0 && video.width !== camera;
+      },
+      cameraWidth,
+      { timeout: 45_000 },
+    );
+    await a.evaluate(() => (window as any).call.client.stopScreenShare());
+    await b.waitForFunction(() => (window as any).call.state.presenterId === null);
+    await closeAll();
+  });
+
+  it("refuses a peer with a wrong token at the signaling server", async () => {
+    admit("s-forged", "forged-a");
+    const page = await enter("forged-a", [{ peerId: "forged-a" }], { token: "not-the-token" });
+    await page.waitForFunction(() => (window as any).call.state?.status === "left");
+    expect(await page.evaluate(() => (window as any).call.error)).toMatch(/not admitted/);
+    expect(server.app.signaling.connectedPeerIds()).not.toContain("forged-a");
+    await closeAll();
+  });
+
+  it("revokePeers disconnects a removed participant at once and their media stops for the others", async () => {
+    admit("s-revoke", "rev-a", "rev-b");
+    const roster = [{ peerId: "rev-a" }, { peerId: "rev-b" }];
+    const a = await enter("rev-a", roster);
+    const b = await enter("rev-b", roster);
+    await receivesVideo(a, "rev-b");
+    await receivesVideo(b, "rev-a");
+    admitted.delete("rev-b");
+    server.app.signaling.revokePeers(["rev-b"]);
+    await b.waitForFunction(() => (window as any).call.state.status === "left", undefined, { timeout: 5000 });
+    expect(await b.evaluate(() => (window as any).call.state.error)).toMatch(/revoked/);
+    // The removed participant's camera is off and the others drop its media without waiting for the roster.
+    expect(await b.evaluate(() => (window as any).call.state.local.stream)).toBeNull();
+    await a.waitForFunction(
+      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "rev-b")?.stream === null,
+      undefined,
+      { timeout: 5000 },
+    );
+    await closeAll();
+  });
+
+  it("lets a webinar attendee receive the host's media without sending any, and be promoted and demoted", async () => {
+    admit("s-webinar", "web-host", "web-attendee");
+    const roster = [
+      { peerId: "web-host", publishes: true },
+      { peerId: "web-attendee", publishes: false },
+    ];
+    const host = await enter("web-host", roster, { topology: "webinar", publishes: true });
+    const attendee = await enter("web-attendee", roster, { topology: "webinar", publishes: false });
+    await receivesVideo(attendee, "web-host");
+    expect(await attendee.evaluate(() => (window as any).call.state.local.stream)).toBeNull();
+    expect(await attendee.evaluate(() => (window as any).call.sending())).toEqual([
+      { peerId: "web-host", kinds: [], labels: [] },
+    ]);
+    await host.waitForFunction(
+      () =>
+        (window as any).call.state.remotes.find((r: any) => r.peerId === "web-attendee")?.connection === "connected",
+    );
+    expect(await host.evaluate(() => (window as any).call.inboundBytes("web-attendee"))).toBe(0);
+
+    // The host promotes the attendee to presenter: the session subscription updates both rosters.
+    const promoted = roster.map((entry) => ({ ...entry, publishes: true }));
+    await host.evaluate((entries) => (window as any).call.client.setRoster(entries), promoted);
+    await attendee.evaluate(async (entries) => {
+      const client = (window as any).call.client;
+      client.setRoster(entries);
+      await client.setPublishing(true);
+    }, promoted);
+    await receivesVideo(host, "web-attendee");
+    await receivesVideo(attendee, "web-host");
+    // Demoted again: the attendee stops sending.
+    await host.evaluate((entries) => (window as any).call.client.setRoster(entries), roster);
+    await attendee.evaluate(async (entries) => {
+      const client = (window as any).call.client;
+      client.setRoster(entries);
+      await client.setPublishing(false);
+    }, roster);
+    await receivesVideo(attendee, "web-host");
+    await attendee.waitForFunction(
+      () => (window as any).call.sending().every((link: { kinds: string[] }) => link.kinds.length === 0),
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await attendee.evaluate(() => (window as any).call.state.local.stream)).toBeNull();
+    await closeAll();
+  });
+
+  it("re-calls a participant whose page dropped, without anyone leaving the room", async () => {
+    admit("s-reconnect", "rc-a", "rc-b");
+    const roster = [{ peerId: "rc-a" }, { peerId: "rc-b" }];
+    const a = await enter("rc-a", roster);
+    const b = await enter("rc-b", roster);
+    await receivesVideo(a, "rc-b");
+    const firstStream = await a.evaluate(() => (window as any).call.state.remotes[0].stream.id);
+    // rc-b's tab reloads (crash, network switch): its connections vanish, then it comes back with the same id.
+    await b.reload();
+    await a.waitForFunction(() => (window as any).call.state.remotes[0].connection === "reconnecting", undefined, {
+      timeout: 45_000,
+    });
+    await b.waitForFunction(() => "call" in window);
+    await b.evaluate(
+      ([url, token]) =>
+        (window as any).call.start(
+          {
+            peerId: "rc-b",
+            token,
+            iceServers: [],
+            topology: "mesh",
+            publishes: true,
+            statsIntervalMs: 500,
+            videoConstraints: { width: 320, height: 240, frameRate: 15 },
+          },
+          url,
+          [
+            { peerId: "rc-a", publishes: true },
+            { peerId: "rc-b", publishes: true },
+          ],
+        ),
+      [server.url, tokenOf("rc-b")] as const,
+    );
+    await receivesVideo(b, "rc-a");
+    await a.waitForFunction(
+      (previous) => {
+        const remote = (window as any).call.state.remotes[0];
+        return remote.connection === "connected" && remote.stream && remote.stream.id !== previous;
+      },
+      firstStream,
+      { timeout: 45_000 },
+    );
+    await receivesVideo(a, "rc-b");
+    expect(await a.evaluate(() => (window as any).call.state.status)).toBe("joined");
+    await closeAll();
+  });
+
+  it("lowers the resolution and bitrate sent to a peer with poor quality, and restores them", async () => {
+    admit("s-adapt", "ad-a", "ad-b");
+    const roster = [{ peerId: "ad-a" }, { peerId: "ad-b" }];
+    const a = await enter("ad-a", roster);
+    const b = await enter("ad-b", roster);
+    await receivesVideo(b, "ad-a");
+    await b.waitForFunction(() => (window as any).call.video("ad-a")?.height > 120, undefined, { timeout: 30_000 });
+    await a.evaluate(() => (window as any).call.client.overrideSenderQuality("ad-b", "poor"));
+    expect(await a.evaluate(() => (window as any).call.client.senderEncoding("ad-b"))).toMatchObject({
+      maxBitrate: 150_000,
+      scaleResolutionDownBy: 2,
+    });
+    await b.waitForFunction(() => (window as any).call.video("ad-a")?.height <= 120, undefined, { timeout: 30_000 });
+    await a.evaluate(() => (window as any).call.client.overrideSenderQuality("ad-b", null));
+    const restored = await a.evaluate(() => (window as any).call.client.senderEncoding("ad-b"));
+    expect(restored.maxBitrate).toBeUndefined();
+    expect(restored.scaleResolutionDownBy).toBe(1);
+    await closeAll();
+  });
+
+  it("records mixed audio and the active video in uploaded chunks that form a playable file", async () => {
+    admit("s-record", "recd-a", "recd-b");
+    const roster = [{ peerId: "recd-a" }, { peerId: "recd-b" }];
+    const a = await enter("recd-a", roster);
+    await enter("recd-b", roster);
+    await receivesVideo(a, "recd-b");
+    uploads.length = 0;
+    const result = await a.evaluate(() => (window as any).call.record(3200, 1000));
+    expect(result.mimeType).toMatch(/^video\/webm/);
+    expect(result.chunks).toBeGreaterThanOrEqual(3);
+    expect(uploads.map((upload) => upload.index)).toEqual([...Array(result.chunks).keys()]);
+    const played = await a.evaluate((url) => (window as any).call.playRecording(url), `${pageUrl}recording.webm`);
+    expect(played.width).toBe(640);
+    expect(played.height).toBe(360);
+    expect(played.time).toBeGreaterThan(0);
+    await closeAll();
+  });
+
+  it("renders the call screen on a phone: preview, join, touch-sized labelled controls, quality badge, recording", async () => {
+    admit("s-view", "view-a", "view-b");
+    const roster = [
+      { peerId: "view-a", publishes: true },
+      { peerId: "view-b", publishes: true },
+    ];
+    const other = await enter("view-b", roster);
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    const phone = await context.newPage();
+    pages.push(phone);
+    await phone.goto(pageUrl);
+    await phone.waitForFunction(() => "call" in window);
+    await phone.evaluate(
+      ([url, token, entries]) =>
+        (window as any).call.mountView(
+          {
+            peerId: "view-a",
+            token,
+            iceServers: [],
+            topology: "mesh",
+            publishes: true,
+            statsIntervalMs: 500,
+            videoConstraints: { width: 320, height: 240, frameRate: 15 },
+          },
+          url,
+          entries,
+        ),
+      [server.url, tokenOf("view-a"), roster] as const,
+    );
+    await phone.getByLabel("Your camera preview").waitFor();
+    await phone.getByLabel("Camera", { exact: true }).waitFor();
+    await phone.getByRole("button", { name: "Join" }).click();
+    await phone.waitForFunction(
+      () => {
+        const video = document.querySelector('video[aria-label="Participant\'s video"]') as HTMLVideoElement | null;
+        return (video?.videoWidth ?? 0) > 0;
+      },
+      undefined,
+      { timeout: 45_000 },
+    );
+    await expect(phone.getByRole("status").filter({ hasText: "being recorded" }).count()).resolves.toBe(1);
+    for (const name of ["Mute microphone", "Turn camera off", "Share your screen", "Leave the call"]) {
+      const box = await phone.getByRole("button", { name }).boundingBox();
+      expect(box?.width, name).toBeGreaterThanOrEqual(44);
+      expect(box?.height, name).toBeGreaterThanOrEqual(44);
+      expect((box?.x ?? -1) + (box?.width ?? 0), name).toBeLessThanOrEqual(390);
+    }
+    // The badge shows a measured grade (the exact grade depends on the load of this shared machine).
+    await phone.waitForFunction(
+      () =>
+        document.querySelector('.badge.good[role="status"], .badge.fair[role="status"], .badge.poor[role="status"]'),
+      undefined,
+      { timeout: 45_000 },
+    );
+    await phone.getByRole("button", { name: "Mute microphone" }).tap();
+    await other.waitForFunction(
+      () => (window as any).call.state.remotes.find((r: any) => r.peerId === "view-a")?.audioMuted === true,
+    );
+    await phone.getByRole("button", { name: "Unmute microphone" }).waitFor();
+    await closeAll();
+  });
+});
