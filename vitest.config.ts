@@ -28,6 +28,16 @@ export default defineConfig({
       ...(postgresUrl
         ? [{ test: { ...shared, name: "postgres", env: { TEST_DB: "postgres", TEST_DATABASE_URL: postgresUrl } } }]
         : []),
+      // Real Chromium against the built PWA and the real API (embedded database): see test/e2e/.
+      {
+        test: {
+          name: "browser",
+          include: ["test/e2e/**/*.e2e.test.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
+          env: { TEST_DB: "embedded" },
+        },
+      },
     ],
   },
 });

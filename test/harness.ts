@@ -88,13 +88,18 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: TestClock;
+    /** A built PWA to serve at `/` (browser tests); by default none. */
+    staticDir?: string;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
   const { database, drop } = await createTestDatabase();
   const clock = options.clock ?? new TestClock();
   const env = loadEnv({ NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, PORT: "0", ...options.env });
-  const app = await createApp(env, { clock, database, staticDir: join(dataDir, "no-static") });
+  const app = await createApp(env, { clock, database, staticDir: options.staticDir ?? join(dataDir, "no-static") });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

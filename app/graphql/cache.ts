@@ -40,7 +40,6 @@ export const cacheConfig: CacheExchangeOpts = {
     PageInfo: embedded,
     QueryTicketsConnection: embedded,
     QueryTicketsConnectionEdge: embedded,
-    QueryTicketsSuccess: embedded,
     TicketEvent: embedded,
     TicketMessagesConnection: embedded,
     TicketMessagesConnectionEdge: embedded,

@@ -55,8 +55,7 @@ export default function InboxPage() {
     query: TicketsQuery,
     variables: () => ({ filter: filter(), first: 50, orderBy: "UPDATED_AT" as const }),
   });
-  const connection = () =>
-    tickets.data?.tickets.__typename === "QueryTicketsSuccess" ? tickets.data.tickets.data : null;
+  const connection = () => tickets.data?.tickets;
 
   // New tickets and changes to tickets not in view arrive live; the list reloads when the agent asks.
   const [fresh, setFresh] = createSignal(0);
@@ -137,9 +136,6 @@ export default function InboxPage() {
         </div>
       </div>
       <Switch>
-        <Match when={tickets.data?.tickets.__typename === "ValidationError" && tickets.data.tickets}>
-          {(invalid) => <ErrorState message={invalid().message} />}
-        </Match>
         <Match when={connection()}>
           {(data) => (
             <>

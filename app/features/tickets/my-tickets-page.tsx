@@ -18,8 +18,7 @@ export default function MyTicketsPage() {
       { defer: true },
     ),
   );
-  const connection = () =>
-    tickets.data?.tickets.__typename === "QueryTicketsSuccess" ? tickets.data.tickets.data : null;
+  const connection = () => tickets.data?.tickets;
 
   return (
     <section>

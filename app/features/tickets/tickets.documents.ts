@@ -59,27 +59,15 @@ export const TicketsQuery = graphql(
   `
   query Tickets($filter: TicketFilter, $orderBy: TicketOrder, $first: Int, $after: String) {
     tickets(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
-      __typename
-      ... on QueryTicketsSuccess {
-        data {
-          totalCount
-          pageInfo {
-            hasNextPage
-            endCursor
-          }
-          edges {
-            cursor
-            node {
-              ...TicketSummaryFields
-            }
-          }
-        }
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
+      edges {
+        cursor
+        node {
+          ...TicketSummaryFields
         }
       }
     }
