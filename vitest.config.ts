@@ -28,13 +28,15 @@ export default defineConfig({
       ...(postgresUrl
         ? [{ test: { ...shared, name: "postgres", env: { TEST_DB: "postgres", TEST_DATABASE_URL: postgresUrl } } }]
         : []),
-      // Real Chromium (playwright-core) against the real API; fails in CI when Chromium is missing.
+      // Real Chromium (playwright-core, fake camera) against the real API (embedded database): see test/e2e/.
+      // Each browser file fails, never skips, in CI when Chromium is missing.
       {
         test: {
-          name: "calls-browser",
-          include: ["test/e2e/calls*.e2e.test.ts"],
+          name: "browser",
+          include: ["test/e2e/**/*.e2e.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          env: { TEST_DB: "embedded" },
         },
       },
     ],

@@ -89,7 +89,14 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: TestClock; peerResolver?: PeerResolver } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: TestClock;
+    /** A built PWA to serve at `/` (browser tests); by default none. */
+    staticDir?: string;
+    /** Decides which PeerJS peers may signal; by default the sessions service. */
+    peerResolver?: PeerResolver;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
   const { database, drop } = await createTestDatabase();
@@ -98,7 +105,7 @@ export async function startTestServer(
   const app = await createApp(env, {
     clock,
     database,
-    staticDir: join(dataDir, "no-static"),
+    staticDir: options.staticDir ?? join(dataDir, "no-static"),
     peerResolver: options.peerResolver,
   });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));

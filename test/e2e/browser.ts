@@ -1,0 +1,110 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+/** Debian's Chromium; the browser tier needs it in CI and skips loudly without it elsewhere. */
+export const chromiumPath = "/usr/bin/chromium";
+export const chromiumAvailable = existsSync(chromiumPath);
+if (!chromiumAvailable) {
+  if (process.env.CI) throw new Error(`The browser tests need Chromium at ${chromiumPath} (apt-get install chromium).`);
+  console.warn(
+    `\n!!! ${chromiumPath} is missing: SKIPPING the browser tests (they fail instead when CI is set). !!!\n`,
+  );
+}
+
+/** Where the tests write screenshots of the main screens at phone size. */
+export const screenshotDir = join(process.cwd(), "test-results", "screenshots");
+
+export const phone = { width: 360, height: 740 };
+
+/** Builds the PWA once into a temporary folder (the same `vite build` as `npm run build`). */
+export function buildApp(): string {
+  const outDir = mkdtempSync(join(tmpdir(), "live-support-pwa-"));
+  execFileSync(
+    process.execPath,
+    [join(process.cwd(), "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"],
+    {
+      // vitest sets NODE_ENV=test, which would make Vite build a development bundle without the service worker.
+      env: { ...process.env, NODE_ENV: "production", PWA_OUT_DIR: outDir },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  return outDir;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      "--allow-loopback-in-peer-connection",
+    ],
+  });
+}
+
+export async function phoneContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL, viewport: phone, hasTouch: true, isMobile: true });
+  reportPageErrors(context);
+  return context;
+}
+
+/** Uncaught errors in the app show up in the test output. */
+export function reportPageErrors(context: BrowserContext): void {
+  context.on("weberror", (error) => console.error(`Page error: ${error.error().message}`));
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** Runs axe-core in the page; returns the violations as readable lines (empty when there are none). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
+    const result = await axe.run();
+    return result.violations as { id: string; help: string; nodes: { target: string[] }[] }[];
+  });
+  return violations.map(
+    (violation) =>
+      `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join(", ")})`,
+  );
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Records the subscriptions a page's graphql-ws socket sends; `until(name)` resolves once one naming `name`
+ * has gone out (before or after the call), so a test knows the live channel is open before acting.
+ */
+export function watchSubscriptions(page: Page): { until(operationName: string): Promise<void> } {
+  const sent: string[] = [];
+  const waiting: { name: string; resolve: () => void }[] = [];
+  page.on("websocket", (socket) => {
+    socket.on("framesent", (frame) => {
+      const payload = typeof frame.payload === "string" ? frame.payload : frame.payload.toString();
+      if (!payload.includes('"type":"subscribe"')) return;
+      sent.push(payload);
+      for (const waiter of waiting.filter((item) => payload.includes(item.name))) waiter.resolve();
+    });
+  });
+  return {
+    until: (name) =>
+      sent.some((payload) => payload.includes(name))
+        ? Promise.resolve()
+        : new Promise((resolve) => waiting.push({ name, resolve })),
+  };
+}
