@@ -4,6 +4,7 @@ import type { Env } from "./env.ts";
 import { FileLinks } from "./files/file-links.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
+import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
@@ -12,6 +13,8 @@ export interface Services {
   tickets: TicketService;
   files: FileStore;
   fileLinks: FileLinks;
+  /** Shared (Redis) or in-process rate limits; see api/ops/rate-limit.ts. */
+  rateLimits: RateLimits;
 }
 
 export function createServices(deps: {
@@ -21,6 +24,7 @@ export function createServices(deps: {
   files: FileStore;
   clock: Clock;
   authSecret: string;
+  rateLimits: RateLimits;
 }): Services {
   const { env, prisma, pubsub, files, clock } = deps;
   return {
@@ -37,5 +41,6 @@ export function createServices(deps: {
     tickets: new TicketService(prisma, pubsub, files, clock),
     files,
     fileLinks: new FileLinks(deps.authSecret, clock),
+    rateLimits: deps.rateLimits,
   };
 }

@@ -5,6 +5,7 @@ import type { Context } from "../context.ts";
 import {
   InvalidTransitionError,
   NotFoundError,
+  RateLimitedError,
   TicketClosedError,
   UploadRejectedError,
   unauthenticated,
@@ -182,9 +183,10 @@ builder.mutationFields((t) => ({
   createTicket: t.prismaField({
     type: "Ticket",
     authScopes: { authenticated: true },
-    errors: { types: [ValidationError, UploadRejectedError], directResult: true },
+    errors: { types: [ValidationError, UploadRejectedError, RateLimitedError], directResult: true },
     args: { input: t.arg({ type: CreateTicketInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
+      await context.services.rateLimits.writes(viewerOf(context).userId);
       const { attachments, ...fields } = input;
       const ticket = await context.services.tickets.create(viewerOf(context), fields, attachments ?? []);
       return context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: ticket.id } });
@@ -195,11 +197,12 @@ builder.mutationFields((t) => ({
     description: "Adds a reply (or, for agents, an internal note). A customer's reply reopens a resolved ticket.",
     authScopes: { authenticated: true },
     errors: {
-      types: [ValidationError, NotFoundError, TicketClosedError, UploadRejectedError],
+      types: [ValidationError, NotFoundError, TicketClosedError, UploadRejectedError, RateLimitedError],
       directResult: true,
     },
     args: { input: t.arg({ type: AddTicketMessageInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
+      await context.services.rateLimits.writes(viewerOf(context).userId);
       const { attachments, ...fields } = input;
       const message = await context.services.tickets.addMessage(
         viewerOf(context),
