@@ -266,6 +266,16 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     wsServer,
   );
 
+  if (redis) {
+    redis.onPublishError = (error) => logger.error({ err: error }, "realtime event lost: Redis unreachable");
+    // Events published while Redis was away are lost. graphql-ws clients are asked to reconnect (1012): they
+    // resubscribe and refetch what they show, so nothing stays stale.
+    redis.onResubscribed(() => {
+      logger.warn({ clients: wsServer.clients.size }, "Redis is back: asking realtime clients to resync");
+      for (const client of wsServer.clients) client.close(WS_SERVICE_RESTART, "Realtime resync: reconnect");
+    });
+  }
+
   const staticDir = options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url));
   const serveStatic = existsSync(staticDir)
     ? sirv(staticDir, {

@@ -15,6 +15,13 @@ export interface RedisConnections {
   subscriber: Redis;
   /** Prepended to every channel and key, so several installs (or test runs) can share one Redis. */
   prefix: string;
+  /** Called when an event could not be published (Redis unreachable): the event is lost. */
+  onPublishError: (error: unknown) => void;
+  /**
+   * Registers `listener` for each time the subscriber connection comes back after losing Redis: events in between
+   * were missed, so realtime clients should resubscribe and refetch.
+   */
+  onResubscribed(listener: () => void): void;
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -32,10 +39,22 @@ export function connectRedis(url: string, prefix: string): RedisConnections {
   const ignore = () => {};
   commands.on("error", ignore);
   subscriber.on("error", ignore);
+  const resubscribed: (() => void)[] = [];
+  let lost = false;
+  subscriber.on("close", () => {
+    lost = true;
+  });
+  subscriber.on("ready", () => {
+    if (!lost) return;
+    lost = false;
+    for (const listener of resubscribed) listener();
+  });
   return {
     commands,
     subscriber,
     prefix,
+    onPublishError: ignore,
+    onResubscribed: (listener) => void resubscribed.push(listener),
     async ping(timeoutMs = 1000) {
       if (commands.status !== "ready" || subscriber.status !== "ready") return false;
       let timer: NodeJS.Timeout | undefined;
@@ -71,7 +90,13 @@ export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTa
   return {
     addEventListener: (topic, listener, options) => inner.addEventListener(channel(topic), listener, options),
     removeEventListener: (topic, listener, options) => inner.removeEventListener(channel(topic), listener, options),
-    dispatchEvent: (event) =>
-      inner.dispatchEvent(new CustomEvent(channel(event.type), { detail: (event as CustomEvent).detail })),
+    // Published here rather than through `inner`, so a failed publish (Redis down) is reported, not unhandled.
+    dispatchEvent: (event) => {
+      const detail = (event as CustomEvent).detail;
+      redis.commands
+        .publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail))
+        .catch((error: unknown) => redis.onPublishError(error));
+      return true;
+    },
   };
 }
