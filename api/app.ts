@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { resolve } from "node:path";
@@ -117,6 +118,13 @@ export function maskUnexpectedErrors(error: unknown, message: string): Error {
   });
 }
 
+/** In-process pub/sub target without Node's 10-listener warning: thousands may watch one ticket. */
+function localEventTarget() {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}
+
 async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work, new Promise((done) => (timer = setTimeout(done, ms)))]);
@@ -134,7 +142,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const metrics = createMetrics();
   // Server mode: Redis carries realtime events between instances and holds the shared rate-limit counters.
   const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, env.REDIS_PREFIX) : null;
-  const pubsub = createAppPubSub(redis ? { eventTarget: createPrefixedRedisEventTarget(redis) } : {});
+  const pubsub = createAppPubSub({ eventTarget: redis ? createPrefixedRedisEventTarget(redis) : localEventTarget() });
   const rateLimits = new RateLimits(
     redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(clock),
     env.RATE_LIMITS

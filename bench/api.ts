@@ -3,12 +3,13 @@
  * connections, against the real server on PostgreSQL and on the embedded database, beside a bare graphql-yoga
  * hello-world server at the same concurrency.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error autocannon ships no types
 import autocannon from "autocannon";
 import { gql, logIn, machine, ms, type RunningServer, startApi, startProcess, writeSection } from "./lib.ts";
+import { summarize } from "./profile.ts";
 import { createBenchDatabase, dropBenchDatabase, seed } from "./seed.ts";
 
 export const INBOX = `query Inbox {
@@ -70,10 +71,22 @@ await baseline.stop();
 const pgName = "ls_bench_api";
 const pgUrl = await createBenchDatabase(pgName);
 await seed(pgUrl, SIZE);
-const pgServer = await startApi({ DATABASE_URL: pgUrl }, 4101);
+// BENCH_PROFILE=1: the PostgreSQL server runs with --cpu-prof; its profile is summarized after the run.
+const profileDir = mkdtempSync(join(tmpdir(), "ls-bench-profile-"));
+const pgServer = await startApi(
+  { DATABASE_URL: pgUrl },
+  4101,
+  process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+);
 results.postgres = await inbox(pgServer);
 await pgServer.stop();
 await dropBenchDatabase(pgName);
+let profileSummary = "";
+if (process.env.BENCH_PROFILE) {
+  const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+  if (file) profileSummary = summarize(join(profileDir, file), 15);
+  console.log(profileSummary);
+}
 
 const dir = mkdtempSync(join(tmpdir(), "ls-bench-embedded-"));
 await seed(`file:${join(dir, "pglite")}`, SIZE);
@@ -96,5 +109,6 @@ ${SIZE.tickets.toLocaleString("en")} tickets (${SIZE.messagesPerTicket} messages
 | --- | --- | --- | --- | --- | --- | --- |
 ${row("bare graphql-yoga hello world (baseline)", base, "")}
 ${row("inbox on PostgreSQL", results.postgres as Load, "≥ 50 % of baseline, p99 < 50 ms")}
-${row("inbox on embedded (PGlite)", results.embedded as Load, "same figures, for reference")}`,
+${row("inbox on embedded (PGlite)", results.embedded as Load, "same figures, for reference")}
+${profileSummary ? `\nCPU profile of the PostgreSQL server during this run (\`BENCH_PROFILE=1\`, top self time):\n\`\`\`\n${profileSummary}\n\`\`\`` : ""}`,
 );
