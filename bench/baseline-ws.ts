@@ -2,13 +2,16 @@
  * Baseline: a bare graphql-ws broadcast server. Subscribers listen on `ticketEvents`; POST /publish broadcasts one
  * event from an in-process pub/sub. No database, no auth: the ceiling for bench:fanout.
  */
+import { setMaxListeners } from "node:events";
 import { createServer } from "node:http";
 import { execute, subscribe } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createPubSub, createSchema } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 
-const pubsub = createPubSub<{ event: [payload: { kind: string; ticketId: string }] }>();
+const eventTarget = new EventTarget();
+setMaxListeners(0, eventTarget);
+const pubsub = createPubSub<{ event: [payload: { kind: string; ticketId: string }] }>({ eventTarget });
 const schema = createSchema({
   typeDefs: `type Event { kind: String! ticketId: ID! }
     type Query { hello: String! }

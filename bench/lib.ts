@@ -1,5 +1,5 @@
 import { type ChildProcess, execSync, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
@@ -59,7 +59,8 @@ export async function startProcess(
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script], {
     cwd: root,
     env: { ...process.env, HOST, PORT: String(options.port), ...env },
-    stdio: ["ignore", "ignore", "inherit"],
+    // The server's JSON log (warnings and errors at LOG_LEVEL=warn) goes to a file per port.
+    stdio: ["ignore", openSync(`/tmp/live-support-bench-${options.port}.log`, "w"), "inherit"],
   });
   const url = `http://${HOST}:${options.port}`;
   const deadline = Date.now() + 120_000;

@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { TicketCategory, TicketPriority, TicketStatus } from "../generated/prisma/enums.ts";
+import { loadOncePerEvent } from "../ops/event-cache.ts";
 import type { TicketEventPayload } from "../pubsub.ts";
 import { ticketEventKinds } from "./tickets.events.ts";
 import { formatTicketNumber } from "./tickets.rules.ts";
@@ -261,14 +262,21 @@ const TicketEvent = builder.objectRef<TicketEventPayload>("TicketEvent").impleme
     ticket: t.prismaField({
       type: "Ticket",
       resolve: (query, event, _args, context) =>
-        context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: event.ticketId } }),
+        loadOncePerEvent(event, ["ticket", query], () =>
+          context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: event.ticketId } }),
+        ),
     }),
     message: t.prismaField({
       type: "TicketMessage",
       nullable: true,
       description: "The new message, for MESSAGE_ADDED.",
-      resolve: (query, event, _args, context) =>
-        event.messageId ? context.prisma.ticketMessage.findUnique({ ...query, where: { id: event.messageId } }) : null,
+      resolve: (query, event, _args, context) => {
+        const { messageId } = event;
+        if (!messageId) return null;
+        return loadOncePerEvent(event, ["message", query], () =>
+          context.prisma.ticketMessage.findUnique({ ...query, where: { id: messageId } }),
+        );
+      },
     }),
   }),
 });
