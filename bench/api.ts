@@ -8,20 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error autocannon ships no types
 import autocannon from "autocannon";
-import { gql, logIn, machine, ms, type RunningServer, startApi, startProcess, writeSection } from "./lib.ts";
+import { gql, INBOX, logIn, machine, ms, type RunningServer, startApi, startProcess, writeSection } from "./lib.ts";
 import { summarize } from "./profile.ts";
 import { createBenchDatabase, dropBenchDatabase, seed } from "./seed.ts";
-
-export const INBOX = `query Inbox {
-  tickets(first: 25) {
-    edges { node {
-      id reference subject status priority updatedAt
-      assignee { id name }
-      lastMessage { id body createdAt author { id name } }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
 
 const CONNECTIONS = 50;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);

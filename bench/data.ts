@@ -5,8 +5,7 @@
  * BENCH_REUSE=1 measures an already seeded database; BENCH_KEEP=1 keeps it.
  */
 import pg from "pg";
-import { INBOX } from "./api.ts";
-import { gql, logIn, machine, ms, percentile, startApi, writeSection } from "./lib.ts";
+import { gql, INBOX, logIn, machine, ms, percentile, startApi, writeSection } from "./lib.ts";
 import { adminUrl, createBenchDatabase, dropBenchDatabase, seed } from "./seed.ts";
 
 const NAME = "ls_bench_scale";

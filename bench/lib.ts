@@ -5,6 +5,18 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { BENCH_PASSWORD } from "./seed.ts";
 
+/** An agent's inbox: the first page of tickets with assignee and last message. */
+export const INBOX = `query Inbox {
+  tickets(first: 25) {
+    edges { node {
+      id reference subject status priority updatedAt
+      assignee { id name }
+      lastMessage { id body createdAt author { id name } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
 /** Every load stays on this machine. */
 export const HOST = "127.0.0.1";
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -138,30 +150,35 @@ export async function openSubscribers(
   onEvent: (index: number) => void,
 ): Promise<{ close(): void }> {
   const sockets: WebSocket[] = [];
-  const batch = 100;
-  for (let from = 0; from < count; from += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, count - from) }, (_, offset) => {
-        const index = from + offset;
-        return new Promise<void>((resolve, reject) => {
-          const socket = new WebSocket(wsUrl, "graphql-transport-ws");
+  const batch = 50;
+  /** One subscriber; a connection refused or dropped before its acknowledgement is retried (up to 3 times). */
+  const connect = (index: number, attempt = 1): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(wsUrl, "graphql-transport-ws");
+      let acknowledged = false;
+      socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: connectionParams })));
+      socket.on("error", () => {});
+      socket.on("close", (code) => {
+        if (acknowledged) return;
+        if (attempt >= 3) reject(new Error(`subscriber ${index} closed before acknowledgement (${code})`));
+        else connect(index, attempt + 1).then(resolve, reject);
+      });
+      socket.on("message", (raw) => {
+        const message = JSON.parse(raw.toString());
+        if (message.type === "connection_ack") {
+          acknowledged = true;
           sockets.push(socket);
-          socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: connectionParams })));
-          socket.on("error", reject);
-          socket.on("message", (raw) => {
-            const message = JSON.parse(raw.toString());
-            if (message.type === "connection_ack") {
-              socket.send(JSON.stringify({ id: "1", type: "subscribe", payload }));
-              resolve();
-            } else if (message.type === "next") {
-              onEvent(index);
-            } else if (message.type === "error") {
-              reject(new Error(JSON.stringify(message.payload)));
-            }
-          });
-        });
-      }),
-    );
+          socket.send(JSON.stringify({ id: "1", type: "subscribe", payload }));
+          resolve();
+        } else if (message.type === "next") {
+          onEvent(index);
+        } else if (message.type === "error") {
+          reject(new Error(JSON.stringify(message.payload)));
+        }
+      });
+    });
+  for (let from = 0; from < count; from += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, count - from) }, (_, offset) => connect(from + offset)));
   }
   return {
     close: () => {
