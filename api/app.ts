@@ -346,10 +346,6 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     }
     if (!streaming) inFlight += 1;
     response.once("close", () => {
-      if (!streaming) {
-        inFlight -= 1;
-        if (inFlight === 0) idle?.();
-      }
       const status = response.statusCode;
       const seconds = (performance.now() - started) / 1000;
       metrics.httpRequests.inc({ method: request.method ?? "GET", route, status: String(status) });
@@ -362,7 +358,16 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         );
       }
     });
-    await dispatch(request, response, url, requestId);
+    try {
+      await dispatch(request, response, url, requestId);
+    } finally {
+      // Counted until the handler is done, not until the socket closes: a client that went away must not let
+      // shutdown close the database under a resolver still running.
+      if (!streaming) {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+      }
+    }
   }
 
   async function dispatch(request: IncomingMessage, response: ServerResponse, url: URL, requestId: string) {
