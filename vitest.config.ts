@@ -11,6 +11,11 @@ if (process.env.CI && !postgresUrl) {
 if (!postgresUrl) {
   console.warn("TEST_DATABASE_URL is not set: running the embedded-database tier only.");
 }
+/** Server mode (two instances sharing Redis, test/scale.test.ts) runs in the PostgreSQL tier with TEST_REDIS_URL. */
+const redisUrl = process.env.TEST_REDIS_URL;
+if (process.env.CI && !redisUrl) {
+  throw new Error("CI must run the server-mode tier: set TEST_REDIS_URL (see .ci/run).");
+}
 
 const shared = {
   include: ["api/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
@@ -26,7 +31,19 @@ export default defineConfig({
     projects: [
       { test: { ...shared, name: "embedded", env: { TEST_DB: "embedded" } } },
       ...(postgresUrl
-        ? [{ test: { ...shared, name: "postgres", env: { TEST_DB: "postgres", TEST_DATABASE_URL: postgresUrl } } }]
+        ? [
+            {
+              test: {
+                ...shared,
+                name: "postgres",
+                env: {
+                  TEST_DB: "postgres",
+                  TEST_DATABASE_URL: postgresUrl,
+                  ...(redisUrl ? { TEST_REDIS_URL: redisUrl } : {}),
+                },
+              },
+            },
+          ]
         : []),
       // Real Chromium (playwright-core, fake camera) against the real API (embedded database): see test/e2e/.
       // Each browser file fails, never skips, in CI when Chromium is missing.

@@ -1,12 +1,13 @@
+import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createFetch } from "@whatwg-node/fetch";
-import { GraphQLError } from "graphql";
+import { GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, type YogaInitialContext } from "graphql-yoga";
+import { createYoga, isAsyncIterable, type Plugin, type YogaInitialContext } from "graphql-yoga";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import type { Viewer } from "./auth/auth.service.ts";
@@ -21,6 +22,10 @@ import { FileStore } from "./files/file-store.ts";
 import { createFilesRoute } from "./http/files.route.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
+import { createLogger, requestIdOf } from "./ops/logger.ts";
+import { createMetrics, type Metrics, routeOf } from "./ops/metrics.ts";
+import { MemoryRateLimiter, RateLimits, RedisRateLimiter } from "./ops/rate-limit.ts";
+import { connectRedis, createPrefixedRedisEventTarget } from "./ops/redis.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
@@ -40,6 +45,44 @@ export type App = Awaited<ReturnType<typeof createApp>>;
 
 /** Close code graphql-ws clients see when their token is refused. */
 export const WS_FORBIDDEN = 4403;
+/** Close code graphql-ws clients see when the instance shuts down: reconnect (the proxy picks another instance). */
+export const WS_SERVICE_RESTART = 1012;
+
+/** Counts operations and active subscriptions for /metrics; operation names beyond a few hundred count as "other". */
+function metricsPlugin(metrics: Metrics): Plugin {
+  const names = new Set<string>();
+  const nameOf = (document: Parameters<typeof getOperationAST>[0], operationName?: string | null) => {
+    const operation = getOperationAST(document, operationName);
+    let name = operation?.name?.value ?? "anonymous";
+    if (!names.has(name)) {
+      if (names.size >= 200) name = "other";
+      else names.add(name);
+    }
+    return { type: operation?.operation ?? "unknown", name };
+  };
+  return {
+    onExecute({ args }) {
+      const { type, name } = nameOf(args.document, args.operationName);
+      metrics.graphqlOperations.inc({ type, name });
+      return {
+        onExecuteDone({ result }) {
+          if (!isAsyncIterable(result) && result.errors?.length) metrics.graphqlErrors.inc({ name });
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      const { name } = nameOf(args.document, args.operationName);
+      metrics.graphqlOperations.inc({ type: "subscription", name });
+      return {
+        onSubscribeResult({ result }) {
+          if (!isAsyncIterable(result)) return;
+          metrics.activeSubscriptions.inc();
+          return { onEnd: () => metrics.activeSubscriptions.dec() };
+        },
+      };
+    },
+  };
+}
 
 /**
  * Duck-typed: graphql ships CommonJS and ESM builds, and libraries may load the other one, so `instanceof`
@@ -81,6 +124,19 @@ export function maskUnexpectedErrors(error: unknown, message: string): Error {
   });
 }
 
+/** In-process pub/sub target without Node's 10-listener warning: thousands may watch one ticket. */
+function localEventTarget() {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((done) => (timer = setTimeout(done, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Builds the whole application without listening: server.ts and the tests attach it to an HTTP server. */
 export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
@@ -88,8 +144,24 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   await database.withSession((session) => applyMigrations(session));
   const { prisma } = database;
   const authSecret = env.AUTH_SECRET ?? (await sharedSecret(prisma, "auth.secret"));
-  const pubsub = createAppPubSub();
-  const files = new FileStore(resolve(env.DATA_DIR, "files"), {
+  const logger = createLogger(env.LOG_LEVEL);
+  const metrics = createMetrics();
+  // Server mode: Redis carries realtime events between instances and holds the shared rate-limit counters.
+  const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, env.REDIS_PREFIX) : null;
+  const pubsub = createAppPubSub({ eventTarget: redis ? createPrefixedRedisEventTarget(redis) : localEventTarget() });
+  const rateLimits = new RateLimits(
+    redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(clock),
+    env.RATE_LIMITS
+      ? {
+          authPerAddress: env.RATE_LIMIT_AUTH_IP,
+          authPerAccount: env.RATE_LIMIT_AUTH_ACCOUNT,
+          writesPerUser: env.RATE_LIMIT_WRITES_USER,
+        }
+      : { authPerAddress: null, authPerAccount: null, writesPerUser: null },
+    (rule) => metrics.rateLimited.inc({ rule }),
+  );
+  // UPLOADS_DIR names a directory every instance shares (a mounted volume); by default files live in DATA_DIR.
+  const files = new FileStore(env.UPLOADS_DIR ? resolve(env.UPLOADS_DIR) : resolve(env.DATA_DIR, "files"), {
     maxBytes: env.UPLOAD_MAX_BYTES,
     maxFiles: env.UPLOAD_MAX_FILES,
   });
@@ -100,8 +172,14 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     publicUrl: env.PUBLIC_URL,
     mailFrom: env.MAIL_FROM,
   });
-  const services = createServices({ env, prisma, pubsub, files, clock, authSecret, vapid });
+  const services = createServices({ env, prisma, pubsub, files, clock, authSecret, vapid, rateLimits });
+  /** Work other domains register to stop cleanly (job workers releasing leases, the PeerJS server…). */
+  const closeHooks: (() => Promise<void> | void)[] = [];
   if (env.JOBS_WORKER === "on") services.jobs.start();
+  closeHooks.push(async () => {
+    await services.jobs.stop();
+    services.notifications.mailer.close();
+  });
 
   // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
   const signaling = createSignaling({
@@ -111,6 +189,16 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   void (async () => {
     for await (const revoked of peerRevocations) signaling.revokePeers(revoked.peerIds);
   })();
+  closeHooks.push(async () => {
+    await peerRevocations.return?.();
+    await signaling.close();
+  });
+
+  /** The caller's address: the socket's, or with TRUST_PROXY the first hop a trusted proxy reports. */
+  function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null | undefined): string {
+    const forwarded = env.TRUST_PROXY ? forwardedFor?.split(",")[0]?.trim() : undefined;
+    return forwarded || socketAddress || "unknown";
+  }
 
   async function viewerFromAuthorization(value: unknown): Promise<Viewer | null | "invalid"> {
     if (typeof value !== "string" || value === "") return null;
@@ -123,10 +211,11 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   }
 
   const yoga = createYoga<
-    { viewer?: Viewer | null; clientAddress?: string; participantToken?: string | null },
+    { viewer?: Viewer | null; clientAddress?: string; participantToken?: string | null; req?: IncomingMessage },
     Context
   >({
     schema,
+    plugins: [metricsPlugin(metrics)],
     graphqlEndpoint: "/graphql",
     landingPage: false,
     graphiql: env.NODE_ENV !== "production" ? { title: "Live Support API" } : false,
@@ -136,13 +225,23 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       formDataLimits: { fileSize: env.UPLOAD_MAX_BYTES + 1, files: env.UPLOAD_MAX_FILES + 1, fieldSize: 1_000_000 },
       skipPonyfill: false,
     }),
-    logging: env.LOG_LEVEL === "silent" ? false : env.LOG_LEVEL,
+    logging:
+      env.LOG_LEVEL === "silent"
+        ? false
+        : {
+            debug: (...args: unknown[]) => logger.debug({ detail: args }, "graphql"),
+            info: (...args: unknown[]) => logger.info({ detail: args }, "graphql"),
+            warn: (...args: unknown[]) => logger.warn({ detail: args }, "graphql"),
+            error: (...args: unknown[]) =>
+              logger.error(args[0] instanceof Error ? { err: args[0] } : { detail: args }, "graphql"),
+          },
     maskedErrors: { maskError: maskUnexpectedErrors },
     context: async (
       initial: YogaInitialContext & {
         viewer?: Viewer | null;
         clientAddress?: string;
         participantToken?: string | null;
+        req?: IncomingMessage;
       },
     ) => {
       let viewer: Viewer | null = initial.viewer ?? null;
@@ -163,7 +262,9 @@ export async function createApp(env: Env, options: AppOptions = {}) {
             : initial.request.headers.get("x-participant-token"),
         ),
         authenticatedUserIds: new Set<string>(),
-        clientAddress: initial.clientAddress ?? initial.request.headers.get("x-forwarded-for") ?? "unknown",
+        clientAddress:
+          initial.clientAddress ??
+          clientAddressOf(initial.req?.socket.remoteAddress, initial.request.headers.get("x-forwarded-for")),
         userAgent: initial.request.headers.get("user-agent") ?? undefined,
       };
     },
@@ -209,7 +310,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
           }),
           viewer: ctx.extra.viewer ?? null,
           participantToken: ctx.extra.participantToken ?? null,
-          clientAddress: request.socket.remoteAddress ?? "unknown",
+          clientAddress: clientAddressOf(
+            request.socket.remoteAddress,
+            [request.headers["x-forwarded-for"]].flat()[0] ?? null,
+          ),
         });
         const args = {
           schema: envelopedSchema,
@@ -227,6 +331,16 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     wsServer,
   );
 
+  if (redis) {
+    redis.onPublishError = (error) => logger.error({ err: error }, "realtime event lost: Redis unreachable");
+    // Events published while Redis was away are lost. graphql-ws clients are asked to reconnect (1012): they
+    // resubscribe and refetch what they show, so nothing stays stale.
+    redis.onResubscribed(() => {
+      logger.warn({ clients: wsServer.clients.size }, "Redis is back: asking realtime clients to resync");
+      for (const client of wsServer.clients) client.close(WS_SERVICE_RESTART, "Realtime resync: reconnect");
+    });
+  }
+
   const staticDir = options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url));
   const serveStatic = existsSync(staticDir)
     ? sirv(staticDir, {
@@ -242,17 +356,83 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const serveFile = createFilesRoute({ prisma, ...services });
   const serveDevMail = env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null;
 
+  let draining = false;
+  let closing: Promise<void> | null = null;
+  /** Requests being answered (SSE streams excluded: shutdown ends them), so shutdown can wait for them. */
+  let inFlight = 0;
+  let idle: (() => void) | null = null;
+
+  /** Ready to take traffic: database reachable and migrated, Redis reachable (server mode), not shutting down. */
   async function readiness() {
-    const databaseUp = await database.ping();
+    const [databaseUp, redisUp] = await Promise.all([database.ping(), redis ? redis.ping() : Promise.resolve(null)]);
     const pending = databaseUp ? await database.withSession((session) => pendingMigrations(session)) : [];
-    return { ready: databaseUp && pending.length === 0, database: databaseUp, pendingMigrations: pending };
+    return {
+      ready: databaseUp && pending.length === 0 && redisUp !== false && !draining,
+      database: databaseUp,
+      redis: redisUp,
+      pendingMigrations: pending,
+      draining,
+    };
   }
 
-  /** Node request handler for every path the server answers. */
-  async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", "http://localhost");
+  async function serveMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (env.METRICS_TOKEN && request.headers.authorization !== `Bearer ${env.METRICS_TOKEN}`) {
+      response.writeHead(401, { "content-type": "text/plain" }).end("Unauthorized");
+      return;
+    }
     try {
-      if (url.pathname === "/graphql") {
+      metrics.jobQueueDepth.set(await prisma.job.count({ where: { status: "PENDING", runAt: { lte: clock.now() } } }));
+    } catch {
+      // The database being down shows in /readyz; the other metrics are still worth serving.
+    }
+    response.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
+  }
+
+  /** Node request handler for every path the server answers: request id, access log and metrics around `route`. */
+  async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = requestIdOf(request.headers["x-request-id"]);
+    response.setHeader("x-request-id", requestId);
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const route = routeOf(url.pathname);
+    const streaming = /text\/event-stream/.test(request.headers.accept ?? "");
+    if (draining && route !== "/healthz" && route !== "/metrics") {
+      response
+        .writeHead(503, { "content-type": "text/plain", connection: "close", "retry-after": "1" })
+        .end("Shutting down");
+      return;
+    }
+    if (!streaming) inFlight += 1;
+    response.once("close", () => {
+      const status = response.statusCode;
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpRequests.inc({ method: request.method ?? "GET", route, status: String(status) });
+      if (status >= 500) metrics.httpErrors.inc({ route });
+      if (!streaming) metrics.httpDuration.observe({ route }, seconds);
+      if (route !== "/healthz" && route !== "/metrics") {
+        logger.info(
+          { requestId, method: request.method, path: url.pathname, status, ms: Math.round(seconds * 1e4) / 10 },
+          "request",
+        );
+      }
+    });
+    try {
+      await dispatch(request, response, url, requestId);
+    } finally {
+      // Counted until the handler is done, not until the socket closes: a client that went away must not let
+      // shutdown close the database under a resolver still running.
+      if (!streaming) {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+      }
+    }
+  }
+
+  async function dispatch(request: IncomingMessage, response: ServerResponse, url: URL, requestId: string) {
+    try {
+      if (url.pathname === "/metrics") {
+        await serveMetrics(request, response);
+      } else if (url.pathname === "/graphql") {
         await yoga.requestListener(request, response);
       } else if (url.pathname === "/healthz") {
         response.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
@@ -275,7 +455,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
           .end("The app is not built yet: run npm run build (npm start does it for you).");
       }
     } catch (error) {
-      console.error(error);
+      logger.error({ err: error, requestId }, "request failed");
       if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
       response.end("Internal server error");
     }
@@ -284,8 +464,12 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   /** Routes WebSocket upgrades: graphql-ws on /graphql, PeerJS signaling on /peerjs/peerjs; anything else is refused. */
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { pathname } = new URL(request.url ?? "/", "http://localhost");
-    if (pathname === "/graphql") {
-      wsServer.handleUpgrade(request, socket, head, (client) => wsServer.emit("connection", client, request));
+    if (pathname === "/graphql" && !draining) {
+      wsServer.handleUpgrade(request, socket, head, (client) => {
+        metrics.wsConnections.inc();
+        client.once("close", () => metrics.wsConnections.dec());
+        wsServer.emit("connection", client, request);
+      });
       return;
     }
     if (pathname.startsWith("/peerjs/")) {
@@ -295,16 +479,56 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     socket.destroy();
   }
 
-  async function close(): Promise<void> {
-    await services.jobs.stop();
-    services.notifications.mailer.close();
-    await wsDisposable.dispose();
-    for (const client of wsServer.clients) client.terminate();
-    wsServer.close();
-    await peerRevocations.return?.();
-    await signaling.close();
-    await database.close();
+  /**
+   * Graceful shutdown, after the HTTP server stopped accepting connections: readiness turns false, graphql-ws
+   * clients are told to reconnect (1012, so they land on another instance and refetch), requests in flight finish
+   * (up to SHUTDOWN_TIMEOUT), registered close hooks run, then Redis and the database close.
+   */
+  function close(options: { timeoutMs?: number } = {}): Promise<void> {
+    closing ??= (async () => {
+      draining = true;
+      const timeoutMs = options.timeoutMs ?? env.SHUTDOWN_TIMEOUT;
+      const sockets = [...wsServer.clients];
+      const socketsClosed = Promise.all(
+        sockets.map((client) => new Promise<void>((done) => client.once("close", () => done()))),
+      );
+      for (const client of sockets) client.close(WS_SERVICE_RESTART, "Server restarting: reconnect");
+      const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((done) => (idle = done));
+      await withTimeout(Promise.all([drained, socketsClosed]), timeoutMs);
+      for (const hook of closeHooks.reverse()) {
+        try {
+          await hook();
+        } catch (error) {
+          logger.error({ err: error }, "close hook failed");
+        }
+      }
+      await wsDisposable.dispose();
+      for (const client of wsServer.clients) client.terminate();
+      wsServer.close();
+      await redis?.close();
+      await database.close();
+      logger.flush();
+    })();
+    return closing;
   }
 
-  return { yoga, database, prisma, services, pubsub, signaling, handleRequest, handleUpgrade, close, readiness };
+  return {
+    yoga,
+    database,
+    prisma,
+    services,
+    pubsub,
+    signaling,
+    redis,
+    logger,
+    metrics,
+    handleRequest,
+    handleUpgrade,
+    close,
+    readiness,
+    /** Registers work to run on shutdown, after requests finished and before the database closes. */
+    onClose: (hook: () => Promise<void> | void) => void closeHooks.push(hook),
+    /** Requests being answered right now (SSE streams excluded). */
+    inFlight: () => inFlight,
+  };
 }

@@ -38,6 +38,24 @@ const csv = (fallback: string) =>
         .filter(Boolean),
     );
 
+/** `<count>/<duration>` such as `10/15m`, or `off`. */
+const rateRule = (fallback: string) =>
+  z
+    .string()
+    .regex(/^(off|\d+\/\d+(ms|s|m|h|d))$/, "expected a limit such as 10/15m (count per duration) or off")
+    .default(fallback)
+    .transform((value) => {
+      if (value === "off") return null;
+      const [count, window] = value.split("/");
+      return { limit: Number(count), windowMs: duration("1s").parse(window) };
+    });
+
+const flag = (fallback: "true" | "false") =>
+  z
+    .enum(["true", "false", "1", "0", "on", "off"])
+    .default(fallback)
+    .transform((value) => value === "true" || value === "1" || value === "on");
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -85,6 +103,20 @@ const envSchema = z
     TURN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     /** How long a TURN credential handed out by `iceServers` stays valid. */
     TURN_TTL: duration("1h"),
+    // Server mode (scale out): see docs/operations.md.
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "expected redis://… or rediss://…")
+      .optional(),
+    REDIS_PREFIX: z.string().default("ls:"),
+    UPLOADS_DIR: z.string().min(1).optional(),
+    TRUST_PROXY: flag("false"),
+    RATE_LIMITS: flag("true"),
+    RATE_LIMIT_AUTH_IP: rateRule("60/15m"),
+    RATE_LIMIT_AUTH_ACCOUNT: rateRule("10/15m"),
+    RATE_LIMIT_WRITES_USER: rateRule("60/1m"),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    SHUTDOWN_TIMEOUT: duration("10s"),
   })
   .transform((raw) => ({
     ...raw,

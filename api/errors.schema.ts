@@ -7,6 +7,7 @@ import {
   InvalidTokenError,
   InvalidTransitionError,
   NotFoundError,
+  RateLimitedError,
   TicketClosedError,
   UploadRejectedError,
   ValidationError,
@@ -61,6 +62,14 @@ builder.objectType(UploadRejectedError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof UploadRejectedError,
   fields: (t) => ({ fileName: t.exposeString("fileName") }),
+});
+
+builder.objectType(RateLimitedError, {
+  name: "RateLimitedError",
+  description: "Too many attempts in a short time; wait `retryAfterSeconds` and try again.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof RateLimitedError,
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds") }),
 });
 
 for (const [ErrorClass, name] of [

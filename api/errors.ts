@@ -91,6 +91,13 @@ export class UploadRejectedError extends DomainError {
   }
 }
 
+export class RateLimitedError extends DomainError {
+  override readonly code = "RATE_LIMITED";
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many attempts; try again in ${retryAfterSeconds} seconds`);
+  }
+}
+
 /** Authentication and authorization failures are top-level GraphQL errors with a code, never masked. */
 export function unauthenticated(message = "Sign in to continue"): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });

@@ -10,18 +10,31 @@ async function main() {
   const server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);
   server.listen(env.PORT, env.HOST, () => {
-    console.log(`Live Support is running at ${env.PUBLIC_URL} (GraphQL: ${env.PUBLIC_URL}/graphql)`);
-    console.log(`Database: ${app.database.kind === "embedded" ? `embedded, in ${env.DATA_DIR}/pglite` : "PostgreSQL"}`);
+    app.logger.info(
+      {
+        url: env.PUBLIC_URL,
+        graphql: `${env.PUBLIC_URL}/graphql`,
+        database: app.database.kind === "embedded" ? `embedded, in ${env.DATA_DIR}/pglite` : "PostgreSQL",
+        realtime: app.redis ? "Redis" : "in-process",
+      },
+      "Live Support is running",
+    );
   });
 
   let stopping = false;
+  /**
+   * Graceful shutdown: stop accepting connections, close idle keep-alive connections, let the app drain
+   * (requests in flight finish, graphql-ws clients get 1012 and reconnect elsewhere, close hooks run, Redis and
+   * the database close), then cut whatever is left. A second signal exits at once.
+   */
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    app.logger.info({ signal }, "shutting down");
     server.close();
-    server.closeAllConnections();
+    server.closeIdleConnections();
     await app.close();
+    server.closeAllConnections();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

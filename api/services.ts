@@ -9,6 +9,7 @@ import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
+import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
@@ -26,6 +27,8 @@ export interface Services {
   jobAdmin: JobAdminService;
   notifications: Notifications;
   ice: IceService;
+  /** Shared (Redis) or in-process rate limits; see api/ops/rate-limit.ts. */
+  rateLimits: RateLimits;
 }
 
 export function createServices(deps: {
@@ -36,6 +39,7 @@ export function createServices(deps: {
   clock: Clock;
   authSecret: string;
   vapid: VapidKeys;
+  rateLimits: RateLimits;
 }): Services {
   const { env, prisma, pubsub, files, clock } = deps;
   const auth = new AuthService(
@@ -90,5 +94,6 @@ export function createServices(deps: {
     jobAdmin: new JobAdminService(prisma, clock),
     notifications,
     ice: new IceService(iceConfigFromEnv(env), clock),
+    rateLimits: deps.rateLimits,
   };
 }

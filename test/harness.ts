@@ -101,7 +101,15 @@ export async function startTestServer(
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
   const { database, drop } = await createTestDatabase();
   const clock = options.clock ?? new TestClock();
-  const env = loadEnv({ NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, PORT: "0", ...options.env });
+  // Rate limits are off unless a test turns them on (RATE_LIMITS: "on"): suites sign many users up from 127.0.0.1.
+  const env = loadEnv({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+    PORT: "0",
+    RATE_LIMITS: "off",
+    ...options.env,
+  });
   const app = await createApp(env, {
     clock,
     database,

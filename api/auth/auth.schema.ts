@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { builder } from "../builder.ts";
 import {
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
   NotFoundError,
+  RateLimitedError,
   unauthenticated,
   ValidationError,
 } from "../errors.ts";
@@ -107,23 +109,32 @@ builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
     description: "Creates a customer account and signs in. The first account of a new install becomes its admin.",
-    errors: { types: [ValidationError, EmailTakenError], directResult: true },
+    errors: { types: [ValidationError, EmailTakenError, RateLimitedError], directResult: true },
     args: { input: t.arg({ type: SignUpInput, required: true }) },
-    resolve: (_root, { input }, context) => context.services.auth.signUp(input, context.userAgent),
+    resolve: async (_root, { input }, context) => {
+      await context.services.rateLimits.auth("signUp", context.clientAddress, input.email);
+      return context.services.auth.signUp(input, context.userAgent);
+    },
   }),
   logIn: t.field({
     type: AuthPayload,
-    errors: { types: [ValidationError, InvalidCredentialsError], directResult: true },
+    errors: { types: [ValidationError, InvalidCredentialsError, RateLimitedError], directResult: true },
     args: { input: t.arg({ type: LogInInput, required: true }) },
-    resolve: (_root, { input }, context) => context.services.auth.logIn(input, context.userAgent),
+    resolve: async (_root, { input }, context) => {
+      await context.services.rateLimits.auth("logIn", context.clientAddress, input.email);
+      return context.services.auth.logIn(input, context.userAgent);
+    },
   }),
   refreshSession: t.field({
     type: AuthPayload,
     description:
       "Trades a refresh token for a new access and refresh token. Reusing a refresh token signs out that device.",
-    errors: { types: [InvalidTokenError], directResult: true },
+    errors: { types: [InvalidTokenError, RateLimitedError], directResult: true },
     args: { refreshToken: t.arg.string({ required: true }) },
-    resolve: (_root, { refreshToken }, context) => context.services.auth.refresh(refreshToken, context.userAgent),
+    resolve: async (_root, { refreshToken }, context) => {
+      await context.services.rateLimits.auth("refreshSession", context.clientAddress);
+      return context.services.auth.refresh(refreshToken, context.userAgent);
+    },
   }),
   logOut: t.boolean({
     description: "Ends the current session: its access and refresh tokens stop working at once.",
@@ -147,10 +158,14 @@ builder.mutationFields((t) => ({
   }),
   acceptInvite: t.field({
     type: AuthPayload,
-    errors: { types: [ValidationError, InvalidTokenError], directResult: true },
+    errors: { types: [ValidationError, InvalidTokenError, RateLimitedError], directResult: true },
     args: { input: t.arg({ type: AcceptInviteInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      context.services.auth.acceptInvite({ ...input, name: input.name ?? undefined }, context.userAgent),
+    resolve: async (_root, { input }, context) => {
+      // Per invitation (hashed: limiter keys never hold a usable token) and per address.
+      const invitation = createHash("sha256").update(input.token).digest("base64url").slice(0, 22);
+      await context.services.rateLimits.auth("acceptInvite", context.clientAddress, `invite:${invitation}`);
+      return context.services.auth.acceptInvite({ ...input, name: input.name ?? undefined }, context.userAgent);
+    },
   }),
   setUserRole: t.prismaField({
     type: "User",

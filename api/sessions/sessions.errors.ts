@@ -97,12 +97,8 @@ export class SessionOptionDisabledError extends DomainError {
   }
 }
 
-export class RateLimitedError extends DomainError {
-  override readonly code = "RATE_LIMITED";
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many attempts; try again in ${retryAfterSeconds} s`);
-  }
-}
+/** One rate-limit error for the whole API (api/errors.ts), so clients branch on a single type. */
+export { RateLimitedError } from "../errors.ts";
 
 export class EscalationExistsError extends DomainError {
   override readonly code = "ESCALATION_EXISTS";

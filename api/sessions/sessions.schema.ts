@@ -83,12 +83,6 @@ builder.objectType(SessionOptionDisabledError, {
   isTypeOf: (value) => value instanceof SessionOptionDisabledError,
   fields: (t) => ({ option: t.exposeString("option", { description: "CHAT or RECORDING." }) }),
 });
-builder.objectType(RateLimitedError, {
-  name: "RateLimitedError",
-  interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof RateLimitedError,
-  fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds") }),
-});
 
 // ── access ──────────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -5,12 +5,14 @@ import type { Context } from "../context.ts";
 import {
   InvalidTransitionError,
   NotFoundError,
+  RateLimitedError,
   TicketClosedError,
   UploadRejectedError,
   unauthenticated,
   ValidationError,
 } from "../errors.ts";
 import { TicketCategory, TicketPriority, TicketStatus } from "../generated/prisma/enums.ts";
+import { loadOncePerEvent } from "../ops/event-cache.ts";
 import type { TicketEventPayload } from "../pubsub.ts";
 import { ticketEventKinds } from "./tickets.events.ts";
 import { formatTicketNumber } from "./tickets.rules.ts";
@@ -182,9 +184,10 @@ builder.mutationFields((t) => ({
   createTicket: t.prismaField({
     type: "Ticket",
     authScopes: { authenticated: true },
-    errors: { types: [ValidationError, UploadRejectedError], directResult: true },
+    errors: { types: [ValidationError, UploadRejectedError, RateLimitedError], directResult: true },
     args: { input: t.arg({ type: CreateTicketInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
+      await context.services.rateLimits.writes(viewerOf(context).userId);
       const { attachments, ...fields } = input;
       const ticket = await context.services.tickets.create(viewerOf(context), fields, attachments ?? []);
       return context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: ticket.id } });
@@ -195,11 +198,12 @@ builder.mutationFields((t) => ({
     description: "Adds a reply (or, for agents, an internal note). A customer's reply reopens a resolved ticket.",
     authScopes: { authenticated: true },
     errors: {
-      types: [ValidationError, NotFoundError, TicketClosedError, UploadRejectedError],
+      types: [ValidationError, NotFoundError, TicketClosedError, UploadRejectedError, RateLimitedError],
       directResult: true,
     },
     args: { input: t.arg({ type: AddTicketMessageInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
+      await context.services.rateLimits.writes(viewerOf(context).userId);
       const { attachments, ...fields } = input;
       const message = await context.services.tickets.addMessage(
         viewerOf(context),
@@ -258,14 +262,21 @@ const TicketEvent = builder.objectRef<TicketEventPayload>("TicketEvent").impleme
     ticket: t.prismaField({
       type: "Ticket",
       resolve: (query, event, _args, context) =>
-        context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: event.ticketId } }),
+        loadOncePerEvent(event, ["ticket", query], () =>
+          context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: event.ticketId } }),
+        ),
     }),
     message: t.prismaField({
       type: "TicketMessage",
       nullable: true,
       description: "The new message, for MESSAGE_ADDED.",
-      resolve: (query, event, _args, context) =>
-        event.messageId ? context.prisma.ticketMessage.findUnique({ ...query, where: { id: event.messageId } }) : null,
+      resolve: (query, event, _args, context) => {
+        const { messageId } = event;
+        if (!messageId) return null;
+        return loadOncePerEvent(event, ["message", query], () =>
+          context.prisma.ticketMessage.findUnique({ ...query, where: { id: messageId } }),
+        );
+      },
     }),
   }),
 });

@@ -129,14 +129,22 @@ export class TicketService {
   /** Full-text search over subject, description and messages (internal notes only for staff), or a ticket number. */
   private async searchIds(search: string, includeInternal: boolean): Promise<string[]> {
     const number = parseTicketNumber(search);
+    // The to_tsvector expressions are exactly those of the GIN indexes (migration add_search_indexes), so
+    // PostgreSQL answers each branch from an index; each branch stops at the match limit.
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      SELECT id FROM "Ticket"
-       WHERE to_tsvector('english', subject || ' ' || description) @@ websearch_to_tsquery('english', ${search})
-          OR number = ${number ?? -1}
-      UNION
-      SELECT "ticketId" AS id FROM "TicketMessage"
-       WHERE to_tsvector('english', body) @@ websearch_to_tsquery('english', ${search})
-         AND (${includeInternal} OR NOT internal)
+      SELECT id FROM (
+        (SELECT id FROM "Ticket"
+          WHERE to_tsvector('english'::regconfig, subject || ' ' || description)
+                @@ websearch_to_tsquery('english'::regconfig, ${search})
+          LIMIT ${SEARCH_MATCH_LIMIT})
+        UNION
+        (SELECT id FROM "Ticket" WHERE number = ${number ?? -1})
+        UNION
+        (SELECT "ticketId" AS id FROM "TicketMessage"
+          WHERE to_tsvector('english'::regconfig, body) @@ websearch_to_tsquery('english'::regconfig, ${search})
+            AND (${includeInternal} OR NOT internal)
+          LIMIT ${SEARCH_MATCH_LIMIT})
+      ) matches
       LIMIT ${SEARCH_MATCH_LIMIT}`;
     return rows.map((row) => row.id);
   }

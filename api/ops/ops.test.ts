@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../test/cluster.ts";
+import { createCast, createTicket } from "../../test/fixtures.ts";
+import { startTestServer, subscribe, type TestServer } from "../../test/harness.ts";
+import { WS_SERVICE_RESTART } from "../app.ts";
+
+const SIGN_UP = `mutation($input: SignUpInput!) {
+  signUp(input: $input) { __typename ... on Error { code } ... on RateLimitedError { retryAfterSeconds } }
+}`;
+
+describe("operations", () => {
+  let server: TestServer;
+  let cast: Awaited<ReturnType<typeof createCast>>;
+
+  beforeAll(async () => {
+    server = await startTestServer({ env: { RATE_LIMITS: "on", RATE_LIMIT_AUTH_IP: "3/1m" } });
+    cast = await createCast(server);
+    server.clock.advance(61_000); // a fresh rate-limit window after the cast's three sign-ups
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("echoes a caller's x-request-id and makes one up otherwise", async () => {
+    const given = await fetch(`${server.url}/healthz`, { headers: { "x-request-id": "proxy-abc.123" } });
+    expect(given.headers.get("x-request-id")).toBe("proxy-abc.123");
+    const made = await fetch(`${server.url}/healthz`, { headers: { "x-request-id": "bad id with spaces" } });
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("reports readiness: database up and migrated; no Redis in embedded mode", async () => {
+    const response = await fetch(`${server.url}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      ready: true,
+      database: true,
+      pendingMigrations: [],
+      draining: false,
+    });
+  });
+
+  it("limits sign-ups per address in memory, and lets the caller retry after the window", async () => {
+    const attempt = (n: number) =>
+      server.gql(SIGN_UP, { input: { email: `limit${n}@example.com`, name: "L", password: "correct horse battery" } });
+    for (const n of [1, 2, 3]) expect((await attempt(n)).data?.signUp.__typename).toBe("AuthPayload");
+    const refused = (await attempt(4)).data?.signUp;
+    expect(refused).toMatchObject({ __typename: "RateLimitedError", code: "RATE_LIMITED" });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+    server.clock.advance(61_000);
+    expect((await attempt(5)).data?.signUp.__typename).toBe("AuthPayload");
+  });
+
+  it("serves Prometheus metrics: requests, latency, operations, active subscriptions and feedable gauges", async () => {
+    const { customer } = cast;
+    const ticket = await createTicket(server, customer);
+    const events = subscribe(
+      server.wsClient(customer.token),
+      `subscription($id: ID!) { ticketEvents(ticketId: $id) { kind } }`,
+      { id: ticket.id },
+    );
+    server.app.metrics.peersConnected.set(3);
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    // The subscription counts once the server has attached it.
+    const text = await eventually(async () => {
+      const body = await scrape();
+      return /graphql_subscriptions_active 1/.test(body) && body;
+    });
+    expect(text).toMatch(/http_requests_total\{method="POST",route="\/graphql",status="200"\} \d+/);
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.1",route="\/graphql"\} \d+/);
+    expect(text).toMatch(/graphql_operations_total\{type="mutation",name="anonymous"\} \d+/);
+    expect(text).toMatch(/graphql_subscriptions_active 1/);
+    expect(text).toMatch(/graphql_ws_connections 1/);
+    expect(text).toMatch(/peers_connected 3/);
+    expect(text).toMatch(/job_queue_depth 0/);
+    expect(text).toMatch(/rate_limited_total\{rule="authPerAddress"\} 1/);
+    await events.stop();
+    await eventually(async () => /graphql_subscriptions_active 0/.test(await scrape()));
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("finishes requests in flight, tells realtime clients to reconnect (1012) and refuses new work", async () => {
+    const server = await startTestServer();
+    try {
+      const { customer } = await createCast(server);
+      const ticket = await createTicket(server, customer);
+      const events = subscribe(
+        server.wsClient(customer.token),
+        `subscription($id: ID!) { ticketEvents(ticketId: $id) { kind } }`,
+        { id: ticket.id },
+      );
+      await eventually(async () =>
+        /graphql_subscriptions_active 1/.test(await (await fetch(`${server.url}/metrics`)).text()),
+      );
+      let ran = false;
+      server.app.onClose(() => {
+        ran = true;
+      });
+      // A log-in hashes a password: slow enough to be in flight when shutdown starts.
+      const inFlight = server.gql(`mutation($input: LogInInput!) { logIn(input: $input) { __typename } }`, {
+        input: { email: customer.email, password: "correct horse battery" },
+      });
+      for (let waited = 0; server.app.inFlight() === 0 && waited < 5000; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(server.app.inFlight()).toBe(1);
+      const closed = server.app.close();
+      const refused = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ me { id } }" }),
+      });
+      expect(refused.status).toBe(503);
+      expect((await inFlight).data?.logIn.__typename).toBe("AuthPayload");
+      await closed;
+      expect(ran).toBe(true);
+      await expect(events.next(2000)).rejects.toMatchObject({ code: WS_SERVICE_RESTART });
+    } finally {
+      await server.close();
+    }
+  });
+});

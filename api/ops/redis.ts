@@ -1,0 +1,102 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { Redis } from "ioredis";
+import type { createAppPubSub } from "../pubsub.ts";
+
+type EventTarget = NonNullable<NonNullable<Parameters<typeof createAppPubSub>[0]>["eventTarget"]>;
+
+/**
+ * Server mode's Redis: one connection for commands and publishing, one in subscriber mode (Redis requires a
+ * dedicated connection for SUBSCRIBE). ioredis reconnects on its own and re-subscribes every channel it had
+ * (`autoResubscribe`), so realtime fan-out recovers after Redis restarts; events published while Redis was down
+ * are lost, and clients refetch what they show when their subscription resumes.
+ */
+export interface RedisConnections {
+  commands: Redis;
+  subscriber: Redis;
+  /** Prepended to every channel and key, so several installs (or test runs) can share one Redis. */
+  prefix: string;
+  /** Called when an event could not be published (Redis unreachable): the event is lost. */
+  onPublishError: (error: unknown) => void;
+  /**
+   * Registers `listener` for each time the subscriber connection comes back after losing Redis: events in between
+   * were missed, so realtime clients should resubscribe and refetch.
+   */
+  onResubscribed(listener: () => void): void;
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function connectRedis(url: string, prefix: string): RedisConnections {
+  const options = {
+    // Commands wait for a reconnect instead of failing at once; each waits at most this many retries.
+    maxRetriesPerRequest: 3,
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+    lazyConnect: false,
+  };
+  const commands = new Redis(url, { ...options, connectionName: "live-support" });
+  const subscriber = new Redis(url, { ...options, connectionName: "live-support-sub" });
+  // Errors are reported through readiness and metrics; without a listener ioredis would print each retry.
+  const ignore = () => {};
+  commands.on("error", ignore);
+  subscriber.on("error", ignore);
+  const resubscribed: (() => void)[] = [];
+  let lost = false;
+  subscriber.on("close", () => {
+    lost = true;
+  });
+  subscriber.on("ready", () => {
+    if (!lost) return;
+    lost = false;
+    for (const listener of resubscribed) listener();
+  });
+  return {
+    commands,
+    subscriber,
+    prefix,
+    onPublishError: ignore,
+    onResubscribed: (listener) => void resubscribed.push(listener),
+    async ping(timeoutMs = 1000) {
+      if (commands.status !== "ready" || subscriber.status !== "ready") return false;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const pong = await Promise.race([
+          commands.ping(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+          }),
+        ]);
+        return pong === "PONG";
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await Promise.allSettled([commands.quit(), subscriber.quit()]);
+      commands.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+/**
+ * yoga's Redis event target with every topic under `prefix`, so parallel test runs or installs sharing one Redis
+ * never see each other's events.
+ */
+export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTarget {
+  const inner = createRedisEventTarget({ publishClient: redis.commands, subscribeClient: redis.subscriber });
+  const channel = (topic: string) => `${redis.prefix}pubsub:${topic}`;
+  return {
+    addEventListener: (topic, listener, options) => inner.addEventListener(channel(topic), listener, options),
+    removeEventListener: (topic, listener, options) => inner.removeEventListener(channel(topic), listener, options),
+    // Published here rather than through `inner`, so a failed publish (Redis down) is reported, not unhandled.
+    dispatchEvent: (event) => {
+      const detail = (event as CustomEvent).detail;
+      redis.commands
+        .publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail))
+        .catch((error: unknown) => redis.onPublishError(error));
+      return true;
+    },
+  };
+}

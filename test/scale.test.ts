@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WS_SERVICE_RESTART } from "../api/app.ts";
+import { type Cluster, eventually, serverModeAvailable, startCluster, startPrivateRedis } from "./cluster.ts";
+import { type Actor, createCast, createTicket } from "./fixtures.ts";
+import { settle, subscribe } from "./harness.ts";
+
+const EVENTS = `subscription($ticketId: ID!) {
+  ticketEvents(ticketId: $ticketId) { kind ticketId message { id body } }
+}`;
+const ADD_MESSAGE = `mutation($input: AddTicketMessageInput!) {
+  addTicketMessage(input: $input) {
+    __typename ... on TicketMessage { id body } ... on RateLimitedError { code retryAfterSeconds message }
+  }
+}`;
+const LOG_IN = `mutation($input: LogInInput!) {
+  logIn(input: $input) { __typename ... on Error { code } ... on RateLimitedError { retryAfterSeconds } }
+}`;
+
+async function readyz(url: string) {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+// Server mode: two instances on different ports share one PostgreSQL database and one Redis.
+describe.runIf(serverModeAvailable())("server mode with two instances", () => {
+  let cluster: Cluster;
+  let cast: Awaited<ReturnType<typeof createCast>>;
+
+  beforeAll(async () => {
+    cluster = await startCluster({
+      env: { RATE_LIMITS: "on", RATE_LIMIT_AUTH_ACCOUNT: "3/15m", RATE_LIMIT_WRITES_USER: "3/1m" },
+    });
+    const [a] = cluster.nodes;
+    if (!a) throw new Error("no node");
+    cast = await createCast(a);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it("delivers a message posted on instance A to a subscriber on instance B", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const ticket = await createTicket(b, cast.customer, { subject: "Across instances" });
+    const events = subscribe(b.wsClient(cast.customer.token), EVENTS, { ticketId: ticket.id });
+    await settle(200);
+    const posted = await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "Posted on A" } }, cast.agent.token);
+    expect(posted.data?.addTicketMessage.__typename).toBe("TicketMessage");
+    const event = await events.next();
+    expect(event.data?.ticketEvents).toMatchObject({
+      kind: "MESSAGE_ADDED",
+      ticketId: ticket.id,
+      message: { body: "Posted on A" },
+    });
+    await events.stop();
+  });
+
+  it("shares auth rate limits across instances (per account), with a typed error", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const attempt = (node: typeof a) =>
+      node.gql(LOG_IN, { input: { email: cast.otherCustomer.email, password: "wrong password" } });
+    expect((await attempt(a)).data?.logIn.code).toBe("INVALID_CREDENTIALS");
+    expect((await attempt(b)).data?.logIn.code).toBe("INVALID_CREDENTIALS");
+    expect((await attempt(a)).data?.logIn.code).toBe("INVALID_CREDENTIALS");
+    const refused = (await attempt(b)).data?.logIn;
+    expect(refused).toMatchObject({ __typename: "RateLimitedError", code: "RATE_LIMITED" });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
+    // Still refused on A: the counter lives in Redis, not in either process.
+    expect((await attempt(a)).data?.logIn.__typename).toBe("RateLimitedError");
+  });
+
+  it("shares per-user write limits across instances", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const writer: Actor = cast.otherCustomer;
+    const ticket = await createTicket(a, writer, { subject: "Write limits" }); // 1
+    const post = (node: typeof a, body: string) =>
+      node.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body } }, writer.token);
+    expect((await post(b, "two")).data?.addTicketMessage.__typename).toBe("TicketMessage");
+    expect((await post(a, "three")).data?.addTicketMessage.__typename).toBe("TicketMessage");
+    const refused = (await post(b, "four")).data?.addTicketMessage;
+    expect(refused).toMatchObject({ __typename: "RateLimitedError", code: "RATE_LIMITED" });
+    // Nothing was written by the refused call.
+    const thread = await a.gql(
+      `query($id: ID!) { ticket(id: $id) { messages { totalCount } } }`,
+      { id: ticket.id },
+      writer.token,
+    );
+    expect(thread.data?.ticket.messages.totalCount).toBe(2);
+  });
+
+  it("reports readiness of the database and Redis on every instance, and metrics", async () => {
+    for (const node of cluster.nodes) {
+      const state = await readyz(node.url);
+      expect(state).toMatchObject({ status: 200, body: { ready: true, database: true, redis: true } });
+    }
+    const [a] = cluster.nodes;
+    const metrics = await (await fetch(`${a?.url}/metrics`)).text();
+    expect(metrics).toMatch(/rate_limited_total\{rule="authPerAccount"\} [1-9]/);
+  });
+});
+
+describe.runIf(serverModeAvailable())("server mode when Redis restarts", () => {
+  let cluster: Cluster;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+
+  beforeAll(async () => {
+    // A private redis-server: the machine's shared Redis is never stopped.
+    redis = await startPrivateRedis();
+    cluster = await startCluster({ redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    await redis?.stop();
+  });
+
+  it("recovers subscriptions after Redis restarts; clients reconnect and refetch what they missed", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const { agent, customer } = await createCast(a);
+    const ticket = await createTicket(a, customer, { subject: "Redis restarts" });
+    let connections = 0;
+    const closeCodes: number[] = [];
+    const client = b.reconnectingClient(customer.token, {
+      on: {
+        connected: () => {
+          connections += 1;
+        },
+        closed: (event) => {
+          closeCodes.push((event as { code: number }).code);
+        },
+      },
+    });
+    const events = subscribe(client, EVENTS, { ticketId: ticket.id });
+    await settle(200);
+    await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "before" } }, agent.token);
+    expect((await events.next()).data?.ticketEvents.message.body).toBe("before");
+
+    await redis.stop();
+    const down = await eventually(async () => {
+      const state = await readyz(b.url);
+      return state.status === 503 ? state : null;
+    });
+    expect(down.body).toMatchObject({ ready: false, database: true, redis: false });
+    // Written while Redis is away: committed, but its event cannot reach B.
+    const missed = await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "during" } }, agent.token);
+    expect(missed.data?.addTicketMessage.__typename).toBe("TicketMessage");
+
+    await redis.restart();
+    await eventually(async () => (await readyz(a.url)).status === 200 && (await readyz(b.url)).status === 200);
+    // B asked its realtime clients to resync; the client reconnected and resubscribed on its own.
+    await eventually(async () => connections >= 2);
+    expect(closeCodes).toContain(WS_SERVICE_RESTART);
+    // What a client does on reconnect: refetch what it shows. The message written during the outage is there.
+    const thread = await b.gql(
+      `query($id: ID!) { ticket(id: $id) { messages { edges { node { body } } } } }`,
+      { id: ticket.id },
+      customer.token,
+    );
+    expect(thread.data?.ticket.messages.edges.map((edge: { node: { body: string } }) => edge.node.body)).toEqual([
+      "before",
+      "during",
+    ]);
+    // And events flow again from A to B.
+    await settle(200);
+    await eventually(async () => {
+      await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "after" } }, agent.token);
+      const event = await events.next(1000).catch(() => null);
+      return event?.data?.ticketEvents.message.body === "after";
+    });
+    await events.stop();
+  });
+});
