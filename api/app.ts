@@ -22,6 +22,7 @@ import { createFilesRoute } from "./http/files.route.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
 import { createAppPubSub } from "./pubsub.ts";
+import { createRecordingsRoute, isRecordingPath } from "./recordings/recordings.route.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
 import { createSignaling, type PeerResolver } from "./signaling/signaling.ts";
@@ -240,6 +241,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       })
     : null;
   const serveFile = createFilesRoute({ prisma, ...services });
+  const serveRecordings = createRecordingsRoute(services);
   const serveDevMail = env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null;
 
   async function readiness() {
@@ -261,6 +263,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         response.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
       } else if (url.pathname === "/peerjs" || url.pathname.startsWith("/peerjs/")) {
         signaling.handleRequest(request, response);
+      } else if (isRecordingPath(url.pathname)) {
+        await serveRecordings(request, response, url);
       } else if (url.pathname.startsWith("/files/")) {
         await serveFile(request, response, url);
       } else if (serveDevMail && (url.pathname === "/dev/mail" || url.pathname.startsWith("/dev/mail/"))) {

@@ -85,6 +85,10 @@ const envSchema = z
     TURN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     /** How long a TURN credential handed out by `iceServers` stays valid. */
     TURN_TTL: duration("1h"),
+    /** Recording: largest accepted chunk (one POST /recordings/<id>/chunks/<seq> body). */
+    RECORDING_CHUNK_MAX_BYTES: bytes("10MB"),
+    /** Recording: largest recording; a chunk that would pass it is refused with 413. */
+    RECORDING_MAX_BYTES: bytes("2GB"),
   })
   .transform((raw) => ({
     ...raw,
