@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startRecordingUpload } from "../../app/features/call/recording-upload.ts";
 import { type Actor, createCast, invite } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
 import { createSession, hostAction, join, participantGql } from "../../test/session-fixtures.ts";
@@ -238,5 +239,41 @@ describe("recordings", () => {
     const row = await server.app.prisma.sessionRecording.findUniqueOrThrow({ where: { id: crashed } });
     expect(row).toMatchObject({ status: "FAILED", failureReason: "no data was uploaded" });
     expect((await finishRecording(agent, crashed)).code).toBe("RECORDING_CLOSED");
+  });
+
+  it("the PWA's recording-upload module starts, uploads the recorder's chunks and finishes", async () => {
+    const { session } = await recordingSession();
+    const off = await createSession(server, agent, { recordingEnabled: true });
+    await hostAction(server, agent, "startLiveSession", { id: off.id });
+    await expect(
+      startRecordingUpload({ apiBase: server.url, accessToken: agent.token, sessionId: off.id }),
+    ).rejects.toMatchObject({ code: "RECORDING_OFF" });
+
+    const mimeType = "video/webm;codecs=vp8,opus";
+    const upload = await startRecordingUpload({
+      apiBase: `${server.url}/`,
+      accessToken: () => agent.token,
+      sessionId: session.id,
+      mimeType,
+    });
+    const parts = [Buffer.concat([webmHeader(), randomBytes(1000)]), randomBytes(700)];
+    const chunks = parts.map((part, index) => ({ index, data: new Blob([part]), final: index === 1, mimeType }));
+    await upload.upload(chunks[0] as (typeof chunks)[0]);
+    await upload.upload(chunks[0] as (typeof chunks)[0]);
+    await expect(upload.upload({ ...(chunks[1] as (typeof chunks)[0]), index: 5 })).rejects.toMatchObject({
+      code: "CHUNK_OUT_OF_ORDER",
+      status: 409,
+    });
+    await upload.upload(chunks[1] as (typeof chunks)[0]);
+    const finished = await upload.finish();
+    const expected = Buffer.concat(parts);
+    expect(finished).toMatchObject({
+      id: upload.recordingId,
+      status: "COMPLETE",
+      size: expected.byteLength,
+      sha256: createHash("sha256").update(expected).digest("hex"),
+    });
+    const download = await fetch(`${server.url}${finished.url}`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(expected)).toBe(true);
   });
 });
