@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startRecordingUpload } from "../../app/features/call/recording-upload.ts";
 import { type Actor, createCast, invite } from "../../test/fixtures.ts";
@@ -229,6 +230,20 @@ describe("recordings", () => {
     expect(rows.map((row) => row.status)).toEqual(["COMPLETE", "COMPLETE"]);
     expect(rows[1]?.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
     expect((await postChunk(second, 1, randomBytes(10), agent.token)).status).toBe(409);
+  });
+
+  it("bytes of an append cut short by a crash are dropped before the next chunk", async () => {
+    const { session } = await recordingSession();
+    const id = (await startRecording(agent, session.id)).data?.startSessionRecording.id as string;
+    const first = Buffer.concat([webmHeader(), randomBytes(300)]);
+    expect((await postChunk(id, 0, first, agent.token)).status).toBe(201);
+    // The process died while appending chunk 1: part of it is in the file, the row still says one chunk.
+    appendFileSync(server.app.services.recordings.pathOf(id), randomBytes(123));
+    const second = randomBytes(400);
+    expect((await postChunk(id, 1, second, agent.token)).status).toBe(201);
+    const finished = await finishRecording(agent, id);
+    const download = await fetch(`${server.url}${finished.url}`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.concat([first, second]))).toBe(true);
   });
 
   it("a recording restarted after a crash keeps the earlier one; an empty one is FAILED", async () => {
