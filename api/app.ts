@@ -27,6 +27,7 @@ import { createMetrics, type Metrics, routeOf } from "./ops/metrics.ts";
 import { MemoryRateLimiter, RateLimits, RedisRateLimiter } from "./ops/rate-limit.ts";
 import { connectRedis, createPrefixedRedisEventTarget } from "./ops/redis.ts";
 import { createAppPubSub } from "./pubsub.ts";
+import { createRecordingsRoute, isRecordingPath } from "./recordings/recordings.route.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
 import { createSignaling, type PeerResolver } from "./signaling/signaling.ts";
@@ -354,6 +355,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       })
     : null;
   const serveFile = createFilesRoute({ prisma, ...services });
+  const serveRecordings = createRecordingsRoute(services);
   const serveDevMail = env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null;
 
   let draining = false;
@@ -441,6 +443,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         response.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
       } else if (url.pathname === "/peerjs" || url.pathname.startsWith("/peerjs/")) {
         signaling.handleRequest(request, response);
+      } else if (isRecordingPath(url.pathname)) {
+        await serveRecordings(request, response, url);
       } else if (url.pathname.startsWith("/files/")) {
         await serveFile(request, response, url);
       } else if (serveDevMail && (url.pathname === "/dev/mail" || url.pathname.startsWith("/dev/mail/"))) {

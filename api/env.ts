@@ -117,6 +117,10 @@ const envSchema = z
     RATE_LIMIT_WRITES_USER: rateRule("60/1m"),
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     SHUTDOWN_TIMEOUT: duration("10s"),
+    /** Recording: largest accepted chunk (one POST /recordings/<id>/chunks/<seq> body). */
+    RECORDING_CHUNK_MAX_BYTES: bytes("10MB"),
+    /** Recording: largest recording; a chunk that would pass it is refused with 413. */
+    RECORDING_MAX_BYTES: bytes("2GB"),
   })
   .transform((raw) => ({
     ...raw,

@@ -7,5 +7,6 @@ import "./analytics/analytics.schema.ts";
 import "./jobs/jobs.schema.ts";
 import "./notifications/notifications.schema.ts";
 import "./signaling/signaling.schema.ts";
+import "./recordings/recordings.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

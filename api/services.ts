@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { AnalyticsService } from "./analytics/analytics.service.ts";
 import { AuthService } from "./auth/auth.service.ts";
 import type { Clock } from "./clock.ts";
@@ -11,6 +12,7 @@ import { createNotifications, type Notifications } from "./notifications/notific
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
+import { RecordingService } from "./recordings/recordings.service.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
@@ -29,6 +31,7 @@ export interface Services {
   ice: IceService;
   /** Shared (Redis) or in-process rate limits; see api/ops/rate-limit.ts. */
   rateLimits: RateLimits;
+  recordings: RecordingService;
 }
 
 export function createServices(deps: {
@@ -64,6 +67,16 @@ export function createServices(deps: {
       chatMessagesPerMinute: env.SESSION_CHAT_RATE_LIMIT,
     },
   });
+  const fileLinks = new FileLinks(deps.authSecret, clock);
+  const recordings = new RecordingService(prisma, clock, fileLinks, resolve(env.UPLOADS_DIR ?? env.DATA_DIR, "recordings"), {
+    chunkMaxBytes: env.RECORDING_CHUNK_MAX_BYTES,
+    maxBytes: env.RECORDING_MAX_BYTES,
+  });
+  // Turning recording off or ending the session finalizes the open recording (after the session change commits).
+  sessions.onRecordingStopped = (sessionId) =>
+    recordings.finalizeOpen(sessionId).catch((error: unknown) => {
+      console.error(`Finalizing the recordings of session ${sessionId} failed`, error);
+    });
   const tickets = new TicketService(prisma, pubsub, files, clock);
   // A ticket that becomes urgent gets a support call (issue 4, escalation).
   // The ticket change is already committed: a failed escalation is logged, not reported as a failed ticket change.
@@ -87,7 +100,7 @@ export function createServices(deps: {
     auth,
     tickets,
     files,
-    fileLinks: new FileLinks(deps.authSecret, clock),
+    fileLinks,
     sessions,
     analytics: new AnalyticsService(prisma, clock),
     jobs,
@@ -95,5 +108,6 @@ export function createServices(deps: {
     notifications,
     ice: new IceService(iceConfigFromEnv(env), clock),
     rateLimits: deps.rateLimits,
+    recordings,
   };
 }

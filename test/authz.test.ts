@@ -297,6 +297,27 @@ const rows: Row[] = [
       ),
     expected: staffOnly("Ticket"),
   },
+  // Recordings (the full host/admin/participant rules are in api/recordings/recordings.test.ts)
+  {
+    field: "startSessionRecording",
+    run: (actor) =>
+      gql(
+        "startSessionRecording",
+        actor,
+        `mutation { startSessionRecording(sessionId: "missing", mimeType: "video/webm") { __typename } }`,
+      ),
+    expected: staffOnly("NotFoundError"),
+  },
+  {
+    field: "finishSessionRecording",
+    run: (actor) =>
+      gql(
+        "finishSessionRecording",
+        actor,
+        `mutation { finishSessionRecording(recordingId: "missing") { __typename } }`,
+      ),
+    expected: staffOnly("NotFoundError"),
+  },
   // Subscriptions
   {
     field: "ticketFeed",

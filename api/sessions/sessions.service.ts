@@ -204,6 +204,8 @@ export interface JoinResult {
 export class SessionService {
   private readonly links: LinkCipher;
   private readonly limiter: RateLimiter;
+  /** Called after recording was turned off or the session ended (finalizes the open recording). */
+  onRecordingStopped: ((sessionId: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -739,6 +741,7 @@ export class SessionService {
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
     await this.revokeAllPeers(session.id);
+    await this.onRecordingStopped?.(session.id);
     this.publish("ENDED", session.id);
     return session;
   }
@@ -893,6 +896,7 @@ export class SessionService {
       }
       return tx.liveSession.update({ where: { id: existing.id }, data: { recording, updatedAt: now } });
     });
+    if (!recording) await this.onRecordingStopped?.(session.id);
     this.publish("RECORDING_CHANGED", session.id);
     return session;
   }
