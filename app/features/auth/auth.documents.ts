@@ -1,0 +1,111 @@
+import { graphql } from "../../graphql/tada.ts";
+
+export type { ResultOf, VariablesOf } from "../../graphql/tada.ts";
+
+export const ViewerFields = graphql(`
+  fragment ViewerFields on User {
+    id
+    name
+    email
+    role
+    createdAt
+  }
+`);
+
+const AuthPayloadFields = graphql(
+  `
+  fragment AuthPayloadFields on AuthPayload {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    user {
+      ...ViewerFields
+    }
+  }
+`,
+  [ViewerFields],
+);
+
+export const SignUpMutation = graphql(
+  `
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      __typename
+      ... on AuthPayload {
+        ...AuthPayloadFields
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`,
+  [AuthPayloadFields],
+);
+
+export const LogInMutation = graphql(
+  `
+  mutation LogIn($input: LogInInput!) {
+    logIn(input: $input) {
+      __typename
+      ... on AuthPayload {
+        ...AuthPayloadFields
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        fieldErrors {
+          path
+          message
+        }
+      }
+    }
+  }
+`,
+  [AuthPayloadFields],
+);
+
+export const RefreshSessionMutation = graphql(
+  `
+  mutation RefreshSession($refreshToken: String!) {
+    refreshSession(refreshToken: $refreshToken) {
+      __typename
+      ... on AuthPayload {
+        ...AuthPayloadFields
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`,
+  [AuthPayloadFields],
+);
+
+export const LogOutMutation = graphql(`
+  mutation LogOut {
+    logOut
+  }
+`);
+
+export const MeQuery = graphql(
+  `
+  query Me {
+    me {
+      ...ViewerFields
+    }
+  }
+`,
+  [ViewerFields],
+);

@@ -1,0 +1,92 @@
+import { A, useNavigate, useSearchParams } from "@solidjs/router";
+import { createMutation } from "@urql/solid";
+import { createSignal, Show } from "solid-js";
+import { Field } from "../../components/field.tsx";
+import { applyAuthPayload, isStaff } from "../../graphql/session.ts";
+import { fieldErrorMap, validateEmail, validateRequired } from "../../lib/field-errors.ts";
+import { LogInMutation } from "./auth.documents.ts";
+
+/** Where to go after signing in: the page that asked for it, else the user's home. */
+export function afterSignIn(next: string | undefined, role: Parameters<typeof isStaff>[0]): string {
+  if (next?.startsWith("/") && !next.startsWith("//")) return next;
+  return isStaff(role) ? "/inbox" : "/tickets";
+}
+
+export default function SignInPage() {
+  const [params] = useSearchParams<{ next?: string }>();
+  const navigate = useNavigate();
+  const [state, logIn] = createMutation(LogInMutation);
+  const [email, setEmail] = createSignal("");
+  const [password, setPassword] = createSignal("");
+  const [touched, setTouched] = createSignal(false);
+  const [serverErrors, setServerErrors] = createSignal<Record<string, string>>({});
+  const [formError, setFormError] = createSignal("");
+
+  const errors = () => ({
+    email: serverErrors().email ?? validateEmail(email()),
+    password: serverErrors().password ?? validateRequired(password(), "Enter your password"),
+  });
+
+  const submit = async (event: SubmitEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    setFormError("");
+    if (errors().email || errors().password) return;
+    const result = await logIn({ input: { email: email().trim(), password: password() } });
+    const outcome = result.data?.logIn;
+    if (outcome?.__typename === "AuthPayload") {
+      applyAuthPayload(outcome);
+      navigate(afterSignIn(params.next, outcome.user.role), { replace: true });
+    } else if (outcome?.__typename === "ValidationError") {
+      setServerErrors(fieldErrorMap(outcome.fieldErrors));
+    } else {
+      setFormError(outcome?.message ?? result.error?.message ?? "Could not sign in");
+    }
+  };
+
+  return (
+    <section class="narrow">
+      <h1>Sign in</h1>
+      <form onSubmit={submit} novalidate>
+        <Field
+          label="Email"
+          type="email"
+          name="email"
+          autocomplete="email"
+          inputmode="email"
+          value={email()}
+          onInput={(event) => {
+            setEmail(event.currentTarget.value);
+            setServerErrors({});
+          }}
+          onBlur={() => setTouched(true)}
+          error={touched() ? errors().email : undefined}
+        />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autocomplete="current-password"
+          value={password()}
+          onInput={(event) => {
+            setPassword(event.currentTarget.value);
+            setServerErrors({});
+          }}
+          error={touched() ? errors().password : undefined}
+        />
+        <Show when={formError()}>
+          <p class="form-error" role="alert">
+            {formError()}
+          </p>
+        </Show>
+        <button type="submit" class="button primary block" disabled={state.fetching}>
+          {state.fetching ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <p>
+        New here?{" "}
+        <A href={`/signup${params.next ? `?next=${encodeURIComponent(params.next)}` : ""}`}>Create an account</A>
+      </p>
+    </section>
+  );
+}

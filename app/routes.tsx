@@ -1,0 +1,62 @@
+import { Navigate, type RouteDefinition, useLocation } from "@solidjs/router";
+import { type JSX, lazy, Show } from "solid-js";
+import { currentUser, isStaff } from "./graphql/session.ts";
+
+/** Every screen is its own chunk, so the first screen loads only what it needs. */
+const SignInPage = lazy(() => import("./features/auth/sign-in-page.tsx"));
+const SignUpPage = lazy(() => import("./features/auth/sign-up-page.tsx"));
+const ProfilePage = lazy(() => import("./features/auth/profile-page.tsx"));
+const MyTicketsPage = lazy(() => import("./features/tickets/my-tickets-page.tsx"));
+const NewTicketPage = lazy(() => import("./features/tickets/new-ticket-page.tsx"));
+const TicketPage = lazy(() => import("./features/tickets/ticket-page.tsx"));
+const InboxPage = lazy(() => import("./features/tickets/inbox-page.tsx"));
+const NotFoundPage = lazy(() => import("./components/not-found-page.tsx"));
+// Sessions and calls: screens owned by the sessions and calls work; kept out of the main navigation.
+const SessionsPage = lazy(() => import("./features/sessions/sessions-page.tsx"));
+const JoinSessionPage = lazy(() => import("./features/sessions/join-session-page.tsx"));
+const CallPage = lazy(() => import("./features/call/call-page.tsx"));
+
+function RequireUser(props: { staff?: boolean; children: JSX.Element }) {
+  const location = useLocation();
+  return (
+    <Show
+      when={currentUser()}
+      fallback={<Navigate href={`/signin?next=${encodeURIComponent(location.pathname + location.search)}`} />}
+    >
+      {(user) => (
+        <Show when={!props.staff || isStaff(user().role)} fallback={<Navigate href="/tickets" />}>
+          {props.children}
+        </Show>
+      )}
+    </Show>
+  );
+}
+
+function Home() {
+  const user = currentUser();
+  if (!user) return <Navigate href="/signin" />;
+  return <Navigate href={isStaff(user.role) ? "/inbox" : "/tickets"} />;
+}
+
+const signedIn =
+  (Page: () => JSX.Element, staff = false) =>
+  () => (
+    <RequireUser staff={staff}>
+      <Page />
+    </RequireUser>
+  );
+
+export const routes: RouteDefinition[] = [
+  { path: "/", component: Home },
+  { path: "/signin", component: SignInPage },
+  { path: "/signup", component: SignUpPage },
+  { path: "/profile", component: signedIn(ProfilePage) },
+  { path: "/tickets", component: signedIn(MyTicketsPage) },
+  { path: "/tickets/new", component: signedIn(NewTicketPage) },
+  { path: "/tickets/:id", component: signedIn(TicketPage) },
+  { path: "/inbox", component: signedIn(InboxPage, true) },
+  { path: "/sessions", component: signedIn(SessionsPage, true) },
+  { path: "/session/join/:token", component: JoinSessionPage },
+  { path: "/call/:sessionId", component: CallPage },
+  { path: "*404", component: NotFoundPage },
+];
