@@ -37,6 +37,15 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      // The built PWA's sessions screens in real Chromium against the real API; fails in CI when Chromium is missing.
+      {
+        test: {
+          name: "sessions-browser",
+          include: ["test/e2e/sessions.e2e.test.ts"],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+        },
+      },
     ],
   },
 });

@@ -89,7 +89,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: TestClock; peerResolver?: PeerResolver } = {},
+  options: { env?: Record<string, string>; clock?: TestClock; peerResolver?: PeerResolver; staticDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
   const { database, drop } = await createTestDatabase();
@@ -98,7 +98,7 @@ export async function startTestServer(
   const app = await createApp(env, {
     clock,
     database,
-    staticDir: join(dataDir, "no-static"),
+    staticDir: options.staticDir ?? join(dataDir, "no-static"),
     peerResolver: options.peerResolver,
   });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));

@@ -3,12 +3,7 @@ import { createSignal, onCleanup, onMount, Show } from "solid-js";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient, type RosterEntry } from "../call/call-client.ts";
 import { ChatPanel } from "./chat-panel.tsx";
-import {
-  ParticipantEventsSubscription,
-  type ResultOf,
-  RoomQuery,
-  SessionStateSubscription,
-} from "./sessions.documents.ts";
+import { type ResultOf, RoomQuery, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 
 type Participant = NonNullable<ResultOf<typeof RoomQuery>["liveSession"]>["participants"][number];
 
@@ -45,7 +40,7 @@ export function CallRoom(props: {
 
   onMount(async () => {
     const events = props.client
-      .subscription(ParticipantEventsSubscription, { sessionId: props.sessionId })
+      .subscription(RosterEventsSubscription, { sessionId: props.sessionId })
       .subscribe((result) => {
         const event = result.data?.sessionParticipantEvents;
         if (!event) return;

@@ -11,8 +11,8 @@ import {
   JoinSessionMutation,
   LeaveSessionMutation,
   MyParticipantQuery,
-  ParticipantEventsSubscription,
   RequestVerificationCodeMutation,
+  RosterEventsSubscription,
   SessionByLinkQuery,
   SessionStateSubscription,
 } from "./sessions.documents.ts";
@@ -83,17 +83,14 @@ export default function JoinSessionPage() {
       forgetParticipant(params.token);
       setStage({ kind: "done", message });
     };
-    const events = connection.client
-      .subscription(ParticipantEventsSubscription, { sessionId: id })
-      .subscribe((result) => {
-        const event = result.data?.sessionParticipantEvents;
-        if (!event || event.participantId !== participantId) return;
-        const p = event.participant;
-        if (p.status === "ADMITTED" && p.peerId && stage().kind !== "room")
-          setStage({ kind: "room", peerId: p.peerId });
-        if (p.status === "DENIED") finish("The host did not let you in.");
-        if (p.status === "REMOVED") finish("The host removed you from this session.");
-      });
+    const events = connection.client.subscription(RosterEventsSubscription, { sessionId: id }).subscribe((result) => {
+      const event = result.data?.sessionParticipantEvents;
+      if (!event || event.participantId !== participantId) return;
+      const p = event.participant;
+      if (p.status === "ADMITTED" && p.peerId && stage().kind !== "room") setStage({ kind: "room", peerId: p.peerId });
+      if (p.status === "DENIED") finish("The host did not let you in.");
+      if (p.status === "REMOVED") finish("The host removed you from this session.");
+    });
     const state = connection.client.subscription(SessionStateSubscription, { sessionId: id }).subscribe((result) => {
       const kind = result.data?.sessionState.kind;
       if (kind === "ENDED") finish("The session has ended. Thank you for joining.");

@@ -18,6 +18,34 @@ export const ParticipantFields = graphql(`
   }
 `);
 
+/** What every admitted participant may see about the others (no email). */
+export const RosterFields = graphql(`
+  fragment RosterFields on SessionParticipant {
+    id
+    sessionId
+    name
+    role
+    status
+    peerId
+    recordingConsent
+  }
+`);
+
+export const RosterEventsSubscription = graphql(
+  `
+  subscription SessionRosterEvents($sessionId: ID!) {
+    sessionParticipantEvents(sessionId: $sessionId) {
+      kind
+      participantId
+      participant {
+        ...RosterFields
+      }
+    }
+  }
+`,
+  [RosterFields],
+);
+
 export const SessionSummaryFields = graphql(`
   fragment SessionSummaryFields on LiveSession {
     id
@@ -637,7 +665,7 @@ export const RoomQuery = graphql(
       chatEnabled
       screenShareEnabled
       participants {
-        ...ParticipantFields
+        ...RosterFields
       }
     }
     iceServers {
@@ -647,7 +675,7 @@ export const RoomQuery = graphql(
     }
   }
 `,
-  [ParticipantFields],
+  [RosterFields],
 );
 
 export const LeaveSessionMutation = graphql(`
