@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { invite, signUp } from "../fixtures.ts";
+import { type Actor, invite, signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 
 /**
@@ -41,6 +41,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 let server: TestServer;
 let browser: Browser;
 let outDir: string;
+let agent: Actor;
 
 beforeAll(async () => {
   if (!available) return;
@@ -57,6 +58,8 @@ beforeAll(async () => {
   clock.now = () => new Date();
   server = await startTestServer({ staticDir: outDir, clock });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  const admin = await signUp(server, "admin@example.com", "Ada Admin");
+  agent = await invite(server, admin, "agent@example.com", "AGENT");
 }, 240_000);
 
 afterAll(async () => {
@@ -95,9 +98,6 @@ async function decoding(page: Page, label: string): Promise<boolean> {
 
 describe.skipIf(!available)("sessions screens in Chromium", () => {
   it("host schedules, participant waits, is admitted, both are in the call and chat, host ends", async () => {
-    const admin = await signUp(server, "admin@example.com", "Ada Admin");
-    await invite(server, admin, "agent@example.com", "AGENT");
-
     const hostContext = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.url });
     await hostContext.grantPermissions(["camera", "microphone", "clipboard-read", "clipboard-write"]);
     const host = await hostContext.newPage();
@@ -165,5 +165,64 @@ describe.skipIf(!available)("sessions screens in Chromium", () => {
 
     await guestContext.close();
     await hostContext.close();
+  });
+
+  it("the join page names every refusal: domain, password, locked, ended", async () => {
+    const start = new Date(Date.now() + 60_000);
+    const created = await server.gql(
+      `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+        __typename ... on LiveSession { id accessToken } } }`,
+      {
+        input: {
+          title: "Private training",
+          type: "TRAINING",
+          scheduledStartAt: start.toISOString(),
+          scheduledEndAt: new Date(start.getTime() + 3_600_000).toISOString(),
+          password: "open sesame",
+          allowedEmailDomains: ["example.com"],
+          waitingRoom: false,
+        },
+      },
+      agent.token,
+    );
+    const session = created.data?.createLiveSession as { id: string; accessToken: string };
+    expect(session.id).toBeTruthy();
+
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto(`/session/join/${session.accessToken}`);
+    await page.getByRole("heading", { name: "Private training" }).waitFor();
+    await page.getByLabel("Your name").fill("Eve");
+    await page.getByLabel("Email").fill("eve@other.org");
+    await page.getByLabel("Session password").fill("guess");
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("Only addresses at example.com may join.").waitFor();
+    await page.getByText("Use an address at example.com.").waitFor();
+
+    await page.getByLabel("Email").fill("eve@example.com");
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("Wrong password.").waitFor();
+    await page.getByText("That password is not right.").waitFor();
+    expect(await axe(page)).toEqual([]);
+
+    const lock = await server.gql(
+      `mutation($id: ID!) { setSessionLocked(id: $id, locked: true) { __typename } }`,
+      { id: session.id },
+      agent.token,
+    );
+    expect(lock.data?.setSessionLocked.__typename).toBe("LiveSession");
+    await page.getByLabel("Session password").fill("open sesame");
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("The host locked this session").waitFor();
+
+    await server.gql(
+      `mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`,
+      { id: session.id },
+      agent.token,
+    );
+    await server.gql(`mutation($id: ID!) { endLiveSession(id: $id) { __typename } }`, { id: session.id }, agent.token);
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("This session has ended.").waitFor();
+    await context.close();
   });
 });

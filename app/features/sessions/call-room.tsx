@@ -3,7 +3,13 @@ import { createSignal, onCleanup, onMount, Show } from "solid-js";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient, type RosterEntry } from "../call/call-client.ts";
 import { ChatPanel } from "./chat-panel.tsx";
-import { type ResultOf, RoomQuery, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
+import {
+  GiveConsentMutation,
+  type ResultOf,
+  RoomQuery,
+  RosterEventsSubscription,
+  SessionStateSubscription,
+} from "./sessions.documents.ts";
 
 type Participant = NonNullable<ResultOf<typeof RoomQuery>["liveSession"]>["participants"][number];
 
@@ -20,15 +26,20 @@ export function CallRoom(props: {
   signalingToken: () => Promise<string>;
   onLeave: () => void;
   onEnded: () => void;
+  /** Offer the participant to consent to recording (participants only). */
+  askConsent?: boolean;
 }) {
   const [roster, setRoster] = createSignal<RosterEntry[]>([]);
   const [recording, setRecording] = createSignal(false);
   const [call, setCall] = createSignal<CallClient | null>(null);
   const [info, setInfo] = createSignal<{ screenShare: boolean; chat: boolean; title: string } | null>(null);
   const [failure, setFailure] = createSignal("");
+  /** A participant (not the host) who has not consented yet, in a session that may be recorded. */
+  const [askConsent, setAskConsent] = createSignal(false);
   const people = new Map<string, Participant>();
   let webinar = false;
   let sending = true;
+  let canAsk = false;
 
   const publishes = (p: Participant) => !webinar || p.role !== "ATTENDEE";
   const refreshRoster = () =>
@@ -47,6 +58,7 @@ export function CallRoom(props: {
         people.set(event.participant.id, event.participant);
         refreshRoster();
         const me = [...people.values()].find((p) => p.peerId === props.peerId);
+        if (me) setAskConsent(canAsk && me.role !== "HOST" && !me.recordingConsent);
         if (me && publishes(me) !== sending) {
           sending = publishes(me);
           void call()?.setPublishing(sending);
@@ -79,6 +91,8 @@ export function CallRoom(props: {
     setRecording(session.recording);
     const me = session.participants.find((p) => p.peerId === props.peerId);
     sending = me ? publishes(me) : true;
+    canAsk = session.recordingEnabled && props.askConsent === true;
+    setAskConsent(canAsk && me?.role !== "HOST" && me?.recordingConsent === false);
     const url = new URL(location.href);
     setCall(
       new CallClient({
@@ -103,6 +117,21 @@ export function CallRoom(props: {
     <div class="room">
       <Show when={failure()}>
         <p role="alert">{failure()}</p>
+      </Show>
+      <Show when={askConsent()}>
+        <p class="session-meta">
+          The host may record this session.{" "}
+          <button
+            type="button"
+            class="button small secondary"
+            onClick={async () => {
+              const result = await props.client.mutation(GiveConsentMutation, {}).toPromise();
+              if (result.data?.giveRecordingConsent.recordingConsent) setAskConsent(false);
+            }}
+          >
+            I agree to be recorded
+          </button>
+        </p>
       </Show>
       <Show when={call()} fallback={<p role="status">Connecting to the call…</p>}>
         {(client) => (

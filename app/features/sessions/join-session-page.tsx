@@ -243,6 +243,7 @@ export default function JoinSessionPage() {
               sessionId={sessionId()}
               peerId={(current() as { peerId: string }).peerId}
               signalingToken={async () => loadParticipant(params.token)?.token ?? ""}
+              askConsent
               onLeave={() => void leave()}
               onEnded={() => {
                 close();

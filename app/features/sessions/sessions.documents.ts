@@ -662,6 +662,7 @@ export const RoomQuery = graphql(
       type
       status
       recording
+      recordingEnabled
       chatEnabled
       screenShareEnabled
       participants {
