@@ -150,3 +150,5 @@ export function CallRoom(props: {
     </div>
   );
 }
+
+export default CallRoom;

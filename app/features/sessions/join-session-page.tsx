@@ -1,11 +1,10 @@
 import { useParams } from "@solidjs/router";
 import { createQuery } from "@urql/solid";
-import { createSignal, Match, onCleanup, Show, Switch } from "solid-js";
+import { createSignal, lazy, Match, onCleanup, Show, Switch } from "solid-js";
 import { Field } from "../../components/field.tsx";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { fieldErrorMap, validateEmail, validateRequired } from "../../lib/field-errors.ts";
 import { dateTime as formatDateTime, label } from "../../lib/format.ts";
-import { CallRoom } from "./call-room.tsx";
 import { createParticipantClient, forgetParticipant, loadParticipant, saveParticipant } from "./participant-client.ts";
 import {
   JoinSessionMutation,
@@ -17,6 +16,9 @@ import {
   SessionStateSubscription,
 } from "./sessions.documents.ts";
 import "./sessions.css";
+
+/** The call (peerjs and the call view) loads only when someone enters it. */
+const CallRoom = lazy(() => import("./call-room.tsx"));
 
 type Stage =
   | { kind: "form" }

@@ -1,10 +1,9 @@
 import { A, useParams } from "@solidjs/router";
-import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
+import { createSignal, For, lazy, onCleanup, onMount, Show } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { client } from "../../graphql/client.ts";
 import { freshAccessToken } from "../../graphql/session.ts";
 import { dateTime, label } from "../../lib/format.ts";
-import { CallRoom } from "./call-room.tsx";
 import { ChatPanel } from "./chat-panel.tsx";
 import { PushOptIn } from "./push-opt-in.tsx";
 import {
@@ -17,6 +16,9 @@ import {
   WaitingRoomSubscription,
 } from "./sessions.documents.ts";
 import "./sessions.css";
+
+/** The call (peerjs and the call view) loads only when someone enters it. */
+const CallRoom = lazy(() => import("./call-room.tsx"));
 
 type Session = NonNullable<ResultOf<typeof LiveSessionQuery>["liveSession"]>;
 type Participant = Session["participants"][number];
