@@ -51,8 +51,8 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/e2e/**/*.e2e.test.ts"],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
           env: { TEST_DB: "embedded" },
         },
       },

@@ -68,10 +68,16 @@ export function createServices(deps: {
     },
   });
   const fileLinks = new FileLinks(deps.authSecret, clock);
-  const recordings = new RecordingService(prisma, clock, fileLinks, resolve(env.UPLOADS_DIR ?? env.DATA_DIR, "recordings"), {
-    chunkMaxBytes: env.RECORDING_CHUNK_MAX_BYTES,
-    maxBytes: env.RECORDING_MAX_BYTES,
-  });
+  const recordings = new RecordingService(
+    prisma,
+    clock,
+    fileLinks,
+    resolve(env.UPLOADS_DIR ?? env.DATA_DIR, "recordings"),
+    {
+      chunkMaxBytes: env.RECORDING_CHUNK_MAX_BYTES,
+      maxBytes: env.RECORDING_MAX_BYTES,
+    },
+  );
   // Turning recording off or ending the session finalizes the open recording (after the session change commits).
   sessions.onRecordingStopped = (sessionId) =>
     recordings.finalizeOpen(sessionId).catch((error: unknown) => {

@@ -30,6 +30,7 @@ export function AppShell(props: { children?: JSX.Element }) {
                 }
               >
                 <A href="/inbox">Inbox</A>
+                <A href="/sessions">Sessions</A>
               </Show>
               <A href="/profile">Profile</A>
             </nav>

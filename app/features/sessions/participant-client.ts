@@ -1,0 +1,59 @@
+import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
+import { createClient as createWsClient } from "graphql-ws";
+
+/**
+ * A participant has no account: their participant token (from joinSession) authorizes every request, sent as the
+ * `x-participant-token` header over HTTP and as `connectionParams.participantToken` over graphql-ws. This client is
+ * separate from the signed-in client (no shared cache, no access token).
+ */
+export function createParticipantClient(token: string): { client: Client; dispose(): void } {
+  const ws = createWsClient({
+    url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
+    lazy: true,
+    retryAttempts: 5,
+    connectionParams: { participantToken: token },
+  });
+  const client = new Client({
+    url: "/graphql",
+    requestPolicy: "network-only",
+    fetchOptions: () => ({ headers: { "x-participant-token": token } }),
+    exchanges: [
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query ?? "" };
+          return { subscribe: (sink) => ({ unsubscribe: ws.subscribe(input, sink) }) };
+        },
+      }),
+      fetchExchange,
+    ],
+  });
+  return { client, dispose: () => void ws.dispose() };
+}
+
+export interface StoredParticipant {
+  token: string;
+  sessionId: string;
+  participantId: string;
+  name: string;
+  email: string;
+}
+
+const key = (linkToken: string) => `live-support:participant:${linkToken}`;
+
+/** The participant token is kept per session link in sessionStorage (gone when the tab closes). */
+export function loadParticipant(linkToken: string): StoredParticipant | null {
+  try {
+    const raw = sessionStorage.getItem(key(linkToken));
+    return raw ? (JSON.parse(raw) as StoredParticipant) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveParticipant(linkToken: string, value: StoredParticipant): void {
+  sessionStorage.setItem(key(linkToken), JSON.stringify(value));
+}
+
+export function forgetParticipant(linkToken: string): void {
+  sessionStorage.removeItem(key(linkToken));
+}

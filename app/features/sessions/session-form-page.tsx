@@ -1,0 +1,341 @@
+import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
+import { createSignal, For, onMount, Show } from "solid-js";
+import { Field } from "../../components/field.tsx";
+import { ErrorState, LoadingState } from "../../components/states.tsx";
+import { client } from "../../graphql/client.ts";
+import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
+import { parseInvites, parseOffsets, toLocalInput } from "./invites.ts";
+import { CreateLiveSessionMutation, LiveSessionQuery, UpdateLiveSessionMutation } from "./sessions.documents.ts";
+import "./sessions.css";
+
+const TYPES = [
+  ["SUPPORT_CALL", "Support call"],
+  ["CONSULTATION", "Consultation"],
+  ["TRAINING", "Training"],
+  ["WEBINAR", "Webinar"],
+] as const;
+type SessionType = (typeof TYPES)[number][0];
+
+type Toggles =
+  | "waitingRoom"
+  | "requiresApproval"
+  | "emailVerificationRequired"
+  | "recordingEnabled"
+  | "chatEnabled"
+  | "screenShareEnabled";
+const TOGGLES: [Toggles, string][] = [
+  ["waitingRoom", "Waiting room: I let people in"],
+  ["requiresApproval", "Every joiner needs my approval"],
+  ["emailVerificationRequired", "Joiners verify their email with a code"],
+  ["recordingEnabled", "Allow recording"],
+  ["chatEnabled", "Chat"],
+  ["screenShareEnabled", "Screen sharing"],
+];
+
+/** Schedule (`/sessions/new`, `?ticket=<id>` links a ticket) or edit (`/sessions/:id/edit`) a session. */
+export default function SessionFormPage() {
+  const params = useParams<{ id?: string }>();
+  const [search] = useSearchParams<{ ticket?: string }>();
+  const navigate = useNavigate();
+  const editing = () => Boolean(params.id);
+  const inHour = new Date(Date.now() + 60 * 60_000);
+  inHour.setMinutes(0, 0, 0);
+  const [loading, setLoading] = createSignal(editing());
+  const [loadError, setLoadError] = createSignal("");
+  const [title, setTitle] = createSignal("");
+  const [type, setType] = createSignal<SessionType>("SUPPORT_CALL");
+  const [start, setStart] = createSignal(toLocalInput(inHour.toISOString()));
+  const [end, setEnd] = createSignal(toLocalInput(new Date(inHour.getTime() + 30 * 60_000).toISOString()));
+  const [max, setMax] = createSignal("");
+  const [agenda, setAgenda] = createSignal("");
+  const [description, setDescription] = createSignal("");
+  const [invites, setInvites] = createSignal("");
+  const [password, setPassword] = createSignal("");
+  const [hadPassword, setHadPassword] = createSignal(false);
+  const [removePassword, setRemovePassword] = createSignal(false);
+  const [domains, setDomains] = createSignal("");
+  const [offsets, setOffsets] = createSignal("60, 15");
+  const [ticketId, setTicketId] = createSignal(search.ticket ?? "");
+  const [toggles, setToggles] = createSignal<Record<Toggles, boolean>>({
+    waitingRoom: true,
+    requiresApproval: false,
+    emailVerificationRequired: false,
+    recordingEnabled: false,
+    chatEnabled: true,
+    screenShareEnabled: true,
+  });
+  const [touched, setTouched] = createSignal(false);
+  const [busy, setBusy] = createSignal(false);
+  const [serverErrors, setServerErrors] = createSignal<Record<string, string>>({});
+  const [formError, setFormError] = createSignal("");
+
+  onMount(async () => {
+    if (!params.id) return;
+    const result = await client
+      .query(LiveSessionQuery, { id: params.id }, { requestPolicy: "network-only" })
+      .toPromise();
+    const s = result.data?.liveSession;
+    setLoading(false);
+    if (!s) return setLoadError(result.error?.message ?? "This session does not exist or is not yours.");
+    setTitle(s.title);
+    setType(s.type);
+    setStart(toLocalInput(s.scheduledStartAt));
+    setEnd(toLocalInput(s.scheduledEndAt));
+    setMax(String(s.maxParticipants));
+    setAgenda(s.agenda);
+    setDescription(s.description);
+    setInvites(s.invites.map((i) => `${i.name} <${i.email}>`).join("\n"));
+    setHadPassword(s.hasPassword);
+    setDomains(s.allowedEmailDomains.join(", "));
+    setOffsets(s.reminderOffsets.join(", "));
+    setTicketId(s.ticket?.id ?? "");
+    setToggles({
+      waitingRoom: s.waitingRoom,
+      requiresApproval: s.requiresApproval,
+      emailVerificationRequired: s.emailVerificationRequired,
+      recordingEnabled: s.recordingEnabled,
+      chatEnabled: s.chatEnabled,
+      screenShareEnabled: s.screenShareEnabled,
+    });
+  });
+
+  const parsedInvites = () => parseInvites(invites());
+  const errors = () => {
+    const server = serverErrors();
+    const startsAt = Date.parse(start());
+    const endsAt = Date.parse(end());
+    const maxValue = Number(max());
+    return {
+      title: server.title ?? validateRequired(title(), "Give the session a title"),
+      scheduledStartAt: server.scheduledStartAt ?? (Number.isNaN(startsAt) ? "Choose a start time" : undefined),
+      scheduledEndAt:
+        server.scheduledEndAt ??
+        (Number.isNaN(endsAt) ? "Choose an end time" : endsAt <= startsAt ? "End after the start" : undefined),
+      maxParticipants:
+        server.maxParticipants ??
+        (max() && !(Number.isInteger(maxValue) && maxValue >= 1 && maxValue <= 100) ? "Between 1 and 100" : undefined),
+      invites:
+        server.invites ??
+        (parsedInvites().bad.length ? `Cannot read: ${parsedInvites().bad.slice(0, 3).join("; ")}` : undefined),
+      reminderOffsets:
+        server.reminderOffsets ??
+        (offsets().trim() && !parseOffsets(offsets()) ? "Minutes before the start, e.g. 60, 15" : undefined),
+      password: server.password,
+      allowedEmailDomains: server.allowedEmailDomains,
+      agenda: server.agenda,
+      description: server.description,
+      ticketId: server.ticketId,
+    };
+  };
+
+  const submit = async (event: SubmitEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    setFormError("");
+    if (Object.values(errors()).some(Boolean)) {
+      setFormError("Check the highlighted fields.");
+      return;
+    }
+    const input = {
+      title: title().trim(),
+      type: type(),
+      scheduledStartAt: new Date(start()).toISOString(),
+      scheduledEndAt: new Date(end()).toISOString(),
+      ...(max() ? { maxParticipants: Number(max()) } : {}),
+      agenda: agenda(),
+      description: description(),
+      invites: parsedInvites().invites,
+      allowedEmailDomains: domains()
+        .split(/[,\s]+/)
+        .map((d) => d.trim().replace(/^@/, ""))
+        .filter(Boolean),
+      ...(offsets().trim() ? { reminderOffsets: parseOffsets(offsets()) ?? [] } : { reminderOffsets: [] }),
+      ...(ticketId().trim() ? { ticketId: ticketId().trim() } : {}),
+      ...toggles(),
+      ...(password() ? { password: password() } : removePassword() ? { password: null } : {}),
+    };
+    setBusy(true);
+    let outcome:
+      | { __typename: string; id?: string; message?: string; fieldErrors?: { path: string; message: string }[] }
+      | undefined;
+    let failure: string | undefined;
+    if (params.id) {
+      const result = await client.mutation(UpdateLiveSessionMutation, { id: params.id, input }).toPromise();
+      outcome = result.data?.updateLiveSession;
+      failure = result.error?.message;
+    } else {
+      const result = await client.mutation(CreateLiveSessionMutation, { input }).toPromise();
+      outcome = result.data?.createLiveSession;
+      failure = result.error?.message;
+    }
+    setBusy(false);
+    if (outcome?.__typename === "LiveSession" && outcome.id) navigate(`/sessions/${outcome.id}`);
+    else if (outcome?.__typename === "ValidationError") {
+      setServerErrors(fieldErrorMap(outcome.fieldErrors));
+      setFormError(outcome.message ?? "Check the highlighted fields.");
+    } else setFormError(outcome?.message ?? failure ?? "Could not save the session");
+  };
+
+  const show = (key: keyof ReturnType<typeof errors>) => (touched() ? errors()[key] : undefined);
+  const change = (setter: (value: string) => void, key: string) => (event: { currentTarget: { value: string } }) => {
+    setter(event.currentTarget.value);
+    setServerErrors(({ [key]: _, ...rest }) => rest);
+  };
+
+  return (
+    <section class="narrow" aria-labelledby="form-title">
+      <h1 id="form-title">{editing() ? "Edit session" : "Schedule a session"}</h1>
+      <Show when={loading()}>
+        <LoadingState label="Loading the session" rows={6} />
+      </Show>
+      <Show when={loadError()}>
+        <ErrorState message={loadError()} />
+      </Show>
+      <Show when={!loading() && !loadError()}>
+        <form onSubmit={submit} novalidate>
+          <Field label="Title" name="title" value={title()} onInput={change(setTitle, "title")} error={show("title")} />
+          <div class="field">
+            <label for="session-type">Type</label>
+            <select
+              id="session-type"
+              class="select"
+              value={type()}
+              onChange={(event) => setType(event.currentTarget.value as SessionType)}
+            >
+              <For each={TYPES}>{([value, text]) => <option value={value}>{text}</option>}</For>
+            </select>
+          </div>
+          <Field
+            label="Starts"
+            type="datetime-local"
+            name="start"
+            value={start()}
+            onInput={change(setStart, "scheduledStartAt")}
+            error={show("scheduledStartAt")}
+          />
+          <Field
+            label="Ends"
+            type="datetime-local"
+            name="end"
+            value={end()}
+            onInput={change(setEnd, "scheduledEndAt")}
+            error={show("scheduledEndAt")}
+          />
+          <Field
+            label="Maximum participants"
+            type="number"
+            name="maxParticipants"
+            inputmode="numeric"
+            min={1}
+            max={100}
+            hint="Leave empty for the default (webinar 100, training 25, others 4)"
+            value={max()}
+            onInput={change(setMax, "maxParticipants")}
+            error={show("maxParticipants")}
+          />
+          <Field
+            label="Agenda"
+            multiline
+            rows={3}
+            name="agenda"
+            value={agenda()}
+            onInput={change(setAgenda, "agenda")}
+            error={show("agenda")}
+          />
+          <Field
+            label="Description"
+            multiline
+            rows={3}
+            name="description"
+            value={description()}
+            onInput={change(setDescription, "description")}
+            error={show("description")}
+          />
+          <Field
+            label="Invitees"
+            multiline
+            rows={4}
+            name="invites"
+            hint={`One per line: Name <email>. ${parsedInvites().invites.length} invitee(s).`}
+            value={invites()}
+            onInput={change(setInvites, "invites")}
+            error={show("invites")}
+          />
+          <fieldset class="checks">
+            <legend>Options</legend>
+            <For each={TOGGLES}>
+              {([key, text]) => (
+                <label>
+                  <input
+                    type="checkbox"
+                    name={key}
+                    checked={toggles()[key]}
+                    onChange={(event) => {
+                      const checked = event.currentTarget.checked;
+                      setToggles((current) => ({ ...current, [key]: checked }));
+                    }}
+                  />
+                  {text}
+                </label>
+              )}
+            </For>
+          </fieldset>
+          <Field
+            label="Password"
+            type="password"
+            name="password"
+            autocomplete="new-password"
+            hint={hadPassword() ? "A password is set; type a new one to change it" : "Optional"}
+            value={password()}
+            onInput={change(setPassword, "password")}
+            error={show("password")}
+          />
+          <Show when={hadPassword()}>
+            <div class="checks">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={removePassword()}
+                  onChange={(event) => setRemovePassword(event.currentTarget.checked)}
+                />
+                Remove the password
+              </label>
+            </div>
+          </Show>
+          <Field
+            label="Allowed email domains"
+            name="domains"
+            hint="Comma-separated, e.g. example.com; empty: anyone"
+            value={domains()}
+            onInput={change(setDomains, "allowedEmailDomains")}
+            error={show("allowedEmailDomains")}
+          />
+          <Field
+            label="Reminders (minutes before)"
+            name="reminders"
+            inputmode="numeric"
+            value={offsets()}
+            onInput={change(setOffsets, "reminderOffsets")}
+            error={show("reminderOffsets")}
+          />
+          <Field
+            label="Related ticket id"
+            name="ticketId"
+            hint="Optional"
+            value={ticketId()}
+            onInput={change(setTicketId, "ticketId")}
+            error={show("ticketId")}
+          />
+          <Show when={formError()}>
+            <p class="form-error" role="alert">
+              {formError()}
+            </p>
+          </Show>
+          <button type="submit" class="button primary block" disabled={busy()}>
+            {editing() ? "Save changes" : "Schedule"}
+          </button>
+        </form>
+      </Show>
+    </section>
+  );
+}

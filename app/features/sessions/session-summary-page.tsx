@@ -1,0 +1,3 @@
+import { AnalyticsSummaryPage } from "./session-analytics-page.tsx";
+
+export default AnalyticsSummaryPage;

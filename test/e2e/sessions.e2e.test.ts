@@ -1,0 +1,228 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, invite, signUp } from "../fixtures.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+
+/**
+ * The built PWA (top-level vite.config.ts) served by the real API, in Debian's Chromium with fake camera and
+ * microphone: an agent schedules a session in the UI, a participant on a phone viewport joins through the link, waits,
+ * is admitted, both are in the call and see each other's video, chat goes both ways, the host ends the session.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) {
+  throw new Error(`Chromium is required for the sessions browser test in CI but ${CHROMIUM} is missing.`);
+}
+if (!available) console.warn(`Chromium not found at ${CHROMIUM}: skipping the sessions browser test (never in CI).`);
+
+const root = join(import.meta.dirname, "..", "..");
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+let server: TestServer;
+let browser: Browser;
+let outDir: string;
+let agent: Actor;
+
+beforeAll(async () => {
+  if (!available) return;
+  outDir = mkdtempSync(join(tmpdir(), "pwa-sessions-"));
+  // The production build of the app, as `npm run build` makes it (a child process: vite-plugin-pwa reads its own
+  // package.json through __dirname, which the test runner redefines).
+  execFileSync(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "error"], {
+    cwd: root,
+    env: { ...process.env, PWA_OUT_DIR: outDir },
+    stdio: "inherit",
+  });
+  // Real time: the browser schedules relative to its own clock.
+  const clock = new TestClock();
+  clock.now = () => new Date();
+  server = await startTestServer({ staticDir: outDir, clock });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  const admin = await signUp(server, "admin@example.com", "Ada Admin");
+  agent = await invite(server, admin, "agent@example.com", "AGENT");
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+/** axe-core on the current page: returns the violations (id and the first offending nodes). */
+async function axe(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const result = await (
+      window as unknown as {
+        axe: { run(): Promise<{ violations: { id: string; nodes: { html: string }[] }[] }> };
+      }
+    ).axe.run();
+    return result.violations.map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.html)
+          .slice(0, 3)
+          .join(" | ")}`,
+    );
+  });
+  return violations;
+}
+
+/** Whether the video labelled `label` is decoding frames. */
+async function decoding(page: Page, label: string): Promise<boolean> {
+  return page.evaluate((name) => {
+    const video = document.querySelector<HTMLVideoElement>(`video[aria-label="${name}"]`);
+    return Boolean(video && video.videoWidth > 0 && video.currentTime > 0);
+  }, label);
+}
+
+describe.skipIf(!available)("sessions screens in Chromium", () => {
+  it("host schedules, participant waits, is admitted, both are in the call and chat, host ends", async () => {
+    const hostContext = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.url });
+    await hostContext.grantPermissions(["camera", "microphone", "clipboard-read", "clipboard-write"]);
+    const host = await hostContext.newPage();
+    host.on("dialog", (dialog) => void dialog.accept());
+
+    // Sign in and open the dashboard.
+    await host.goto("/signin?next=/sessions");
+    await host.getByLabel("Email").fill("agent@example.com");
+    await host.getByLabel("Password").fill("correct horse battery");
+    await host.getByRole("button", { name: "Sign in" }).click();
+    await host.getByRole("heading", { name: "Live sessions" }).waitFor();
+    await host.getByText("No upcoming sessions").waitFor();
+    expect(await axe(host)).toEqual([]);
+
+    // Schedule: a support call with a waiting room (default) and one invitee pasted as "Name <email>".
+    await host.getByRole("link", { name: "Schedule a session" }).click();
+    await host.getByLabel("Title").fill("Router setup help");
+    await host.getByLabel("Invitees").fill("Pat Doe <pat@example.com>");
+    await host.getByRole("button", { name: "Schedule" }).click();
+    await host.getByRole("heading", { name: "Router setup help" }).waitFor();
+    const joinUrl = (await host.getByTestId("join-url").textContent()) ?? "";
+    const token = joinUrl.split("/session/join/")[1];
+    expect(token).toBeTruthy();
+    await host.getByRole("button", { name: "Start session" }).click();
+    await host.getByTestId("session-status").getByText("Live").waitFor();
+
+    // The participant, on a phone, opens the link.
+    const guestContext = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    await guestContext.grantPermissions(["camera", "microphone"]);
+    const guest = await guestContext.newPage();
+    for (const page of [host, guest]) {
+      page.on("pageerror", (error) => console.warn(`page error: ${error.message}`));
+    }
+    await guest.goto(`/session/join/${token}`);
+    await guest.getByRole("heading", { name: "Router setup help" }).waitFor();
+    expect(await axe(guest)).toEqual([]);
+    await guest.getByLabel("Your name").fill("Pat Doe");
+    await guest.getByLabel("Email").fill("pat@example.com");
+    await guest.getByRole("button", { name: "Ask to join" }).click();
+    await guest.getByTestId("waiting-room").waitFor();
+
+    // The host admits from the live waiting-room panel; the participant's page moves on by itself.
+    await host.getByRole("button", { name: "Admit Pat Doe" }).click();
+    await guest.getByRole("region", { name: "Call" }).waitFor();
+    await guest.getByRole("button", { name: "Join", exact: true }).click();
+    await host.getByRole("button", { name: "Join call" }).click();
+    await host.getByRole("button", { name: "Join", exact: true }).click();
+
+    // Both decode each other's video.
+    await expect.poll(() => decoding(guest, "agent's video"), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => decoding(host, "Pat Doe's video"), { timeout: 60_000 }).toBe(true);
+
+    // Chat both ways.
+    await guest.getByRole("textbox", { name: "Message" }).fill("Hello from Pat");
+    await guest.getByRole("button", { name: "Send" }).click();
+    await host.getByTestId("chat-log").getByText("Hello from Pat").waitFor();
+    await host.getByRole("textbox", { name: "Message" }).fill("Hi Pat, welcome");
+    await host.getByRole("button", { name: "Send" }).click();
+    await guest.getByTestId("chat-log").getByText("Hi Pat, welcome").waitFor();
+
+    // The host ends the session; the participant sees it ended.
+    await host.getByRole("button", { name: "End session" }).click();
+    await guest.getByTestId("join-done").getByText("The session has ended").waitFor();
+    await host.getByTestId("session-status").getByText("Ended").waitFor();
+
+    await guestContext.close();
+    await hostContext.close();
+  });
+
+  it("the join page names every refusal: domain, password, locked, ended", async () => {
+    const start = new Date(Date.now() + 60_000);
+    const created = await server.gql(
+      `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+        __typename ... on LiveSession { id accessToken } } }`,
+      {
+        input: {
+          title: "Private training",
+          type: "TRAINING",
+          scheduledStartAt: start.toISOString(),
+          scheduledEndAt: new Date(start.getTime() + 3_600_000).toISOString(),
+          password: "open sesame",
+          allowedEmailDomains: ["example.com"],
+          waitingRoom: false,
+        },
+      },
+      agent.token,
+    );
+    const session = created.data?.createLiveSession as { id: string; accessToken: string };
+    expect(session.id).toBeTruthy();
+
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto(`/session/join/${session.accessToken}`);
+    await page.getByRole("heading", { name: "Private training" }).waitFor();
+    await page.getByLabel("Your name").fill("Eve");
+    await page.getByLabel("Email").fill("eve@other.org");
+    await page.getByLabel("Session password").fill("guess");
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("Only addresses at example.com may join.").waitFor();
+    await page.getByText("Use an address at example.com.").waitFor();
+
+    await page.getByLabel("Email").fill("eve@example.com");
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("Wrong password.").waitFor();
+    await page.getByText("That password is not right.").waitFor();
+    expect(await axe(page)).toEqual([]);
+
+    const lock = await server.gql(
+      `mutation($id: ID!) { setSessionLocked(id: $id, locked: true) { __typename } }`,
+      { id: session.id },
+      agent.token,
+    );
+    expect(lock.data?.setSessionLocked.__typename).toBe("LiveSession");
+    await page.getByLabel("Session password").fill("open sesame");
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("The host locked this session").waitFor();
+
+    await server.gql(
+      `mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`,
+      { id: session.id },
+      agent.token,
+    );
+    await server.gql(`mutation($id: ID!) { endLiveSession(id: $id) { __typename } }`, { id: session.id }, agent.token);
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.getByTestId("join-refusal").getByText("This session has ended.").waitFor();
+    await context.close();
+  });
+});
