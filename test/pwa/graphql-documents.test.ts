@@ -50,3 +50,16 @@ describe("client GraphQL documents", () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 });
+
+describe("normalized cache", () => {
+  it("names a key (or embeds) every object type without an id, so graphcache never guesses", async () => {
+    const { isObjectType } = await import("graphql");
+    const { cacheConfig } = await import("../../app/graphql/cache.ts");
+    const roots = new Set(["Query", "Mutation", "Subscription"]);
+    const withoutId = Object.values(schema.getTypeMap())
+      .filter((type) => isObjectType(type) && !type.name.startsWith("__") && !roots.has(type.name))
+      .filter((type) => isObjectType(type) && !type.getFields().id)
+      .map((type) => type.name);
+    expect(withoutId.filter((name) => !(name in (cacheConfig.keys ?? {})))).toEqual([]);
+  });
+});

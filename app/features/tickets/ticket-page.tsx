@@ -6,6 +6,7 @@ import { PriorityBadge, StatusBadge } from "../../components/badges.tsx";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { currentUser, isStaff } from "../../graphql/session.ts";
 import { dateTime, label, timeAgo } from "../../lib/format.ts";
+import { TicketSessions } from "../sessions/ticket-sessions.tsx";
 import { pendingMessages } from "./outbox.ts";
 import { ReplyForm } from "./reply-form.tsx";
 import { StaffControls } from "./staff-controls.tsx";
@@ -46,6 +47,7 @@ export default function TicketPage() {
             <Show when={staff()}>
               <StaffControls ticket={ticket()} />
             </Show>
+            <TicketSessions ticketId={ticket().id} staff={staff()} />
             <section class="message original" aria-label="Description">
               <p class="message-body">{ticket().description}</p>
               <AttachmentList attachments={ticket().attachments} />
