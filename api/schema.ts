@@ -6,5 +6,6 @@ import "./sessions/sessions.schema.ts";
 import "./analytics/analytics.schema.ts";
 import "./jobs/jobs.schema.ts";
 import "./notifications/notifications.schema.ts";
+import "./sessions/session-notifications.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

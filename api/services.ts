@@ -10,6 +10,7 @@ import { JobWorker } from "./jobs/job-worker.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { PubSub } from "./pubsub.ts";
+import { registerSessionNotificationJobs } from "./sessions/session-notifications.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
@@ -77,6 +78,13 @@ export function createServices(deps: {
     },
   });
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
+  registerSessionNotificationJobs(jobs, {
+    prisma,
+    clock,
+    mailer: notifications.mailer,
+    sessions,
+    publicUrl: env.PUBLIC_URL,
+  });
   return {
     auth,
     tickets,
