@@ -83,7 +83,9 @@ export function registerSessionNotificationJobs(worker: JobWorker, deps: Session
   worker.register("email.sessionInvitation", async ({ sessionId, inviteId }) => {
     const session = await load(sessionId);
     const invite = await prisma.sessionInvite.findUnique({ where: { id: inviteId } });
-    if (session?.status !== "SCHEDULED" || !invite || !activeInvite(invite, sessionId)) return;
+    // Scheduled or live (a new invitee or a rotated link while live still gets the link).
+    if (!session || !["SCHEDULED", "LIVE"].includes(session.status)) return;
+    if (!invite || !activeInvite(invite, sessionId)) return;
     await mailer.send(sessionInvitationEmail(emailData(session, invite)));
   });
 
