@@ -21,7 +21,8 @@ const shared = {
   include: ["api/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
   exclude: ["test/e2e/**"],
   testTimeout: 30_000,
-  hookTimeout: 60_000,
+  // Starting a server (PGlite migrations included) can take over a minute when the 2 shared cores are loaded.
+  hookTimeout: 180_000,
 };
 
 export default defineConfig({

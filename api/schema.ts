@@ -8,5 +8,6 @@ import "./jobs/jobs.schema.ts";
 import "./notifications/notifications.schema.ts";
 import "./signaling/signaling.schema.ts";
 import "./recordings/recordings.schema.ts";
+import "./sessions/session-notifications.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

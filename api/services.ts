@@ -13,6 +13,7 @@ import type { VapidKeys } from "./notifications/push.service.ts";
 import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
 import { RecordingService } from "./recordings/recordings.service.ts";
+import { registerSessionNotificationJobs } from "./sessions/session-notifications.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
@@ -102,6 +103,13 @@ export function createServices(deps: {
     },
   });
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
+  registerSessionNotificationJobs(jobs, {
+    prisma,
+    clock,
+    mailer: notifications.mailer,
+    sessions,
+    publicUrl: env.PUBLIC_URL,
+  });
   return {
     auth,
     tickets,

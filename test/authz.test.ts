@@ -1,5 +1,7 @@
+import { createECDH, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../api/schema.ts";
+import { authzCoverage } from "./authz-coverage.ts";
 import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
 import { type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
 
@@ -58,6 +60,37 @@ function outcome(result: GraphQLResponse, field: string): string {
 }
 
 const unique = () => Math.random().toString(36).slice(2, 10);
+
+/** Valid browser keys for push subscription rows (a P-256 point and a 16-byte secret). */
+const pushKeys = (() => {
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  return { p256dh: ecdh.getPublicKey().toString("base64url"), auth: randomBytes(16).toString("base64url") };
+})();
+
+const sessionTimes = () => {
+  const start = new Date(server.clock.now().getTime() + 3_600_000);
+  return { s: start.toISOString(), e: new Date(start.getTime() + 3_600_000).toISOString() };
+};
+
+/** A fresh session hosted by the agent: its id and access-link token. */
+async function liveSessionOfAgent(options: { start?: boolean; emailVerificationRequired?: boolean } = {}) {
+  const created = await server.gql(
+    `mutation($s: DateTime!, $e: DateTime!, $v: Boolean) { createLiveSession(input: { title: "Matrix", type: WEBINAR,
+      scheduledStartAt: $s, scheduledEndAt: $e, emailVerificationRequired: $v }) {
+      ... on LiveSession { id accessToken } } }`,
+    { ...sessionTimes(), v: options.emailVerificationRequired ?? false },
+    actors.agent?.token,
+  );
+  const session = created.data?.createLiveSession as { id: string; accessToken: string };
+  if (options.start)
+    await server.gql(
+      `mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`,
+      { id: session.id },
+      actors.agent?.token,
+    );
+  return { id: session.id, token: session.accessToken };
+}
 const fresh = async () => (await createTicket(server, actors.customer as Actor)).id as string;
 
 interface Row {
@@ -106,6 +139,13 @@ const signedIn = (value: string, overrides: Partial<Record<Role, string>> = {}):
   anonymous: "UNAUTHENTICATED",
   ...overrides,
 });
+const adminOnly = (value: string): Record<Role, string> => ({
+  anonymous: "UNAUTHENTICATED",
+  customer: "FORBIDDEN",
+  other: "FORBIDDEN",
+  agent: "FORBIDDEN",
+  admin: value,
+});
 const staffOnly = (value: string): Record<Role, string> => ({
   anonymous: "UNAUTHENTICATED",
   customer: "FORBIDDEN",
@@ -120,6 +160,12 @@ const rows: Row[] = [
     field: "me",
     run: (actor) => gql("me", actor, `{ me { __typename id } }`),
     expected: { ...all("User"), anonymous: "null" },
+  },
+  {
+    // Participants may ask too, with their participant token; this matrix covers account roles.
+    field: "iceServers",
+    run: (actor) => gql("iceServers", actor, `{ iceServers { urls } }`),
+    expected: signedIn("list"),
   },
   {
     field: "agents",
@@ -318,6 +364,162 @@ const rows: Row[] = [
       ),
     expected: staffOnly("NotFoundError"),
   },
+  // Live sessions: fields whose callers are all roles of this matrix (participant-token matrices: authz-coverage.ts)
+  {
+    field: "createLiveSession",
+    run: (actor) =>
+      gql(
+        "createLiveSession",
+        actor,
+        `mutation($s: DateTime!, $e: DateTime!) { createLiveSession(input: { title: "Matrix", type: WEBINAR,
+          scheduledStartAt: $s, scheduledEndAt: $e }) { __typename } }`,
+        sessionTimes(),
+      ),
+    expected: staffOnly("LiveSession"),
+  },
+  {
+    field: "endLiveSession",
+    run: async (actor) => {
+      const session = await liveSessionOfAgent({ start: true });
+      return gql("endLiveSession", actor, `mutation($id: ID!) { endLiveSession(id: $id) { __typename } }`, {
+        id: session.id,
+      });
+    },
+    // Host (the agent) and admins only.
+    expected: { ...staffOnly("LiveSession") },
+  },
+  {
+    field: "joinSession",
+    run: async (actor) => {
+      const session = await liveSessionOfAgent();
+      return gql(
+        "joinSession",
+        actor,
+        `mutation($t: String!, $e: String!) { joinSession(input: { token: $t, name: "M", email: $e }) { __typename } }`,
+        { t: session.token, e: `join-${unique()}@example.org` },
+      );
+    },
+    expected: all("JoinSessionPayload"),
+  },
+  {
+    field: "requestSessionVerificationCode",
+    run: async (actor) => {
+      const session = await liveSessionOfAgent({ emailVerificationRequired: true });
+      return gql(
+        "requestSessionVerificationCode",
+        actor,
+        `mutation($t: String!, $e: String!) { requestSessionVerificationCode(token: $t, email: $e) { __typename } }`,
+        { t: session.token, e: `code-${unique()}@example.org` },
+      );
+    },
+    expected: all("VerificationCodeSent"),
+  },
+  {
+    field: "leaveSession",
+    // Only a participant token says who leaves; an access token is not one.
+    run: (actor) => gql("leaveSession", actor, `mutation { leaveSession { __typename } }`),
+    expected: all("UNAUTHENTICATED"),
+  },
+  {
+    field: "startCallFromTicket",
+    run: async (actor) =>
+      gql("startCallFromTicket", actor, `mutation($id: ID!) { startCallFromTicket(ticketId: $id) { __typename } }`, {
+        id: await fresh(),
+      }),
+    expected: staffOnly("LiveSession"),
+  },
+  {
+    field: "registerSessionPushSubscription",
+    run: (actor) =>
+      gql(
+        "registerSessionPushSubscription",
+        actor,
+        `mutation($e: String!, $k: PushSubscriptionKeysInput!) {
+          registerSessionPushSubscription(endpoint: $e, keys: $k) { __typename } }`,
+        { e: `https://push.example.net/${unique()}`, k: pushKeys },
+      ),
+    // Participants only (by participant token; see api/sessions/session-notifications.test.ts).
+    expected: all("UNAUTHENTICATED"),
+  },
+  {
+    field: "unregisterSessionPushSubscription",
+    run: (actor) =>
+      gql(
+        "unregisterSessionPushSubscription",
+        actor,
+        `mutation($e: String!) { unregisterSessionPushSubscription(endpoint: $e) }`,
+        { e: "https://push.example.net/none" },
+      ),
+    expected: all("UNAUTHENTICATED"),
+  },
+  // Notifications
+  {
+    field: "vapidPublicKey",
+    run: async (actor) => {
+      const result = await server.gql(`{ vapidPublicKey }`, {}, actor?.token);
+      const key = result.data?.vapidPublicKey as string | undefined;
+      return key && Buffer.from(key, "base64url").length === 65 ? "key" : outcome(result, "vapidPublicKey");
+    },
+    expected: all("key"),
+  },
+  {
+    field: "updateNotificationPreferences",
+    run: (actor) =>
+      gql(
+        "updateNotificationPreferences",
+        actor,
+        `mutation { updateNotificationPreferences(input: { ticketReply: true }) { __typename } }`,
+      ),
+    expected: signedIn("NotificationPreferences"),
+  },
+  {
+    field: "registerPushSubscription",
+    run: (actor) =>
+      gql(
+        "registerPushSubscription",
+        actor,
+        `mutation($e: String!, $k: PushSubscriptionKeysInput!) {
+          registerPushSubscription(endpoint: $e, keys: $k) { __typename } }`,
+        { e: `https://push.example.net/${unique()}`, k: pushKeys },
+      ),
+    expected: signedIn("PushSubscription"),
+  },
+  {
+    field: "unregisterPushSubscription",
+    // The customer's own endpoint: only the customer removes it.
+    run: async (actor) => {
+      const endpoint = `https://push.example.net/${unique()}`;
+      await server.gql(
+        `mutation($e: String!, $k: PushSubscriptionKeysInput!) {
+          registerPushSubscription(endpoint: $e, keys: $k) { __typename } }`,
+        { e: endpoint, k: pushKeys },
+        actors.customer?.token,
+      );
+      return gql(
+        "unregisterPushSubscription",
+        actor,
+        `mutation($e: String!) { unregisterPushSubscription(endpoint: $e) }`,
+        { e: endpoint },
+      );
+    },
+    expected: signedIn("false", { customer: "true" }),
+  },
+  // Jobs (admins)
+  {
+    field: "jobStats",
+    run: (actor) => gql("jobStats", actor, `{ jobStats { kind } }`),
+    expected: adminOnly("list"),
+  },
+  {
+    field: "failedJobs",
+    run: (actor) => gql("failedJobs", actor, `{ failedJobs { id } }`),
+    expected: adminOnly("list"),
+  },
+  {
+    field: "retryJob",
+    run: (actor) => gql("retryJob", actor, `mutation { retryJob(id: "missing") { __typename } }`),
+    expected: adminOnly("NotFoundError"),
+  },
   // Subscriptions
   {
     field: "ticketFeed",
@@ -344,8 +546,12 @@ describe("authorization matrix", () => {
     const rootFields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) =>
       Object.keys(type?.getFields() ?? {}),
     );
-    const covered = new Set(rows.map((row) => row.field.split(/[ .]/)[0]));
+    // This file's rows, and the matrices of other files (each checks its entry against what it runs).
+    const elsewhere = Object.values(authzCoverage).flat();
+    const covered = new Set([...rows.map((row) => row.field.split(/[ .]/)[0]), ...elsewhere]);
     expect(rootFields.filter((field) => !covered.has(field))).toEqual([]);
+    // No stale entries: every declared field exists.
+    expect(elsewhere.filter((field) => !rootFields.includes(field))).toEqual([]);
   });
 
   for (const row of rows) {

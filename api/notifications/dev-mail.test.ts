@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCast, createTicket } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { JobWorker } from "../jobs/job-worker.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
 import { registerVerificationCodeJob } from "./verification-code.job.ts";
 
@@ -54,7 +55,15 @@ describe("without SMTP", () => {
 
   it("sends a verification code through the lookup the sessions domain provides, then blanks the code", async () => {
     const lookups: string[] = [];
-    registerVerificationCodeJob(server.app.services.jobs, {
+    // A worker of its own: the app's worker already runs this kind with the sessions domain's lookup.
+    const worker = new JobWorker(server.app.prisma, server.clock, {
+      concurrency: 5,
+      pollIntervalMs: 1000,
+      leaseMs: 60_000,
+      backoffBaseMs: 1000,
+      backoffMaxMs: 10_000,
+    });
+    registerVerificationCodeJob(worker, {
       prisma: server.app.prisma,
       mailer: server.app.services.notifications.mailer,
       clock: server.clock,
@@ -82,7 +91,7 @@ describe("without SMTP", () => {
       { verificationId: "gone", code: "654321" },
       { runAt: now },
     );
-    await server.app.services.jobs.drain();
+    await worker.drain();
     expect(lookups.sort()).toEqual(["gone", "v1"]);
     const files = readdirSync(join(server.dataDir, "mail"));
     const codes = files

@@ -50,7 +50,7 @@ const PushSubscriptionRef = builder.prismaObject("PushSubscription", {
   }),
 });
 
-const PushSubscriptionKeysInput = builder.inputType("PushSubscriptionKeysInput", {
+export const PushSubscriptionKeysInput = builder.inputType("PushSubscriptionKeysInput", {
   description: "`PushSubscription.toJSON().keys` from the browser.",
   fields: (t) => ({
     p256dh: t.string({ required: true, description: "The browser's P-256 public key, base64url." }),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { declaredFields, rootFieldOf, rootFieldsOf } from "../../test/authz-coverage.ts";
 import { type Actor, createCast, invite } from "../../test/fixtures.ts";
 import { settle, startTestServer, subscribe, type TestServer } from "../../test/harness.ts";
 import { createSession, hostAction, join, participantGql, sessionWsClient } from "../../test/session-fixtures.ts";
@@ -145,6 +146,10 @@ describe("realtime over graphql-ws", () => {
       [WAITING]: ["host", "admin"],
       [CHAT]: ["host", "admin", "admitted"],
     };
+    // The fields this matrix covers are declared in test/authz-coverage.ts (the completeness check there).
+    expect(rootFieldsOf(Object.keys(allowed))).toEqual(
+      declaredFields("api/sessions/sessions.realtime.test.ts#subscriptions"),
+    );
     for (const [query, who] of Object.entries(allowed)) {
       for (const [name, params] of Object.entries(callers)) {
         const subscription = subscribe(ws(params), query, { id: session.id });
@@ -314,6 +319,11 @@ describe("authorization matrix over HTTP", () => {
       ],
       ["removeParticipant", `mutation($v: ID!) { removeParticipant(participantId: $v) { __typename } }`, hostOnly],
     ];
+    // The fields this matrix covers are declared in test/authz-coverage.ts (the completeness check there).
+    expect(operations.map(([name, query]) => [name, rootFieldOf(query)]).every(([a, b]) => a === b)).toBe(true);
+    expect(rootFieldsOf(operations.map(([, query]) => query))).toEqual(
+      declaredFields("api/sessions/sessions.realtime.test.ts#http"),
+    );
     const outcomes: string[] = [];
     const expected: string[] = [];
     for (const [name, query, table] of operations) {

@@ -348,7 +348,7 @@ export class SessionService {
       const invite = await tx.sessionInvite.create({
         data: { sessionId: session.id, name: person.name, email: person.email, createdAt: now },
       });
-      await enqueueJob(tx, "email.sessionInvitation", { sessionId: session.id, inviteId: invite.id });
+      await enqueueJob(tx, "email.sessionInvitation", { sessionId: session.id, inviteId: invite.id }, { runAt: now });
     }
     await this.scheduleReminders(tx, session, now);
     return session;
@@ -405,10 +405,15 @@ export class SessionService {
       if (timesMoved) {
         const all = await tx.sessionInvite.findMany({ where: { sessionId: updated.id, removedAt: null } });
         for (const invite of all)
-          await enqueueJob(tx, "email.sessionInvitation", { sessionId: updated.id, inviteId: invite.id });
+          await enqueueJob(
+            tx,
+            "email.sessionInvitation",
+            { sessionId: updated.id, inviteId: invite.id },
+            { runAt: now },
+          );
       } else {
         for (const inviteId of newInviteIds)
-          await enqueueJob(tx, "email.sessionInvitation", { sessionId: updated.id, inviteId });
+          await enqueueJob(tx, "email.sessionInvitation", { sessionId: updated.id, inviteId }, { runAt: now });
       }
       if (timesMoved || fields.reminderOffsets) await this.scheduleReminders(tx, updated, now);
       return updated;
@@ -432,7 +437,7 @@ export class SessionService {
         if (invite.removedAt) fresh.push(invite.id);
       } else if (!invite.removedAt) {
         await tx.sessionInvite.update({ where: { id: invite.id }, data: { removedAt: now } });
-        await enqueueJob(tx, "email.sessionCancelled", { sessionId, inviteId: invite.id });
+        await enqueueJob(tx, "email.sessionCancelled", { sessionId, inviteId: invite.id }, { runAt: now });
       }
     }
     for (const person of wanted.values()) {
@@ -457,7 +462,7 @@ export class SessionService {
       await cancelPendingJobs(tx, reminderKeyPrefix(existing.id), now);
       const invites = await tx.sessionInvite.findMany({ where: { sessionId: existing.id, removedAt: null } });
       for (const invite of invites)
-        await enqueueJob(tx, "email.sessionCancelled", { sessionId: existing.id, inviteId: invite.id });
+        await enqueueJob(tx, "email.sessionCancelled", { sessionId: existing.id, inviteId: invite.id }, { runAt: now });
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
     await this.revokeAllPeers(session.id);
@@ -479,7 +484,12 @@ export class SessionService {
       if (notifyInvitees) {
         const invites = await tx.sessionInvite.findMany({ where: { sessionId: session.id, removedAt: null } });
         for (const invite of invites)
-          await enqueueJob(tx, "email.sessionInvitation", { sessionId: session.id, inviteId: invite.id });
+          await enqueueJob(
+            tx,
+            "email.sessionInvitation",
+            { sessionId: session.id, inviteId: invite.id },
+            { runAt: now },
+          );
       }
       return session;
     });
@@ -540,7 +550,7 @@ export class SessionService {
         where: { id: verification.id },
         data: { codeHash: hashVerificationCode(verification.id, code) },
       });
-      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, code });
+      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, code }, { runAt: now });
     });
     return { expiresAt };
   }
@@ -717,7 +727,7 @@ export class SessionService {
         throw new InvalidTransitionError(existing.status, "LIVE", "the session changed meanwhile; reload");
       await this.openVisit(tx, await this.hostParticipant(existing.id, tx), now);
       await cancelPendingJobs(tx, reminderKeyPrefix(existing.id), now);
-      await enqueueJob(tx, "email.sessionStarted", { sessionId: existing.id });
+      await enqueueJob(tx, "email.sessionStarted", { sessionId: existing.id }, { runAt: now });
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
     this.publish("STARTED", session.id);
