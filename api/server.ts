@@ -42,7 +42,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // Problems the operator fixes (bad configuration, database already in use): the message alone, exit 2.
+  if (error instanceof ConfigError || (error instanceof Error && error.name === "DatabaseInUseError")) {
     console.error(error.message);
     process.exit(2);
   }

@@ -133,7 +133,7 @@ async function main() {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main().catch((error: unknown) => {
-    console.error(error);
+    console.error(error instanceof Error && error.name === "DatabaseInUseError" ? error.message : error);
     process.exit(1);
   });
 }

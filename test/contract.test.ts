@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadEnv } from "../api/env.ts";
@@ -64,5 +66,28 @@ describe("configuration", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("PORT:");
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+  }, 120_000);
+
+  it("refuses to open an embedded database another running process holds, with exit code 2", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "live-support-lock-"));
+    try {
+      mkdirSync(join(dataDir, "pglite"), { recursive: true });
+      // This test process stands for a running server that holds the database.
+      writeFileSync(join(dataDir, "pglite", "live-support.lock"), String(process.pid));
+      const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
+        cwd: root,
+        env: { PATH: process.env.PATH, PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      expect(code).toBe(2);
+      expect(stderr).toContain(`in use by another process (pid ${process.pid})`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

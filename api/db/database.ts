@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -33,13 +33,59 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   return openEmbedded(url ?? `file:${resolve(dataDir, "pglite")}`);
 }
 
+export class DatabaseInUseError extends Error {
+  override name = "DatabaseInUseError";
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory would not see the first one's
+ * writes and could corrupt the files. A lock file holding the owner's pid refuses that with a clear message;
+ * a lock left by a process that died is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = resolve(dataDir, "live-support.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = Number(readFileSync(lockPath, "utf8").trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+        throw new DatabaseInUseError(
+          `The embedded database in ${dataDir} is in use by another process (pid ${owner}). ` +
+            "Stop it first (for example the running `npm start`), or set DATABASE_URL to a PostgreSQL server.",
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DatabaseInUseError(`Could not lock the embedded database in ${dataDir}`);
+}
+
 async function openEmbedded(url: string): Promise<Database> {
   let dataDir: string | undefined;
+  let unlock = () => {};
   if (url.startsWith("file:")) {
     dataDir = url.slice("file:".length);
     mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
   }
-  const pglite = await PGlite.create(dataDir ? { dataDir } : {});
+  const pglite = await PGlite.create(dataDir ? { dataDir } : {}).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const session: SqlSession = {
     exec: async (script) => {
@@ -62,6 +108,7 @@ async function openEmbedded(url: string): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
+      unlock();
     },
   };
 }
