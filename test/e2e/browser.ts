@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium; the browser tier needs it in CI and skips loudly without it elsewhere. */
-export const chromiumPath = "/usr/bin/chromium";
+export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const chromiumAvailable = existsSync(chromiumPath);
 if (!chromiumAvailable) {
   if (process.env.CI) throw new Error(`The browser tests need Chromium at ${chromiumPath} (apt-get install chromium).`);
@@ -35,7 +35,8 @@ export function buildApp(): string {
   return outDir;
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Chromium as every browser test runs it: headless, offline-safe flags, fake camera and microphone. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -50,6 +51,8 @@ export function launchChromium(): Promise<Browser> {
       "--use-fake-device-for-media-stream",
       "--use-fake-ui-for-media-stream",
       "--allow-loopback-in-peer-connection",
+      "--autoplay-policy=no-user-gesture-required",
+      ...extraArgs,
     ],
   });
 }

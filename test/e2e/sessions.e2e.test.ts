@@ -1,42 +1,15 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { rmSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, invite, signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { axeViolations, buildApp, chromiumAvailable, launchChromium } from "./browser.ts";
 
 /**
  * The built PWA (top-level vite.config.ts) served by the real API, in Debian's Chromium with fake camera and
  * microphone: an agent schedules a session in the UI, a participant on a phone viewport joins through the link, waits,
  * is admitted, both are in the call and see each other's video, chat goes both ways, the host ends the session.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--use-fake-device-for-media-stream",
-  "--use-fake-ui-for-media-stream",
-  "--allow-loopback-in-peer-connection",
-  "--autoplay-policy=no-user-gesture-required",
-];
-
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) {
-  throw new Error(`Chromium is required for the sessions browser test in CI but ${CHROMIUM} is missing.`);
-}
-if (!available) console.warn(`Chromium not found at ${CHROMIUM}: skipping the sessions browser test (never in CI).`);
-
-const root = join(import.meta.dirname, "..", "..");
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let server: TestServer;
 let browser: Browser;
@@ -44,20 +17,13 @@ let outDir: string;
 let agent: Actor;
 
 beforeAll(async () => {
-  if (!available) return;
-  outDir = mkdtempSync(join(tmpdir(), "pwa-sessions-"));
-  // The production build of the app, as `npm run build` makes it (a child process: vite-plugin-pwa reads its own
-  // package.json through __dirname, which the test runner redefines).
-  execFileSync(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "error"], {
-    cwd: root,
-    env: { ...process.env, PWA_OUT_DIR: outDir },
-    stdio: "inherit",
-  });
+  if (!chromiumAvailable) return;
+  outDir = buildApp();
   // Real time: the browser schedules relative to its own clock.
   const clock = new TestClock();
   clock.now = () => new Date();
   server = await startTestServer({ staticDir: outDir, clock });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser = await launchChromium();
   const admin = await signUp(server, "admin@example.com", "Ada Admin");
   agent = await invite(server, admin, "agent@example.com", "AGENT");
 }, 240_000);
@@ -68,26 +34,6 @@ afterAll(async () => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
-/** axe-core on the current page: returns the violations (id and the first offending nodes). */
-async function axe(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate(async () => {
-    const result = await (
-      window as unknown as {
-        axe: { run(): Promise<{ violations: { id: string; nodes: { html: string }[] }[] }> };
-      }
-    ).axe.run();
-    return result.violations.map(
-      (v) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.html)
-          .slice(0, 3)
-          .join(" | ")}`,
-    );
-  });
-  return violations;
-}
-
 /** Whether the video labelled `label` is decoding frames. */
 async function decoding(page: Page, label: string): Promise<boolean> {
   return page.evaluate((name) => {
@@ -96,7 +42,7 @@ async function decoding(page: Page, label: string): Promise<boolean> {
   }, label);
 }
 
-describe.skipIf(!available)("sessions screens in Chromium", () => {
+describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
   it("host schedules, participant waits, is admitted, both are in the call and chat, host ends", async () => {
     const hostContext = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.url });
     await hostContext.grantPermissions(["camera", "microphone", "clipboard-read", "clipboard-write"]);
@@ -110,7 +56,7 @@ describe.skipIf(!available)("sessions screens in Chromium", () => {
     await host.getByRole("button", { name: "Sign in" }).click();
     await host.getByRole("heading", { name: "Live sessions" }).waitFor();
     await host.getByText("No upcoming sessions").waitFor();
-    expect(await axe(host)).toEqual([]);
+    expect(await axeViolations(host)).toEqual([]);
 
     // Schedule: a support call with a waiting room (default) and one invitee pasted as "Name <email>".
     await host.getByRole("link", { name: "Schedule a session" }).click();
@@ -133,7 +79,7 @@ describe.skipIf(!available)("sessions screens in Chromium", () => {
     }
     await guest.goto(`/session/join/${token}`);
     await guest.getByRole("heading", { name: "Router setup help" }).waitFor();
-    expect(await axe(guest)).toEqual([]);
+    expect(await axeViolations(guest)).toEqual([]);
     await guest.getByLabel("Your name").fill("Pat Doe");
     await guest.getByLabel("Email").fill("pat@example.com");
     await guest.getByRole("button", { name: "Ask to join" }).click();
@@ -203,7 +149,7 @@ describe.skipIf(!available)("sessions screens in Chromium", () => {
     await page.getByRole("button", { name: "Join" }).click();
     await page.getByTestId("join-refusal").getByText("Wrong password.").waitFor();
     await page.getByText("That password is not right.").waitFor();
-    expect(await axe(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     const lock = await server.gql(
       `mutation($id: ID!) { setSessionLocked(id: $id, locked: true) { __typename } }`,
