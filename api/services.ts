@@ -60,6 +60,7 @@ export function createServices(deps: {
     secret: deps.authSecret,
     publicUrl: env.PUBLIC_URL,
     authenticateUser: (token) => auth.authenticate(token),
+    rateLimits: deps.rateLimits,
     limits: {
       verificationCodeTtlMs: env.SESSION_VERIFICATION_CODE_TTL,
       joinAttemptsPer10Min: env.SESSION_JOIN_RATE_LIMIT,

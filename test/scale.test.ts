@@ -3,6 +3,7 @@ import { WS_SERVICE_RESTART } from "../api/app.ts";
 import { type Cluster, eventually, serverModeAvailable, startCluster, startPrivateRedis } from "./cluster.ts";
 import { type Actor, createCast, createTicket } from "./fixtures.ts";
 import { settle, subscribe } from "./harness.ts";
+import { createSession, hostAction, join, sessionWsClient } from "./session-fixtures.ts";
 
 const EVENTS = `subscription($ticketId: ID!) {
   ticketEvents(ticketId: $ticketId) { kind ticketId message { id body } }
@@ -28,7 +29,12 @@ describe.runIf(serverModeAvailable())("server mode with two instances", () => {
 
   beforeAll(async () => {
     cluster = await startCluster({
-      env: { RATE_LIMITS: "on", RATE_LIMIT_AUTH_ACCOUNT: "3/15m", RATE_LIMIT_WRITES_USER: "3/1m" },
+      env: {
+        RATE_LIMITS: "on",
+        RATE_LIMIT_AUTH_ACCOUNT: "3/15m",
+        RATE_LIMIT_WRITES_USER: "3/1m",
+        SESSION_JOIN_RATE_LIMIT: "4",
+      },
     });
     const [a] = cluster.nodes;
     if (!a) throw new Error("no node");
@@ -53,6 +59,73 @@ describe.runIf(serverModeAvailable())("server mode with two instances", () => {
       message: { body: "Posted on A" },
     });
     await events.stop();
+  });
+
+  it("shows a participant joining a live session on instance A on the host's panel on instance B", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const session = await createSession(b, cast.agent, { waitingRoom: true });
+    const started = await hostAction(b, cast.agent, "startLiveSession", { id: session.id });
+    expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
+    const host = sessionWsClient(b, { accessToken: cast.agent.token });
+    const participants = subscribe(
+      host,
+      `subscription($id: ID!) { sessionParticipantEvents(sessionId: $id) { kind participantId } }`,
+      { id: session.id },
+    );
+    const queue = subscribe(
+      host,
+      `subscription($id: ID!) { sessionWaitingRoom(sessionId: $id) { kind waiting { id name } } }`,
+      {
+        id: session.id,
+      },
+    );
+    await settle(300);
+    const joined = await join(a, session.accessToken, "across@example.com");
+    expect(joined.participant.status).toBe("WAITING");
+    expect((await participants.next()).data?.sessionParticipantEvents).toEqual({
+      kind: "PARTICIPANT_WAITING",
+      participantId: joined.participant.id,
+    });
+    expect((await queue.next()).data?.sessionWaitingRoom.waiting).toEqual([
+      { id: joined.participant.id, name: "across" },
+    ]);
+    await participants.stop();
+    await queue.stop();
+    await host.dispose();
+  });
+
+  it("enforces session capacity across instances: 4 concurrent joins on A and B, exactly 2 admitted", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const session = await createSession(a, cast.agent, { maxParticipants: 2, waitingRoom: false });
+    const started = await hostAction(a, cast.agent, "startLiveSession", { id: session.id });
+    expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
+    const results = await Promise.all(
+      [a, b, a, b].map((node, index) => join(node, session.accessToken, `cap${index}@example.com`)),
+    );
+    const kinds = results.map((result) => result.__typename).sort();
+    expect(kinds).toEqual(["JoinSessionPayload", "JoinSessionPayload", "SessionFullError", "SessionFullError"]);
+    for (const result of results)
+      if (result.__typename === "SessionFullError") expect(result.maxParticipants).toBe(2);
+      else expect(result.participant.status).toBe("ADMITTED");
+  });
+
+  it("shares the session join rate limit across instances", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const session = await createSession(a, cast.agent, { password: "open sesame 42" });
+    const attempt = (node: typeof a, index: number) =>
+      join(node, session.accessToken, `limit${index}@example.com`, { password: "wrong" });
+    expect((await attempt(a, 0)).__typename).toBe("WrongPasswordError");
+    expect((await attempt(b, 1)).__typename).toBe("WrongPasswordError");
+    expect((await attempt(a, 2)).__typename).toBe("WrongPasswordError");
+    expect((await attempt(b, 3)).__typename).toBe("WrongPasswordError");
+    const refused = await attempt(a, 4); // the fifth attempt from this address, whichever instance counts it
+    expect(refused).toMatchObject({ __typename: "RateLimitedError", code: "RATE_LIMITED" });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(10 * 60);
+    expect((await attempt(b, 5)).__typename).toBe("RateLimitedError");
   });
 
   it("shares auth rate limits across instances (per account), with a typed error", async () => {

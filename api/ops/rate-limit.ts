@@ -20,6 +20,8 @@ export interface RateDecision {
  */
 export interface RateLimiter {
   hit(key: string, rule: RateRule): Promise<RateDecision>;
+  /** Whether the key has already used its budget, without counting a hit. */
+  peek(key: string, rule: RateRule): Promise<RateDecision>;
 }
 
 export class MemoryRateLimiter implements RateLimiter {
@@ -39,6 +41,13 @@ export class MemoryRateLimiter implements RateLimiter {
     return window.count <= rule.limit
       ? { allowed: true, retryAfterMs: 0 }
       : { allowed: false, retryAfterMs: window.resetAt - now };
+  }
+
+  async peek(key: string, rule: RateRule): Promise<RateDecision> {
+    const now = this.clock.now().getTime();
+    const window = this.windows.get(key);
+    if (!window || window.resetAt <= now || window.count < rule.limit) return { allowed: true, retryAfterMs: 0 };
+    return { allowed: false, retryAfterMs: window.resetAt - now };
   }
 
   private sweep(now: number): void {
@@ -65,6 +74,13 @@ export class RedisRateLimiter implements RateLimiter {
       String(rule.windowMs),
     )) as [number, number];
     return count <= rule.limit ? { allowed: true, retryAfterMs: 0 } : { allowed: false, retryAfterMs: ttl };
+  }
+
+  async peek(key: string, rule: RateRule): Promise<RateDecision> {
+    const redisKey = `${this.redis.prefix}rate:${key}`;
+    const [count, ttl] = await Promise.all([this.redis.commands.get(redisKey), this.redis.commands.pttl(redisKey)]);
+    if (count === null || Number(count) < rule.limit || ttl <= 0) return { allowed: true, retryAfterMs: 0 };
+    return { allowed: false, retryAfterMs: ttl };
   }
 }
 
@@ -99,6 +115,26 @@ export class RateLimits {
   /** Throws RateLimitedError when the user wrote too many tickets or messages lately. */
   async writes(userId: string): Promise<void> {
     await this.check("writesPerUser", `writes:user:${userId}`, this.rules.writesPerUser);
+  }
+
+  /**
+   * Live-session limits (join attempts, wrong passwords, code requests, chat): always on, whatever RATE_LIMITS
+   * says, with their own SESSION_*_RATE_LIMIT budgets; counted in the same shared store as the rest.
+   */
+  async session(key: string, rule: RateRule): Promise<void> {
+    await this.check("session", `session:${key}`, rule);
+  }
+
+  /** Throws RateLimitedError when the key has used its session budget, without counting (wrong-password lockout). */
+  async sessionBlocked(key: string, rule: RateRule): Promise<void> {
+    const decision = await this.limiter.peek(`session:${key}`, rule);
+    if (!decision.allowed) this.onRefused("session");
+    if (!decision.allowed) throw new RateLimitedError(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  }
+
+  /** Counts one use against a session budget without refusing (a wrong password counted after the fact). */
+  async sessionCount(key: string, rule: RateRule): Promise<void> {
+    await this.limiter.hit(`session:${key}`, rule);
   }
 
   private async check(name: string, key: string, rule: RateRule | null): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type ParticipantRole,
 } from "../generated/prisma/enums.ts";
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
+import type { RateLimits } from "../ops/rate-limit.ts";
 import type { PubSub } from "../pubsub.ts";
 import "./sessions.jobs.ts";
 import {
@@ -19,7 +20,6 @@ import {
   EmailVerificationRequiredError,
   InvalidVerificationCodeError,
   ParticipantRemovedError,
-  RateLimitedError,
   RecordingConsentMissingError,
   RecordingConsentRequiredError,
   SessionEndedError,
@@ -46,7 +46,6 @@ import {
   newPublicId,
   newRoomId,
   newVerificationCode,
-  RateLimiter,
   reminderKey,
   reminderKeyPrefix,
   START_GRACE_MS,
@@ -203,7 +202,6 @@ export interface JoinResult {
 
 export class SessionService {
   private readonly links: LinkCipher;
-  private readonly limiter: RateLimiter;
   /** Called after recording was turned off or the session ended (finalizes the open recording). */
   onRecordingStopped: ((sessionId: string) => Promise<void>) | null = null;
 
@@ -215,12 +213,13 @@ export class SessionService {
       secret: string;
       publicUrl: string;
       limits: SessionLimits;
+      /** The app's shared rate limiter (Redis in server mode), so every instance counts the same budgets. */
+      rateLimits: RateLimits;
       /** Checks a user's access token (the host's peer may present it instead of a participant token). */
       authenticateUser: (accessToken: string) => Promise<Viewer | null>;
     },
   ) {
     this.links = new LinkCipher(options.secret);
-    this.limiter = new RateLimiter(() => clock.now());
   }
 
   // ── access ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -524,8 +523,7 @@ export class SessionService {
     const linkKey = hashToken(data.token);
     const limit = this.options.limits.verificationRequestsPer15Min;
     for (const key of [`verify:${linkKey}:${data.email}`, `verify:${linkKey}:${clientAddress}`]) {
-      const wait = this.limiter.hit(key, limit, 15 * 60_000);
-      if (wait !== null) throw new RateLimitedError(wait);
+      await this.options.rateLimits.session(key, { limit, windowMs: 15 * 60_000 });
     }
     const session = await this.byLink(data.token);
     if (!session) throw new SessionNotFoundError();
@@ -564,8 +562,10 @@ export class SessionService {
     const data = parse(joinInput, input);
     const linkKey = hashToken(data.token);
     const { limits } = this.options;
-    const wait = this.limiter.hit(`join:${linkKey}:${clientAddress}`, limits.joinAttemptsPer10Min, 10 * 60_000);
-    if (wait !== null) throw new RateLimitedError(wait);
+    await this.options.rateLimits.session(`join:${linkKey}:${clientAddress}`, {
+      limit: limits.joinAttemptsPer10Min,
+      windowMs: 10 * 60_000,
+    });
 
     const session = await this.prisma.liveSession.findUnique({ where: { linkTokenHash: linkKey } });
     if (!session) throw new SessionNotFoundError();
@@ -575,10 +575,10 @@ export class SessionService {
     if (session.emailVerificationRequired) await this.checkVerification(session.id, data.email, data.verificationCode);
     if (session.passwordHash) {
       const passwordKey = `password:${linkKey}:${clientAddress}`;
-      const blocked = this.limiter.blocked(passwordKey, limits.passwordFailuresPer15Min, 15 * 60_000);
-      if (blocked !== null) throw new RateLimitedError(blocked);
+      const passwordRule = { limit: limits.passwordFailuresPer15Min, windowMs: 15 * 60_000 };
+      await this.options.rateLimits.sessionBlocked(passwordKey, passwordRule);
       if (!(await verifyPassword(session.passwordHash, data.password ?? ""))) {
-        this.limiter.hit(passwordKey, limits.passwordFailuresPer15Min, 15 * 60_000);
+        await this.options.rateLimits.sessionCount(passwordKey, passwordRule);
         throw new WrongPasswordError();
       }
     }
@@ -944,8 +944,10 @@ export class SessionService {
     const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
     if (isClosed(session.status)) throw new SessionEndedError(session.status);
     if (!session.chatEnabled) throw new SessionOptionDisabledError("CHAT");
-    const wait = this.limiter.hit(`chat:${speaker.id}`, this.options.limits.chatMessagesPerMinute, 60_000);
-    if (wait !== null) throw new RateLimitedError(wait);
+    await this.options.rateLimits.session(`chat:${speaker.id}`, {
+      limit: this.options.limits.chatMessagesPerMinute,
+      windowMs: 60_000,
+    });
     const message = await this.prisma.sessionChatMessage.create({
       data: { sessionId, participantId: speaker.id, body: text, createdAt: this.clock.now() },
     });
