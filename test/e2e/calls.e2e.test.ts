@@ -1,6 +1,8 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -8,7 +10,8 @@ import { build } from "vite";
 import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PeerResolver } from "../../api/signaling/signaling.ts";
-import { startTestServer, type TestServer } from "../harness.ts";
+import { signUp } from "../fixtures.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 
 /**
  * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
@@ -36,6 +39,79 @@ if (!available && process.env.CI) {
   throw new Error(`Chromium is required for the call tests in CI but ${CHROMIUM} is missing.`);
 }
 if (!available) console.warn(`Chromium not found at ${CHROMIUM}: skipping the call browser tests (never in CI).`);
+
+/** coturn (Debian package `coturn`), started by this file in the foreground for the relay-only call. */
+const TURNSERVER = process.env.TURNSERVER_PATH ?? "/usr/bin/turnserver";
+const turnAvailable = available && existsSync(TURNSERVER);
+if (!existsSync(TURNSERVER) && process.env.CI) {
+  throw new Error(`coturn is required for the TURN relay test in CI but ${TURNSERVER} is missing.`);
+}
+if (available && !turnAvailable) console.warn(`coturn not found at ${TURNSERVER}: skipping the TURN relay test.`);
+const TURN_SECRET = randomBytes(24).toString("hex");
+let turn: ChildProcess | undefined;
+let turnDir: string | undefined;
+let turnLog = "";
+
+/** A free loopback port (TCP probe; coturn listens on UDP and TCP at the same port). */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Starts turnserver in the foreground with the REST-API shared secret, relaying on loopback only. */
+async function startTurn(): Promise<number> {
+  const port = await freePort();
+  const relayBase = 40_000 + Math.floor(Math.random() * 20_000);
+  turnDir = mkdtempSync(join(tmpdir(), "coturn-"));
+  turn = spawn(
+    TURNSERVER,
+    [
+      `--listening-port=${port}`,
+      "--listening-ip=127.0.0.1",
+      "--relay-ip=127.0.0.1",
+      `--min-port=${relayBase}`,
+      `--max-port=${relayBase + 19}`,
+      "--use-auth-secret",
+      `--static-auth-secret=${TURN_SECRET}`,
+      "--realm=live-support.test",
+      "--fingerprint",
+      "--no-tls",
+      "--no-dtls",
+      "--no-cli",
+      "--no-tcp-relay",
+      "--allow-loopback-peers",
+      "--log-file=stdout",
+      "--simple-log",
+      `--pidfile=${join(turnDir, "turnserver.pid")}`,
+      `--userdb=${join(turnDir, "turndb")}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise<never>((_, reject) =>
+    turn?.once("exit", (code) => reject(new Error(`turnserver exited (${code}):\n${turnLog}`))),
+  );
+  exited.catch(() => undefined);
+  for (const stream of [turn.stdout, turn.stderr]) stream?.on("data", (data: Buffer) => (turnLog += data.toString()));
+  // Ready once it accepts on its TCP listener (it listens on UDP and TCP at the same port).
+  const ready = (async () => {
+    for (;;) {
+      const open = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+      });
+      if (open) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  await Promise.race([ready, exited]);
+  return port;
+}
 
 /** peer id → token and session: what the sessions service would have issued. */
 const admitted = new Map<string, { token: string; sessionId: string }>();
@@ -95,7 +171,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
-  server = await startTestServer({ peerResolver: resolver });
+  const turnPort = turnAvailable ? await startTurn() : 0;
+  server = await startTestServer({
+    peerResolver: resolver,
+    // coturn checks the credential's expiry against the real time, so this server's clock starts now.
+    clock: new TestClock(new Date()),
+    env: turnAvailable ? { TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, TURN_SECRET, TURN_TTL: "10m" } : {},
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 }, 120_000);
 
@@ -104,6 +186,12 @@ afterAll(async () => {
   await server?.close();
   if (pageServer) await new Promise<void>((resolve) => pageServer.close(() => resolve()));
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  if (turn && turn.exitCode === null) {
+    const gone = new Promise((resolve) => turn?.once("exit", resolve));
+    turn.kill("SIGTERM");
+    await gone;
+  }
+  if (turnDir) rmSync(turnDir, { recursive: true, force: true });
 });
 
 interface Participant {
@@ -115,7 +203,13 @@ interface Participant {
 async function enter(
   peerId: string,
   roster: Participant[],
-  options: { topology?: "mesh" | "webinar"; publishes?: boolean; token?: string } = {},
+  options: {
+    topology?: "mesh" | "webinar";
+    publishes?: boolean;
+    token?: string;
+    iceServers?: RTCIceServer[];
+    iceTransportPolicy?: RTCIceTransportPolicy;
+  } = {},
 ): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
@@ -123,12 +217,13 @@ async function enter(
   await page.goto(pageUrl);
   await page.waitForFunction(() => "call" in window);
   await page.evaluate(
-    ([id, token, url, entries, topology, publishes]) =>
+    ([id, token, url, entries, topology, publishes, iceServers, iceTransportPolicy]) =>
       (window as any).call.start(
         {
           peerId: id,
           token,
-          iceServers: [],
+          iceServers,
+          iceTransportPolicy,
           topology,
           publishes,
           statsIntervalMs: 500,
@@ -145,6 +240,8 @@ async function enter(
       roster,
       options.topology ?? "mesh",
       options.publishes ?? true,
+      options.iceServers ?? [],
+      options.iceTransportPolicy ?? "all",
     ] as const,
   );
   return page;
@@ -482,5 +579,118 @@ describe.skipIf(!available)("calls in a real browser", () => {
     );
     await phone.getByRole("button", { name: "Unmute microphone" }).waitFor();
     await closeAll();
+  });
+});
+
+/** The selected ICE candidate pair of the media connection to `peerId`: local and remote candidate types. */
+async function selectedPair(page: Page, peerId: string): Promise<{ local: string; remote: string } | null> {
+  return page.evaluate(async (id) => {
+    const links = (window as any).call.client.links as Map<string, { media: { peerConnection: RTCPeerConnection } }>;
+    const connection = links.get(id)?.media?.peerConnection;
+    if (!connection) return null;
+    const report = await connection.getStats();
+    let pairId: string | undefined;
+    report.forEach((stat: any) => {
+      if (stat.type === "transport" && stat.selectedCandidatePairId) pairId = stat.selectedCandidatePairId;
+    });
+    const pair = pairId ? report.get(pairId) : undefined;
+    if (!pair || pair.state !== "succeeded") return null;
+    return {
+      local: report.get(pair.localCandidateId)?.candidateType,
+      remote: report.get(pair.remoteCandidateId)?.candidateType,
+    };
+  }, peerId);
+}
+
+/** Gathers relay-only candidates in a fresh RTCPeerConnection: the relay candidates and the ICE error codes seen. */
+async function gatherRelay(page: Page, iceServers: RTCIceServer[]): Promise<{ errors: number[]; relays: string[] }> {
+  return page.evaluate(
+    async ([iceServers]) => {
+      const connection = new RTCPeerConnection({ iceServers, iceTransportPolicy: "relay" });
+      const errors: number[] = [];
+      const relays: string[] = [];
+      connection.onicecandidateerror = (event) => errors.push((event as RTCPeerConnectionIceErrorEvent).errorCode);
+      connection.onicecandidate = (event) => {
+        if (event.candidate) relays.push(event.candidate.type ?? "");
+      };
+      connection.createDataChannel("probe");
+      await connection.setLocalDescription(await connection.createOffer());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        connection.onicegatheringstatechange = () => {
+          if (connection.iceGatheringState === "complete") {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
+      connection.close();
+      return { errors, relays };
+    },
+    [iceServers] as const,
+  );
+}
+
+describe.skipIf(!turnAvailable)("calls relayed through coturn", () => {
+  afterEach(closeAll);
+
+  const ICE = `{ iceServers { urls username credential } }`;
+  async function turnServers(email: string): Promise<RTCIceServer[]> {
+    const user = await signUp(server, email);
+    const result = await server.gql(ICE, {}, user.token);
+    expect(result.errors).toBeUndefined();
+    const servers = (result.data?.iceServers ?? []) as { urls: string[]; username: string; credential: string }[];
+    expect(servers).toHaveLength(1);
+    return servers.map(({ urls, username, credential }) => ({ urls, username, credential }));
+  }
+
+  it("connects a relay-only call with the API's TURN credentials: media flows through coturn", async () => {
+    admit("s-turn", "turn-a", "turn-b");
+    const roster = [{ peerId: "turn-a" }, { peerId: "turn-b" }];
+    const a = await enter("turn-a", roster, {
+      iceServers: await turnServers("turn-a@example.com"),
+      iceTransportPolicy: "relay",
+    });
+    const b = await enter("turn-b", roster, {
+      iceServers: await turnServers("turn-b@example.com"),
+      iceTransportPolicy: "relay",
+    });
+    await receivesVideo(a, "turn-b");
+    await receivesVideo(b, "turn-a");
+    // Relay-only policy: both ends of the selected pair are coturn allocations.
+    expect(await selectedPair(a, "turn-b")).toEqual({ local: "relay", remote: "relay" });
+    expect(await selectedPair(b, "turn-a")).toEqual({ local: "relay", remote: "relay" });
+  });
+
+  it("does not connect a relay-only call when the credential was signed with another secret", async () => {
+    admit("s-turn-wrong", "wrong-a", "wrong-b");
+    const roster = [{ peerId: "wrong-a" }, { peerId: "wrong-b" }];
+    const forged = async (email: string) =>
+      (await turnServers(email)).map((entry) => ({
+        ...entry,
+        credential: createHmac("sha1", "not-the-shared-secret")
+          .update(entry.username ?? "")
+          .digest("base64"),
+      }));
+    const a = await enter("wrong-a", roster, {
+      iceServers: await forged("wrong-a@example.com"),
+      iceTransportPolicy: "relay",
+    });
+    const b = await enter("wrong-b", roster, {
+      iceServers: await forged("wrong-b@example.com"),
+      iceTransportPolicy: "relay",
+    });
+    // coturn answers the allocation with 401 (wrong message integrity): the browser reports the candidate error.
+    const refusal = await gatherRelay(a, await forged("probe@example.com"));
+    expect(refusal.errors).toContain(401);
+    expect(refusal.relays).toEqual([]);
+    // Meanwhile the two participants had the same time to connect and did not.
+    for (const [page, other] of [
+      [a, "wrong-b"],
+      [b, "wrong-a"],
+    ] as const) {
+      expect(await selectedPair(page, other)).toBeNull();
+      expect((await remoteState(page, other))?.framesDecoded ?? 0).toBe(0);
+    }
   });
 });
