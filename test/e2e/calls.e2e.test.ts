@@ -594,7 +594,7 @@ async function selectedPair(page: Page, peerId: string): Promise<{ local: string
       if (stat.type === "transport" && stat.selectedCandidatePairId) pairId = stat.selectedCandidatePairId;
     });
     const pair = pairId ? report.get(pairId) : undefined;
-    if (!pair || pair.state !== "succeeded") return null;
+    if (pair?.state !== "succeeded") return null;
     return {
       local: report.get(pair.localCandidateId)?.candidateType,
       remote: report.get(pair.remoteCandidateId)?.candidateType,
