@@ -347,6 +347,9 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     ? sirv(staticDir, {
         single: true,
         etag: true,
+        // The build writes .br and .gz beside text files (vite.config.ts); sirv picks one by Accept-Encoding.
+        brotli: true,
+        gzip: true,
         setHeaders: (response, pathname) => {
           if (pathname.startsWith("/assets/"))
             response.setHeader("cache-control", "public, max-age=31536000, immutable");
