@@ -53,8 +53,6 @@ export function writeSection(name: string, markdown: string): void {
   const next =
     start >= 0 && end > start ? doc.slice(0, start) + block + doc.slice(end + close.length) : `${doc}\n${block}\n`;
   writeFileSync(docPath, next);
-  // Keep the document in the repository's format (Biome formats Markdown tables), so lint stays green.
-  execSync(`npx biome format --write ${JSON.stringify(docPath)}`, { cwd: root, stdio: "ignore" });
   console.log(`\n${markdown}\n→ written to docs/benchmarks.md (${name})`);
 }
 

@@ -192,12 +192,7 @@ async function main() {
       return [`- ${r.page.path}: ${parts.length > 0 ? parts.join("; ") : "none"}`];
     }),
   ];
-  try {
-    writeSection("lighthouse", lines.join("\n"));
-  } catch (error) {
-    // writeSection writes the file, then formats it with Biome, which refuses paths its configuration ignores.
-    console.warn(`docs/benchmarks.md written; formatting it failed: ${(error as Error).message}`);
-  }
+  writeSection("lighthouse", lines.join("\n"));
 }
 
 function lighthouseVersion(): string {

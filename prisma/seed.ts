@@ -132,8 +132,12 @@ async function main() {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error && error.name === "DatabaseInUseError" ? error.message : error);
-    process.exit(1);
-  });
+  // Exits explicitly: the PeerJS server inside the app keeps timers that its close() cannot stop.
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error instanceof Error && error.name === "DatabaseInUseError" ? error.message : error);
+      process.exit(1);
+    },
+  );
 }
