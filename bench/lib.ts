@@ -54,7 +54,12 @@ export function writeSection(name: string, markdown: string): void {
     start >= 0 && end > start ? doc.slice(0, start) + block + doc.slice(end + close.length) : `${doc}\n${block}\n`;
   writeFileSync(docPath, next);
   // Keep the document in the repository's format (Biome formats Markdown tables), so lint stays green.
-  execSync(`npx biome format --write ${JSON.stringify(docPath)}`, { cwd: root, stdio: "ignore" });
+  // Biome may be configured to ignore Markdown (it then exits non-zero): the section is written either way.
+  try {
+    execSync(`npx biome format --write ${JSON.stringify(docPath)}`, { cwd: root, stdio: "ignore" });
+  } catch {
+    // not formatted
+  }
   console.log(`\n${markdown}\n→ written to docs/benchmarks.md (${name})`);
 }
 
