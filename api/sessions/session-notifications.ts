@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
-import type { LiveSession, PrismaClient, SessionInvite } from "../generated/prisma/client.ts";
+import type { LiveSession, Prisma, PrismaClient, SessionInvite } from "../generated/prisma/client.ts";
 import type { JobWorker } from "../jobs/job-worker.ts";
-import { enqueueJob } from "../jobs/jobs.service.ts";
+import { enqueueJob, type JobPayloads } from "../jobs/jobs.service.ts";
 import {
   type SessionEmailData,
   sessionCancelledEmail,
@@ -151,13 +151,25 @@ export function registerSessionNotificationJobs(worker: JobWorker, deps: Session
     };
     await prisma.$transaction(async (tx) => {
       const invites = await tx.sessionInvite.findMany({ where: { sessionId, removedAt: null } });
-      for (const invite of invites)
-        await enqueueJob(
-          tx,
-          "email.sessionReminder",
-          { sessionId, inviteId: invite.id, offsetMinutes, startsAt },
-          { runAt: now, dedupeKey: reminderEmailKey(sessionId, offsetMinutes, startsAt, invite.email) },
-        );
+      // One statement for every invitee (as `enqueueJob` would write each): a webinar with thousands of invitees
+      // must not run one round trip per invitee inside the interactive transaction (it timed out under load).
+      await tx.job.createMany({
+        data: invites.map((invite) => {
+          const payload: JobPayloads["email.sessionReminder"] = {
+            sessionId,
+            inviteId: invite.id,
+            offsetMinutes,
+            startsAt,
+          };
+          return {
+            kind: "email.sessionReminder",
+            payload: payload as Prisma.InputJsonValue,
+            runAt: now,
+            dedupeKey: reminderEmailKey(sessionId, offsetMinutes, startsAt, invite.email),
+          };
+        }),
+        skipDuplicates: true,
+      });
       const pushKey = reminderPushKeyPrefix(sessionId, offsetMinutes, startsAt);
       await enqueuePush(
         tx,
