@@ -307,12 +307,12 @@ describe.skipIf(!available)("calls in a real browser", () => {
     await b.waitForFunction(
       () => (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.audioMuted === false,
     );
-    // Quality grades come from getStats (rtt, loss, jitter, bitrate), measured per remote peer.
-    await b.waitForFunction(() =>
-      ["good", "fair", "poor"].includes(
-        (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a")?.quality,
-      ),
-    );
+    // Quality grades come from getStats (rtt, loss, jitter, bitrate), measured per remote peer; the bitrate needs
+    // two reports, so the first grade may come before it.
+    await b.waitForFunction(() => {
+      const remote = (window as any).call.state.remotes.find((r: any) => r.peerId === "two-a");
+      return ["good", "fair", "poor"].includes(remote?.quality) && remote?.stats?.bitrate > 0;
+    });
     const stats = (await remoteState(b, "two-a"))?.stats;
     expect(stats.rttMs).toBeGreaterThanOrEqual(0);
     expect(stats.bitrate).toBeGreaterThan(0);
