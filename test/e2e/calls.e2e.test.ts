@@ -5,40 +5,20 @@ import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PeerResolver } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { chromiumAvailable, launchChromium } from "./browser.ts";
 
 /**
  * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
  * bundled into a tiny page. The resolver stands in for the sessions service (participants and tokens).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--use-fake-device-for-media-stream",
-  "--use-fake-ui-for-media-stream",
-  "--allow-loopback-in-peer-connection",
-  "--auto-select-desktop-capture-source=Entire screen",
-  "--autoplay-policy=no-user-gesture-required",
-];
-
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) {
-  throw new Error(`Chromium is required for the call tests in CI but ${CHROMIUM} is missing.`);
-}
-if (!available) console.warn(`Chromium not found at ${CHROMIUM}: skipping the call browser tests (never in CI).`);
+const available = chromiumAvailable;
 
 /** coturn (Debian package `coturn`), started by this file in the foreground for the relay-only call. */
 const TURNSERVER = process.env.TURNSERVER_PATH ?? "/usr/bin/turnserver";
@@ -178,7 +158,7 @@ beforeAll(async () => {
     clock: new TestClock(new Date()),
     env: turnAvailable ? { TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, TURN_SECRET, TURN_TTL: "10m" } : {},
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser = await launchChromium(["--auto-select-desktop-capture-source=Entire screen"]);
 }, 120_000);
 
 afterAll(async () => {
