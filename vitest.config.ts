@@ -17,6 +17,13 @@ if (process.env.CI && !redisUrl) {
   throw new Error("CI must run the server-mode tier: set TEST_REDIS_URL (see .ci/run).");
 }
 
+/**
+ * Files that belong to one tier, so neither tier reports skipped tests: the contracts do not depend on the
+ * database (run once, embedded); server mode and connection-loss tests need a PostgreSQL server.
+ */
+const databaseIndependent = ["test/contract.test.ts"];
+const postgresOnly = ["test/scale.test.ts", "**/*.postgres.test.ts"];
+
 const shared = {
   include: ["api/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
   exclude: ["test/e2e/**"],
@@ -30,13 +37,21 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     projects: [
-      { test: { ...shared, name: "embedded", env: { TEST_DB: "embedded" } } },
+      {
+        test: {
+          ...shared,
+          name: "embedded",
+          exclude: [...shared.exclude, ...postgresOnly],
+          env: { TEST_DB: "embedded" },
+        },
+      },
       ...(postgresUrl
         ? [
             {
               test: {
                 ...shared,
                 name: "postgres",
+                exclude: [...shared.exclude, ...databaseIndependent],
                 env: {
                   TEST_DB: "postgres",
                   TEST_DATABASE_URL: postgresUrl,

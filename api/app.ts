@@ -141,11 +141,15 @@ async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
 /** Builds the whole application without listening: server.ts and the tests attach it to an HTTP server. */
 export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
-  const database = options.database ?? (await openDatabase(env.DATABASE_URL, env.DATA_DIR));
+  const logger = createLogger(env.LOG_LEVEL);
+  const database =
+    options.database ??
+    (await openDatabase(env.DATABASE_URL, env.DATA_DIR, {
+      onConnectionError: (error) => logger.warn({ err: error }, "database connection lost; the pool reconnects"),
+    }));
   await database.withSession((session) => applyMigrations(session));
   const { prisma } = database;
   const authSecret = env.AUTH_SECRET ?? (await sharedSecret(prisma, "auth.secret"));
-  const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
   // Server mode: Redis carries realtime events between instances and holds the shared rate-limit counters.
   const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, env.REDIS_PREFIX) : null;

@@ -58,7 +58,12 @@ export async function startCluster(
     // One pool per instance, as separate processes would have.
     const database = index === 0 ? first : await openDatabase(databaseUrl, tmpdir());
     nodes.push(
-      await startNode({ database, clock, env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...options.env } }),
+      await startNode({
+        database,
+        databaseUrl,
+        clock,
+        env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...options.env },
+      }),
     );
   }
   return {
@@ -78,6 +83,7 @@ export async function startCluster(
 
 async function startNode(options: {
   database: Awaited<ReturnType<typeof openDatabase>>;
+  databaseUrl: string;
   clock: TestClock;
   env: Record<string, string>;
 }): Promise<ClusterNode> {
@@ -138,6 +144,7 @@ async function startNode(options: {
     url,
     clock: options.clock,
     dataDir,
+    databaseUrl: options.databaseUrl,
     gql: (query, variables, token) =>
       post(JSON.stringify({ query, variables }), { "content-type": "application/json" }, token),
     upload: () => {

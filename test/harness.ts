@@ -54,6 +54,14 @@ export async function createTestDatabase(): Promise<{ database: Database; url: s
     drop: async () => {
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
+      // Pools close their connections asynchronously: give them a moment, so FORCE only ends stragglers.
+      for (let waited = 0; waited < 2000; waited += 50) {
+        const { rows } = await cleanup.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [
+          name,
+        ]);
+        if (rows[0]?.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await cleanup.end();
     },
@@ -70,6 +78,8 @@ export interface TestServer {
   url: string;
   clock: TestClock;
   dataDir: string;
+  /** `memory://` (embedded) or this file's own PostgreSQL database. */
+  databaseUrl: string;
   /** GraphQL over HTTP; `token` goes into `Authorization: Bearer`. */
   gql<Data = Record<string, any>>(
     query: string,
@@ -99,7 +109,7 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
-  const { database, drop } = await createTestDatabase();
+  const { database, url: databaseUrl, drop } = await createTestDatabase();
   const clock = options.clock ?? new TestClock();
   // Rate limits are off unless a test turns them on (RATE_LIMITS: "on"): suites sign many users up from 127.0.0.1.
   const env = loadEnv({
@@ -136,6 +146,7 @@ export async function startTestServer(
     url,
     clock,
     dataDir,
+    databaseUrl,
     gql: (query, variables, token) =>
       post(JSON.stringify({ query, variables }), { "content-type": "application/json" }, token),
     upload: (query, variables, files, token) => {

@@ -28,9 +28,18 @@ export interface Database {
  * - `memory://`: embedded PostgreSQL in memory (tests);
  * - `postgres://…` / `postgresql://…`: a PostgreSQL server.
  */
-export async function openDatabase(url: string | undefined, dataDir: string): Promise<Database> {
-  if (url?.startsWith("postgres")) return openPostgres(url);
+export async function openDatabase(
+  url: string | undefined,
+  dataDir: string,
+  options: OpenDatabaseOptions = {},
+): Promise<Database> {
+  if (url?.startsWith("postgres")) return openPostgres(url, options);
   return openEmbedded(url ?? `file:${resolve(dataDir, "pglite")}`);
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL: told when the server ends an idle pooled connection (restart, failover, terminated backend). */
+  onConnectionError?: (error: Error) => void;
 }
 
 export class DatabaseInUseError extends Error {
@@ -113,8 +122,14 @@ async function openEmbedded(url: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // The pool drops a connection the server ended and opens a new one on demand; with no listener, pg would raise
+  // the error as an uncaught exception and stop the process.
+  pool.on("error", (error) => {
+    if (options.onConnectionError) options.onConnectionError(error);
+    else console.warn(`PostgreSQL connection lost: ${error.message}`);
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: "postgres",
