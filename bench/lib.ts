@@ -30,7 +30,7 @@ export function machine(): string {
     `${Math.round(totalmem() / 2 ** 30)} GiB RAM (${Math.round(freemem() / 2 ** 30)} GiB free) · Node ${process.version} · ` +
     `load average at start ${loadavg()
       .map((value) => value.toFixed(1))
-      .join(" / ")} (the 2 cores are shared with other jobs: figures are noisy)`
+      .join(" / ")}${(loadavg()[0] ?? 0) > 1.5 ? " (the cores were busy with other jobs: figures are noisy)" : ""}`
   );
 }
 

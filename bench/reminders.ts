@@ -58,10 +58,12 @@ async function startSink() {
 /** Host, sessions starting in OFFSET minutes (on a whole minute), invitees and one due reminder job per session. */
 async function load(client: Sql): Promise<void> {
   const cipher = new LinkCipher(SECRET);
-  const start = new Date(Math.ceil((Date.now() + OFFSET * 60_000) / 60_000) * 60_000);
+  // On a whole minute, so that the reminder's minute has begun: due now, not at the next minute boundary (rounding
+  // up made the jobs wait up to 60 s for their minute, which earlier runs counted as sending time).
+  const start = new Date(Math.floor((Date.now() + OFFSET * 60_000) / 60_000) * 60_000);
   const startsAt = start.toISOString();
   const end = new Date(start.getTime() + 3_600_000);
-  const due = new Date(start.getTime() - OFFSET * 60_000); // the reminder's minute: at most 1 min ago
+  const due = new Date(start.getTime() - OFFSET * 60_000); // the reminder's minute: began at most 1 min ago
   await client.query(
     `INSERT INTO "User" (id, email, name, "passwordHash", role, "createdAt", "updatedAt")
      VALUES ('u_host', 'host@bench.test', 'Host', 'x', 'AGENT'::"Role", now(), now())`,
