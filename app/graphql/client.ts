@@ -1,7 +1,14 @@
 import { authExchange } from "@urql/exchange-auth";
 import { offlineExchange } from "@urql/exchange-graphcache";
 import { makeDefaultStorage } from "@urql/exchange-graphcache/default-storage";
-import { Client, fetchExchange, subscriptionExchange } from "@urql/solid";
+import {
+  type AnyVariables,
+  Client,
+  fetchExchange,
+  type OperationResult,
+  subscriptionExchange,
+  type TypedDocumentNode,
+} from "@urql/solid";
 import { createClient as createWsClient } from "graphql-ws";
 import { cacheConfig } from "./cache.ts";
 import {
@@ -64,3 +71,17 @@ export const client = new Client({
     fetchExchange,
   ],
 });
+
+/**
+ * A query answered by the server (not the cache) while online; offline, what the persisted cache last saw, so
+ * screens that must show fresh data (the sessions dashboard, a session's detail) still open on the train.
+ */
+export async function queryLatest<Data, Variables extends AnyVariables>(
+  document: TypedDocumentNode<Data, Variables>,
+  variables: Variables,
+): Promise<OperationResult<Data, Variables>> {
+  const result = await client.query(document, variables, { requestPolicy: "network-only" }).toPromise();
+  if (result.data || !result.error?.networkError) return result;
+  const cached = await client.query(document, variables, { requestPolicy: "cache-only" }).toPromise();
+  return cached.data ? cached : result;
+}

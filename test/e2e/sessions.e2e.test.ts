@@ -171,4 +171,64 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await page.getByTestId("join-refusal").getByText("This session has ended.").waitFor();
     await context.close();
   });
+
+  it("offline: the dashboard and a session's detail open from the last-seen data, with the offline indicator", async () => {
+    const created = await server.gql(
+      `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) { __typename ... on LiveSession { id } } }`,
+      {
+        input: {
+          title: "Offline onboarding",
+          type: "TRAINING",
+          scheduledStartAt: new Date(Date.now() + 3_600_000).toISOString(),
+          scheduledEndAt: new Date(Date.now() + 7_200_000).toISOString(),
+        },
+      },
+      agent.token,
+    );
+    const sessionId = created.data?.createLiveSession.id as string;
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto("/signin?next=/sessions");
+    await page.getByLabel("Email").fill("agent@example.com");
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: /Offline onboarding/ }).waitFor();
+    // The service worker takes control (the shell then comes from its precache); the data from IndexedDB.
+    await page.waitForFunction(
+      async () => (await navigator.serviceWorker.getRegistration())?.active?.state === "activated",
+    );
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await page.getByRole("link", { name: /Offline onboarding/ }).click();
+    await page.getByRole("heading", { name: "Offline onboarding" }).waitFor();
+    await expect
+      .poll(() =>
+        page.evaluate(
+          (id) =>
+            new Promise<boolean>((resolve) => {
+              const open = indexedDB.open("live-support-cache");
+              open.onsuccess = () => {
+                const db = open.result;
+                if (!Array.from(db.objectStoreNames).includes("entries")) return resolve(false);
+                const all = db.transaction("entries").objectStore("entries").getAll();
+                all.onsuccess = () => resolve(JSON.stringify(all.result).includes(id));
+                all.onerror = () => resolve(false);
+              };
+              open.onerror = () => resolve(false);
+            }),
+          sessionId,
+        ),
+      )
+      .toBe(true);
+
+    await context.setOffline(true);
+    await page.goto("/sessions");
+    await page.getByTestId("offline-indicator").waitFor();
+    await page.getByRole("link", { name: /Offline onboarding/ }).waitFor();
+    await page.goto(`/sessions/${sessionId}`);
+    await page.getByRole("heading", { name: "Offline onboarding" }).waitFor();
+    await page.getByTestId("offline-indicator").waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
 });

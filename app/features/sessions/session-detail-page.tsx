@@ -1,7 +1,7 @@
 import { A, useParams } from "@solidjs/router";
 import { createSignal, For, lazy, onCleanup, onMount, Show } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
-import { client } from "../../graphql/client.ts";
+import { client, queryLatest } from "../../graphql/client.ts";
 import { freshAccessToken } from "../../graphql/session.ts";
 import { dateTime, label } from "../../lib/format.ts";
 import { ChatPanel } from "./chat-panel.tsx";
@@ -39,9 +39,7 @@ export default function SessionDetailPage() {
   const [busy, setBusy] = createSignal(false);
 
   const load = async () => {
-    const result = await client
-      .query(LiveSessionQuery, { id: params.id }, { requestPolicy: "network-only" })
-      .toPromise();
+    const result = await queryLatest(LiveSessionQuery, { id: params.id });
     if (result.error && !result.data) return setStatus("error");
     const s = result.data?.liveSession;
     if (!s) return setStatus("missing");

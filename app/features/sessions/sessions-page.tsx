@@ -1,7 +1,7 @@
 import { A } from "@solidjs/router";
 import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
-import { client } from "../../graphql/client.ts";
+import { queryLatest } from "../../graphql/client.ts";
 import { dateTime, label } from "../../lib/format.ts";
 import { LiveSessionsQuery, type ResultOf, type VariablesOf } from "./sessions.documents.ts";
 import "./sessions.css";
@@ -28,13 +28,11 @@ export default function SessionsPage() {
 
   const load = async (append: boolean) => {
     setStatus("loading");
-    const result = await client
-      .query(
-        LiveSessionsQuery,
-        { filter: FILTERS[tab()], first: PAGE, after: append ? cursor() : null },
-        { requestPolicy: "network-only" },
-      )
-      .toPromise();
+    const result = await queryLatest(LiveSessionsQuery, {
+      filter: FILTERS[tab()],
+      first: PAGE,
+      after: append ? cursor() : null,
+    });
     const page = result.data?.liveSessions;
     if (!page) return setStatus("error");
     const nodes = page.edges.map((edge) => edge.node);
