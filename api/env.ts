@@ -74,7 +74,7 @@ const envSchema = z
     UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(100).default(10),
     CORS_ORIGINS: csv(""),
     SESSION_VERIFICATION_CODE_TTL: duration("10m"),
-    SESSION_JOIN_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
+    SESSION_JOIN_RATE_LIMIT: z.coerce.number().int().min(1).default(250),
     SESSION_PASSWORD_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
     SESSION_VERIFICATION_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
     SESSION_CHAT_RATE_LIMIT: z.coerce.number().int().min(1).default(20),

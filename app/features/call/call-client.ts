@@ -17,6 +17,8 @@ export const MAX_MESH_SIZE = 8;
 
 /** Label of the short-lived data connection a callee opens to say it is online (see ensureLink). */
 const KNOCK = "knock";
+/** How long a knock waits to open before it is closed. */
+const KNOCK_TIMEOUT_MS = 5000;
 
 export interface RosterEntry {
   peerId: string;
@@ -364,8 +366,17 @@ export class CallClient {
     if (!this.isCaller(entry)) {
       // Knock: tells the caller this side is online now, so it calls at once instead of waiting for its retry.
       const knock = peer.connect(peerId, { label: KNOCK, serialization: "json" });
-      knock?.on("open", () => setTimeout(() => knock.close(), 1000));
-      knock?.on("error", () => knock.close());
+      // A knock on a caller that is not connected yet never opens (the server drops the offer and PeerJS only
+      // reports `peer-unavailable` on the Peer): give it up after a while instead of leaving it open.
+      const giveUp = setTimeout(() => knock?.close(), KNOCK_TIMEOUT_MS);
+      knock?.on("open", () => {
+        clearTimeout(giveUp);
+        setTimeout(() => knock.close(), 1000);
+      });
+      knock?.on("error", () => {
+        clearTimeout(giveUp);
+        knock.close();
+      });
       return;
     }
     const sends = this.options.publishes;
