@@ -241,6 +241,33 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     expect(await page.getByTestId("offline-indicator").count()).toBe(0);
   });
 
+  it("profile: email preferences load, save at once and stay saved; push opt-in is offered", async () => {
+    const page = customerPage;
+    await page.goto("/profile");
+    const reply = page.getByRole("checkbox", { name: "An agent answered my ticket" });
+    await reply.waitFor();
+    expect(await reply.isChecked()).toBe(true);
+    // Agent-only kinds are not offered to customers.
+    expect(await page.getByRole("checkbox", { name: "A ticket was assigned to me" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Remind me on this device" }).waitFor();
+    await expectAccessible(page, "profile");
+    await reply.uncheck();
+    await page.getByText("Saved.").waitFor();
+    await page.reload();
+    await page.getByRole("checkbox", { name: "My ticket was resolved" }).waitFor();
+    expect(await page.getByRole("checkbox", { name: "An agent answered my ticket" }).isChecked()).toBe(false);
+    const logIn = await server.gql(
+      `mutation($input: LogInInput!) { logIn(input: $input) { ... on AuthPayload { accessToken } } }`,
+      { input: { email: customer.email, password: customer.password } },
+    );
+    const me = await server.gql(
+      `{ me { notificationPreferences { ticketReply ticketResolved } } }`,
+      {},
+      logIn.data?.logIn.accessToken,
+    );
+    expect(me.data?.me.notificationPreferences).toEqual({ ticketReply: false, ticketResolved: true });
+  });
+
   it("a push message shows a notification carrying the ticket link", async () => {
     const page = customerPage;
     await customerContext.grantPermissions(["notifications"], { origin: server.url });

@@ -109,3 +109,45 @@ export const MeQuery = graphql(
 `,
   [ViewerFields],
 );
+
+const PreferenceFields = graphql(`
+  fragment PreferenceFields on NotificationPreferences {
+    ticketCreated
+    ticketReply
+    ticketResolved
+    ticketAssigned
+    ticketCustomerMessage
+  }
+`);
+
+export const NotificationPreferencesQuery = graphql(
+  `
+  query NotificationPreferences {
+    me {
+      id
+      notificationPreferences {
+        ...PreferenceFields
+      }
+    }
+  }
+`,
+  [PreferenceFields],
+);
+
+export const UpdateNotificationPreferencesMutation = graphql(
+  `
+  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {
+    updateNotificationPreferences(input: $input) {
+      __typename
+      ... on NotificationPreferences {
+        ...PreferenceFields
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`,
+  [PreferenceFields],
+);

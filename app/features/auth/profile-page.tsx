@@ -1,16 +1,99 @@
 import { useNavigate } from "@solidjs/router";
-import { createMutation } from "@urql/solid";
-import { Show } from "solid-js";
+import { createMutation, createQuery } from "@urql/solid";
+import { createSignal, For, Match, Show, Switch } from "solid-js";
+import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { cacheStorage } from "../../graphql/client.ts";
-import { clearSession, currentUser } from "../../graphql/session.ts";
+import { clearSession, currentUser, isStaff } from "../../graphql/session.ts";
 import { label } from "../../lib/format.ts";
-import { LogOutMutation } from "./auth.documents.ts";
+import { PushOptIn } from "../sessions/push-opt-in.tsx";
+import {
+  LogOutMutation,
+  NotificationPreferencesQuery,
+  type ResultOf,
+  UpdateNotificationPreferencesMutation,
+} from "./auth.documents.ts";
 
-const preferences = [
-  { id: "ticket-replies", name: "Replies to my tickets" },
-  { id: "session-reminders", name: "Reminders before live sessions" },
-  { id: "push", name: "Notifications on this device" },
+type Preferences = Omit<
+  NonNullable<ResultOf<typeof NotificationPreferencesQuery>["me"]>["notificationPreferences"],
+  " $fragmentName"
+>;
+type PreferenceKey = "ticketCreated" | "ticketReply" | "ticketResolved" | "ticketAssigned" | "ticketCustomerMessage";
+
+/** Ticket emails each user can turn off; the last two only reach agents and admins. */
+const PREFERENCES: { key: PreferenceKey; name: string; staffOnly?: boolean }[] = [
+  { key: "ticketCreated", name: "Confirmation when I open a ticket" },
+  { key: "ticketReply", name: "An agent answered my ticket" },
+  { key: "ticketResolved", name: "My ticket was resolved" },
+  { key: "ticketAssigned", name: "A ticket was assigned to me", staffOnly: true },
+  { key: "ticketCustomerMessage", name: "The customer wrote on a ticket assigned to me", staffOnly: true },
 ];
+
+/** Email preferences: each switch saves at once; a failed save puts the switch back and says why. */
+function EmailPreferences() {
+  const [query, refetch] = createQuery({ query: NotificationPreferencesQuery, requestPolicy: "cache-and-network" });
+  const [saving, save] = createMutation(UpdateNotificationPreferencesMutation);
+  const [local, setLocal] = createSignal<Partial<Preferences>>({});
+  const [status, setStatus] = createSignal("");
+  const [failed, setFailed] = createSignal(false);
+  const staff = () => isStaff(currentUser()?.role ?? "CUSTOMER");
+  const value = (prefs: Preferences, key: PreferenceKey) => local()[key] ?? prefs[key];
+
+  const toggle = async (key: PreferenceKey, on: boolean) => {
+    setLocal((current) => ({ ...current, [key]: on }));
+    setStatus("Saving…");
+    setFailed(false);
+    const result = await save({ input: { [key]: on } });
+    const outcome = result.data?.updateNotificationPreferences;
+    if (outcome?.__typename === "NotificationPreferences") {
+      setLocal(outcome);
+      setStatus("Saved.");
+      return;
+    }
+    setLocal((current) => ({ ...current, [key]: !on }));
+    setFailed(true);
+    setStatus(
+      (outcome && "message" in outcome ? outcome.message : result.error?.message) ??
+        "Could not save your preferences. Try again.",
+    );
+  };
+
+  return (
+    <fieldset class="preferences" aria-describedby="preferences-status">
+      <legend>Email notifications</legend>
+      <Switch>
+        <Match when={query.data?.me?.notificationPreferences}>
+          {(prefs) => (
+            <For each={PREFERENCES.filter((preference) => !preference.staffOnly || staff())}>
+              {(preference) => (
+                <label class="toggle">
+                  <input
+                    type="checkbox"
+                    name={preference.key}
+                    checked={value(prefs(), preference.key)}
+                    disabled={saving.fetching}
+                    onChange={(event) => void toggle(preference.key, event.currentTarget.checked)}
+                  />
+                  <span>{preference.name}</span>
+                </label>
+              )}
+            </For>
+          )}
+        </Match>
+        <Match when={query.error}>
+          {(error) => (
+            <ErrorState message={error().message} onRetry={() => refetch({ requestPolicy: "network-only" })} />
+          )}
+        </Match>
+        <Match when={true}>
+          <LoadingState label="Loading your preferences" rows={3} />
+        </Match>
+      </Switch>
+      <p id="preferences-status" class={failed() ? "error" : "hint"} role="status">
+        {status()}
+      </p>
+    </fieldset>
+  );
+}
 
 export default function ProfilePage() {
   const navigate = useNavigate();
@@ -41,17 +124,11 @@ export default function ProfilePage() {
           </dl>
         )}
       </Show>
-      <fieldset class="preferences" disabled aria-describedby="preferences-note">
-        <legend>Notifications</legend>
-        <p id="preferences-note" class="hint">
-          These settings become available when the server offers notification preferences.
-        </p>
-        {preferences.map((preference) => (
-          <label class="toggle">
-            <input type="checkbox" name={preference.id} />
-            <span>{preference.name}</span>
-          </label>
-        ))}
+      <EmailPreferences />
+      <fieldset class="preferences">
+        <legend>This device</legend>
+        <p class="hint">Session reminders and ticket updates as notifications on this phone or computer.</p>
+        <PushOptIn />
       </fieldset>
       <button type="button" class="button secondary block" onClick={signOut} disabled={logOutState.fetching}>
         Sign out
