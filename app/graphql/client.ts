@@ -19,8 +19,18 @@ import {
   refreshAccessToken,
 } from "./session.ts";
 
-/** Last-seen data (tickets, threads) is kept in IndexedDB so it opens offline. */
-export const cacheStorage = makeDefaultStorage({ idbName: "live-support-cache", maxAge: 14 });
+let markHydrated: () => void = () => {};
+/** Resolves once the persisted cache is in memory: on a fresh (offline) load, queries before that find nothing. */
+const cacheHydrated = new Promise<void>((resolve) => {
+  markHydrated = resolve;
+});
+
+/** Last-seen data (tickets, threads, sessions) is kept in IndexedDB so it opens offline. */
+export const cacheStorage = makeDefaultStorage({
+  idbName: "live-support-cache",
+  maxAge: 14,
+  onCacheHydrated: () => markHydrated(),
+});
 
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
 
@@ -81,7 +91,9 @@ export async function queryLatest<Data, Variables extends AnyVariables>(
   variables: Variables,
 ): Promise<OperationResult<Data, Variables>> {
   const result = await client.query(document, variables, { requestPolicy: "network-only" }).toPromise();
-  if (result.data || !result.error?.networkError) return result;
+  // Offline, the exchange answers from the cache itself, possibly before IndexedDB was read: ask again once it was.
+  if (result.data || (navigator.onLine && !result.error?.networkError)) return result;
+  await cacheHydrated;
   const cached = await client.query(document, variables, { requestPolicy: "cache-only" }).toPromise();
   return cached.data ? cached : result;
 }

@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,6 +74,23 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     // The participant, on a phone, opens the link.
     const guestContext = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
     await guestContext.grantPermissions(["camera", "microphone"]);
+    await guestContext.grantPermissions(["notifications"], { origin: server.url });
+    // Headless Chromium has no push service to subscribe with here: PushManager answers with a subscription made of
+    // real P-256 and auth keys, as a browser would, so the page's opt-in and the API's registration run for real.
+    const ecdh = createECDH("prime256v1");
+    ecdh.generateKeys();
+    await guestContext.addInitScript(
+      ({ p256dh, auth }) => {
+        const bytes = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer;
+        const subscription = {
+          endpoint: "https://push.example.com/guest-device",
+          getKey: (name: string) => bytes(name === "p256dh" ? p256dh : auth),
+        };
+        PushManager.prototype.getSubscription = async () => null;
+        PushManager.prototype.subscribe = async () => subscription as unknown as PushSubscription;
+      },
+      { p256dh: ecdh.getPublicKey().toString("base64"), auth: randomBytes(16).toString("base64") },
+    );
     const guest = await guestContext.newPage();
     for (const page of [host, guest]) {
       page.on("pageerror", (error) => console.warn(`page error: ${error.message}`));
@@ -84,6 +102,14 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await guest.getByLabel("Email").fill("pat@example.com");
     await guest.getByRole("button", { name: "Ask to join" }).click();
     await guest.getByTestId("waiting-room").waitFor();
+    // While waiting, the participant (no account) can have reminders pushed to this phone.
+    await guest.getByRole("button", { name: "Remind me on this device" }).click();
+    await guest.getByText("Reminders will arrive on this device.").waitFor();
+    expect(
+      await server.app.prisma.pushSubscription.count({
+        where: { endpoint: "https://push.example.com/guest-device", participantId: { not: null } },
+      }),
+    ).toBe(1);
 
     // The host admits from the live waiting-room panel; the participant's page moves on by itself.
     await host.getByRole("button", { name: "Admit Pat Doe" }).click();

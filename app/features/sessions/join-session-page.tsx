@@ -6,10 +6,12 @@ import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { fieldErrorMap, validateEmail, validateRequired } from "../../lib/field-errors.ts";
 import { dateTime as formatDateTime, label } from "../../lib/format.ts";
 import { createParticipantClient, forgetParticipant, loadParticipant, saveParticipant } from "./participant-client.ts";
+import { PushOptIn, type PushRegistrar } from "./push-opt-in.tsx";
 import {
   JoinSessionMutation,
   LeaveSessionMutation,
   MyParticipantQuery,
+  RegisterSessionPushMutation,
   RequestVerificationCodeMutation,
   RosterEventsSubscription,
   SessionByLinkQuery,
@@ -227,6 +229,16 @@ export default function JoinSessionPage() {
     }
   };
 
+  /** Reminders before the start reach this participant's device through their participant token. */
+  const registerParticipantPush: PushRegistrar = async (endpoint, keys) => {
+    const connection = participant();
+    if (!connection) return "Join the session first.";
+    const result = await connection.client.mutation(RegisterSessionPushMutation, { endpoint, keys }).toPromise();
+    const outcome = result.data?.registerSessionPushSubscription;
+    if (outcome?.__typename === "PushSubscription") return null;
+    return outcome?.message ?? result.error?.message ?? "Could not register this device.";
+  };
+
   const leave = async () => {
     const connection = participant();
     if (connection) await connection.client.mutation(LeaveSessionMutation, {}).toPromise();
@@ -269,6 +281,7 @@ export default function JoinSessionPage() {
           <div class="waiting-screen" data-testid="waiting-room">
             <h1 id="join-title">Waiting for the host</h1>
             <p role="status">The host will let you in soon. This page moves on by itself; keep it open.</p>
+            <PushOptIn register={registerParticipantPush} />
             <button type="button" class="button secondary" onClick={() => void leave()}>
               Leave
             </button>

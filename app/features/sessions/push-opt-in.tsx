@@ -2,6 +2,17 @@ import { createSignal, Show } from "solid-js";
 import { client } from "../../graphql/client.ts";
 import { RegisterPushMutation, VapidKeyQuery } from "./sessions.documents.ts";
 
+/** Registers a browser push subscription with the API; answers null when it worked, or what went wrong. */
+export type PushRegistrar = (endpoint: string, keys: { p256dh: string; auth: string }) => Promise<string | null>;
+
+/** The signed-in user's devices (hosts, agents, customers). */
+const registerForUser: PushRegistrar = async (endpoint, keys) => {
+  const result = await client.mutation(RegisterPushMutation, { endpoint, keys }).toPromise();
+  const outcome = result.data?.registerPushSubscription;
+  if (outcome?.__typename === "PushSubscription") return null;
+  return outcome?.message ?? result.error?.message ?? "Could not register this device.";
+};
+
 function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
   const base64 = base64url
     .replace(/-/g, "+")
@@ -23,10 +34,10 @@ const toBase64Url = (buffer: ArrayBuffer | null) =>
 
 /**
  * "Remind me on this device": asks for notification permission only after this click, subscribes through the
- * service worker's PushManager with the server's VAPID key and registers the subscription for the signed-in user
- * (session reminders and ticket notifications arrive as push). The schema has no participant variant.
+ * service worker's PushManager with the server's VAPID key and registers the subscription: for the signed-in user by
+ * default (session reminders and ticket notifications), or through `register` (a participant's token).
  */
-export function PushOptIn() {
+export function PushOptIn(props: { register?: PushRegistrar }) {
   const [state, setState] = createSignal<"idle" | "busy" | "done" | "error">("idle");
   const [message, setMessage] = createSignal("");
   const supported = typeof navigator !== "undefined" && "serviceWorker" in navigator && "PushManager" in window;
@@ -45,15 +56,11 @@ export function PushOptIn() {
           userVisibleOnly: true,
           applicationServerKey: keyBytes(key.data.vapidPublicKey),
         }));
-      const result = await client
-        .mutation(RegisterPushMutation, {
-          endpoint: subscription.endpoint,
-          keys: { p256dh: toBase64Url(subscription.getKey("p256dh")), auth: toBase64Url(subscription.getKey("auth")) },
-        })
-        .toPromise();
-      const outcome = result.data?.registerPushSubscription;
-      if (outcome?.__typename !== "PushSubscription")
-        throw new Error(outcome?.message ?? result.error?.message ?? "Could not register this device.");
+      const failure = await (props.register ?? registerForUser)(subscription.endpoint, {
+        p256dh: toBase64Url(subscription.getKey("p256dh")),
+        auth: toBase64Url(subscription.getKey("auth")),
+      });
+      if (failure) throw new Error(failure);
       setState("done");
       setMessage("Reminders will arrive on this device.");
     } catch (error) {

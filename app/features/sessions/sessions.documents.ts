@@ -734,6 +734,17 @@ export const VapidKeyQuery = graphql(`
   }
 `);
 
+export const RegisterSessionPushMutation = graphql(`
+  mutation RegisterSessionPushSubscription($endpoint: String!, $keys: PushSubscriptionKeysInput!) {
+    registerSessionPushSubscription(endpoint: $endpoint, keys: $keys) {
+      __typename
+      ... on ValidationError {
+        message
+      }
+    }
+  }
+`);
+
 export const RegisterPushMutation = graphql(`
   mutation RegisterPushSubscription($endpoint: String!, $keys: PushSubscriptionKeysInput!) {
     registerPushSubscription(endpoint: $endpoint, keys: $keys) {
