@@ -35,17 +35,21 @@ interface Hop {
   lost: number;
 }
 
-async function measure(publishOn: RunningServer, subscribeOn: RunningServer): Promise<Hop> {
-  const agent = await logIn(publishOn.url, "agent1@bench.test");
+const TICKET_ID = "t10";
+
+/**
+ * Opens SUBSCRIBERS subscriptions to the ticket on `subscribeOn` (as its customer), then ROUNDS times runs `trigger`
+ * and times until every subscriber has the event.
+ */
+async function timeDeliveries(subscribeOn: RunningServer, trigger: (round: number) => Promise<unknown>): Promise<Hop> {
   const customer = await logIn(subscribeOn.url, "customer1@bench.test");
-  const ticketId = "t10";
   let received = 0;
   let t0 = 0;
   const latencies: number[] = [];
   const subscribers = await openSubscribers(
     `${subscribeOn.url.replace("http", "ws")}/graphql`,
     SUBSCRIBERS,
-    { query: EVENTS, variables: { ticketId } },
+    { query: EVENTS, variables: { ticketId: TICKET_ID } },
     { authorization: `Bearer ${customer}` },
     () => {
       received += 1;
@@ -57,12 +61,20 @@ async function measure(publishOn: RunningServer, subscribeOn: RunningServer): Pr
   for (let round = 0; round < ROUNDS; round++) {
     received = 0;
     t0 = performance.now();
-    await gql(publishOn.url, ADD, { input: { ticketId, body: `hop ${round}` } }, agent);
+    await trigger(round);
     if (!(await until(() => received >= SUBSCRIBERS, 5000))) lost += SUBSCRIBERS - received;
     t0 = 0;
   }
   subscribers.close();
   return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), lost };
+}
+
+/** A message posted on `publishOn` → subscribers on `subscribeOn` (the mutation's transaction included). */
+async function measure(publishOn: RunningServer, subscribeOn: RunningServer): Promise<Hop> {
+  const agent = await logIn(publishOn.url, "agent1@bench.test");
+  return timeDeliveries(subscribeOn, (round) =>
+    gql(publishOn.url, ADD, { input: { ticketId: TICKET_ID, body: `hop ${round}` } }, agent),
+  );
 }
 
 /**
@@ -71,46 +83,30 @@ async function measure(publishOn: RunningServer, subscribeOn: RunningServer): Pr
  */
 async function measurePublished(publishOn: RunningServer, subscribeOn: RunningServer, prefix: string): Promise<Hop> {
   const agent = await logIn(publishOn.url, "agent1@bench.test");
-  const customer = await logIn(subscribeOn.url, "customer1@bench.test");
-  const ticketId = "t10";
-  const posted = await gql(publishOn.url, ADD, { input: { ticketId, body: "published directly" } }, agent);
+  const posted = await gql(publishOn.url, ADD, { input: { ticketId: TICKET_ID, body: "published directly" } }, agent);
   const messageId: string | undefined = posted.addTicketMessage?.id;
   const ticket = await gql(
     publishOn.url,
     `query($id: ID!) { ticket(id: $id) { requester { id } } }`,
-    { id: ticketId },
+    { id: TICKET_ID },
     agent,
   );
   const requesterId: string | undefined = ticket.ticket?.requester?.id;
   if (!messageId || !requesterId) throw new Error("could not post the message to publish");
   const redis = new Redis(REDIS_URL);
-  const channel = `${prefix}pubsub:ticket:${ticketId}`;
-  const payload = JSON.stringify({ kind: "MESSAGE_ADDED", ticketId, requesterId, messageId, internal: false });
-  let received = 0;
-  let t0 = 0;
-  const latencies: number[] = [];
-  const subscribers = await openSubscribers(
-    `${subscribeOn.url.replace("http", "ws")}/graphql`,
-    SUBSCRIBERS,
-    { query: EVENTS, variables: { ticketId } },
-    { authorization: `Bearer ${customer}` },
-    () => {
-      received += 1;
-      if (t0) latencies.push(performance.now() - t0);
-    },
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  let lost = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    received = 0;
-    t0 = performance.now();
-    await redis.publish(channel, payload);
-    if (!(await until(() => received >= SUBSCRIBERS, 5000))) lost += SUBSCRIBERS - received;
-    t0 = 0;
+  const channel = `${prefix}pubsub:ticket:${TICKET_ID}`;
+  const payload = JSON.stringify({
+    kind: "MESSAGE_ADDED",
+    ticketId: TICKET_ID,
+    requesterId,
+    messageId,
+    internal: false,
+  });
+  try {
+    return await timeDeliveries(subscribeOn, () => redis.publish(channel, payload));
+  } finally {
+    redis.disconnect();
   }
-  subscribers.close();
-  redis.disconnect();
-  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), lost };
 }
 
 const started = machine();
