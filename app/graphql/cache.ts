@@ -1,4 +1,5 @@
 import type { Cache, CacheExchangeOpts } from "@urql/exchange-graphcache";
+import { NotificationPreferencesQuery } from "../features/auth/auth.documents.ts";
 import { type ResultOf, TicketThreadQuery } from "../features/tickets/tickets.documents.ts";
 
 type Message = NonNullable<ResultOf<typeof TicketThreadQuery>["ticket"]>["messages"]["edges"][number]["node"];
@@ -96,6 +97,15 @@ export const cacheConfig: CacheExchangeOpts = {
       createTicket(result, _args, cache) {
         if ((result.createTicket as { __typename?: string } | null)?.__typename === "Ticket")
           invalidateTicketLists(cache);
+      },
+      // Preferences have no id (embedded in the user): put the saved ones where the profile reads them.
+      updateNotificationPreferences(result, _args, cache) {
+        const saved = result.updateNotificationPreferences as { __typename?: string } | null;
+        if (saved?.__typename !== "NotificationPreferences") return;
+        cache.updateQuery({ query: NotificationPreferencesQuery }, (data) => {
+          if (data?.me) Object.assign(data.me.notificationPreferences, saved);
+          return data;
+        });
       },
       addTicketMessage(result, args, cache) {
         const message = result.addTicketMessage as (Message & { __typename: string }) | null;

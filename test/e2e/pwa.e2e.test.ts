@@ -255,7 +255,10 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.getByText("Saved.").waitFor();
     await page.reload();
     await page.getByRole("checkbox", { name: "My ticket was resolved" }).waitFor();
-    expect(await page.getByRole("checkbox", { name: "An agent answered my ticket" }).isChecked()).toBe(false);
+    // The cached copy was updated with the saved value, and the server's answer follows it.
+    await expect
+      .poll(() => page.getByRole("checkbox", { name: "An agent answered my ticket" }).isChecked())
+      .toBe(false);
     const logIn = await server.gql(
       `mutation($input: LogInInput!) { logIn(input: $input) { ... on AuthPayload { accessToken } } }`,
       { input: { email: customer.email, password: customer.password } },
