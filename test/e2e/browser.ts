@@ -111,3 +111,22 @@ export function watchSubscriptions(page: Page): { until(operationName: string): 
         : new Promise((resolve) => waiting.push({ name, resolve })),
   };
 }
+
+/** Whether the app's persisted GraphQL cache (IndexedDB, written in the background) holds `text` yet. */
+export function persistedCacheHas(page: Page, text: string): Promise<boolean> {
+  return page.evaluate(
+    (wanted) =>
+      new Promise<boolean>((resolve) => {
+        const open = indexedDB.open("live-support-cache");
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!Array.from(db.objectStoreNames).includes("entries")) return resolve(false);
+          const all = db.transaction("entries").objectStore("entries").getAll();
+          all.onsuccess = () => resolve(JSON.stringify(all.result).includes(wanted));
+          all.onerror = () => resolve(false);
+        };
+        open.onerror = () => resolve(false);
+      }),
+    text,
+  );
+}

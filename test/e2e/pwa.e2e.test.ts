@@ -9,6 +9,7 @@ import {
   buildApp,
   chromiumAvailable,
   launchChromium,
+  persistedCacheHas,
   phoneContext,
   reportPageErrors,
   screenshot,
@@ -196,25 +197,7 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.goto(ticketPath);
     await page.getByText("We are on our way with an extinguisher.").waitFor();
     // The normalized cache is written to IndexedDB in the background; wait until the thread is stored.
-    await expect
-      .poll(() =>
-        page.evaluate(
-          () =>
-            new Promise<boolean>((resolve) => {
-              const open = indexedDB.open("live-support-cache");
-              open.onsuccess = () => {
-                const db = open.result;
-                const names = Array.from(db.objectStoreNames);
-                if (!names.includes("entries")) return resolve(false);
-                const all = db.transaction("entries").objectStore("entries").getAll();
-                all.onsuccess = () => resolve(JSON.stringify(all.result).includes("extinguisher"));
-                all.onerror = () => resolve(false);
-              };
-              open.onerror = () => resolve(false);
-            }),
-        ),
-      )
-      .toBe(true);
+    await expect.poll(() => persistedCacheHas(page, "extinguisher")).toBe(true);
 
     await customerContext.setOffline(true);
     await page.reload();

@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, invite, signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
-import { axeViolations, buildApp, chromiumAvailable, launchChromium } from "./browser.ts";
+import { axeViolations, buildApp, chromiumAvailable, launchChromium, persistedCacheHas } from "./browser.ts";
 
 /**
  * The built PWA (top-level vite.config.ts) served by the real API, in Debian's Chromium with fake camera and
@@ -227,25 +227,7 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     await page.getByRole("link", { name: /Offline onboarding/ }).click();
     await page.getByRole("heading", { name: "Offline onboarding" }).waitFor();
-    await expect
-      .poll(() =>
-        page.evaluate(
-          (id) =>
-            new Promise<boolean>((resolve) => {
-              const open = indexedDB.open("live-support-cache");
-              open.onsuccess = () => {
-                const db = open.result;
-                if (!Array.from(db.objectStoreNames).includes("entries")) return resolve(false);
-                const all = db.transaction("entries").objectStore("entries").getAll();
-                all.onsuccess = () => resolve(JSON.stringify(all.result).includes(id));
-                all.onerror = () => resolve(false);
-              };
-              open.onerror = () => resolve(false);
-            }),
-          sessionId,
-        ),
-      )
-      .toBe(true);
+    await expect.poll(() => persistedCacheHas(page, sessionId)).toBe(true);
 
     await context.setOffline(true);
     await page.goto("/sessions");
