@@ -26,6 +26,7 @@ import { createLogger, requestIdOf } from "./ops/logger.ts";
 import { createMetrics, type Metrics, routeOf } from "./ops/metrics.ts";
 import { MemoryRateLimiter, RateLimits, RedisRateLimiter } from "./ops/rate-limit.ts";
 import { connectRedis, createPrefixedRedisEventTarget } from "./ops/redis.ts";
+import { ticketListCache } from "./ops/response-cache.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { createRecordingsRoute, isRecordingPath } from "./recordings/recordings.route.ts";
 import { schema } from "./schema.ts";
@@ -153,6 +154,9 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const metrics = createMetrics();
   // Server mode: Redis carries realtime events between instances and holds the shared rate-limit counters.
   const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, env.REDIS_PREFIX) : null;
+  // Channels subscribed while the subscriber connection was still connecting were sometimes never subscribed
+  // (seen in test/scale.test.ts: one instance missed every ticketFeed event), so start once Redis is ready.
+  await redis?.ready(5000);
   const pubsub = createAppPubSub({ eventTarget: redis ? createPrefixedRedisEventTarget(redis) : localEventTarget() });
   const rateLimits = new RateLimits(
     redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(clock),
@@ -211,6 +215,40 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     return (await services.auth.authenticate(token)) ?? "invalid";
   }
 
+  /** One sign-in check per HTTP request, shared by the response cache (which asks first) and the context. */
+  const viewerByRequest = new WeakMap<Request, Promise<Viewer | null | "invalid">>();
+  function viewerOfRequest(request: Request): Promise<Viewer | null | "invalid"> {
+    let found = viewerByRequest.get(request);
+    if (!found) {
+      found = viewerFromAuthorization(request.headers.get("authorization"));
+      viewerByRequest.set(request, found);
+    }
+    return found;
+  }
+
+  const ticketLists = ticketListCache({
+    schema,
+    ttlMs: env.RESPONSE_CACHE_TTL,
+    viewerKey: async (request) => {
+      const viewer = await viewerOfRequest(request);
+      return viewer && viewer !== "invalid" ? `${viewer.userId}:${viewer.role}` : null;
+    },
+    onHit: () => metrics.responseCacheHits.inc(),
+  });
+  // Any ticket change, on any instance, may change any list; sign-in changes reach the other instances' caches.
+  const ticketChanges = pubsub.subscribe("ticketFeed");
+  void (async () => {
+    for await (const _event of ticketChanges) ticketLists.clear();
+  })();
+  const authChanges = pubsub.subscribe("authChanged");
+  void (async () => {
+    for await (const changed of authChanges) services.auth.forgetSessions(changed.userId);
+  })();
+  closeHooks.push(async () => {
+    await ticketChanges.return?.();
+    await authChanges.return?.();
+  });
+
   async function participantFromToken(value: unknown) {
     return typeof value === "string" && value !== "" ? services.sessions.authenticateParticipant(value) : null;
   }
@@ -220,7 +258,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     Context
   >({
     schema,
-    plugins: [metricsPlugin(metrics)],
+    plugins: [metricsPlugin(metrics), ticketLists.plugin],
     graphqlEndpoint: "/graphql",
     landingPage: false,
     graphiql: env.NODE_ENV !== "production" ? { title: "Live Support API" } : false,
@@ -251,7 +289,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     ) => {
       let viewer: Viewer | null = initial.viewer ?? null;
       if (initial.viewer === undefined) {
-        const found = await viewerFromAuthorization(initial.request.headers.get("authorization"));
+        const found = await viewerOfRequest(initial.request);
         // A stale token on HTTP acts as anonymous: protected fields answer UNAUTHENTICATED, so clients refresh.
         viewer = found === "invalid" ? null : found;
       }
@@ -342,6 +380,9 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     // resubscribe and refetch what they show, so nothing stays stale.
     redis.onResubscribed(() => {
       logger.warn({ clients: wsServer.clients.size }, "Redis is back: asking realtime clients to resync");
+      // Events missed while Redis was away may have changed lists or revoked sign-ins: forget both caches.
+      ticketLists.clear();
+      services.auth.forgetSessions();
       for (const client of wsServer.clients) client.close(WS_SERVICE_RESTART, "Realtime resync: reconnect");
     });
   }

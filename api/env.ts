@@ -69,6 +69,13 @@ const envSchema = z
       .optional(),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     ACCESS_TOKEN_TTL: duration("15m"),
+    /**
+     * How long an instance trusts a checked sign-in before asking the database again (0s: every request asks).
+     * Log-out, revocation and role changes drop it at once on every instance (a realtime event).
+     */
+    AUTH_SESSION_CACHE: duration("30s"),
+    /** Ticket lists answered from a per-viewer cache for at most this long; ticket events clear it (0s: off). */
+    RESPONSE_CACHE_TTL: duration("10s"),
     REFRESH_TOKEN_TTL: duration("30d"),
     UPLOAD_MAX_BYTES: bytes("25MB"),
     UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(100).default(10),

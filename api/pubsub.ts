@@ -18,6 +18,8 @@ export type PubSubTopics = {
   ticketFeed: [payload: TicketEventPayload];
   liveSession: [sessionId: string, payload: LiveSessionEventPayload];
   peerRevoked: [payload: PeerRevokedPayload];
+  /** A user's sign-ins were revoked or their role changed: instances drop what they cached about them. */
+  authChanged: [payload: { userId: string }];
 };
 
 export type PubSub = ReturnType<typeof createAppPubSub>;

@@ -53,8 +53,10 @@ export function createServices(deps: {
       accessTokenTtlMs: env.ACCESS_TOKEN_TTL,
       refreshTokenTtlMs: env.REFRESH_TOKEN_TTL,
       publicUrl: env.PUBLIC_URL,
+      sessionCacheMs: env.AUTH_SESSION_CACHE,
     },
     clock,
+    pubsub,
   );
   const sessions = new SessionService(prisma, pubsub, clock, {
     secret: deps.authSecret,

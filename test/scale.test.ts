@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WS_SERVICE_RESTART } from "../api/app.ts";
 import { type Cluster, eventually, serverModeAvailable, startCluster, startPrivateRedis } from "./cluster.ts";
-import { type Actor, createCast, createTicket } from "./fixtures.ts";
+import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
 import { settle, subscribe } from "./harness.ts";
 import { createSession, hostAction, join, sessionWsClient } from "./session-fixtures.ts";
 
@@ -34,6 +34,9 @@ describe.runIf(serverModeAvailable())("server mode with two instances", () => {
         RATE_LIMIT_AUTH_ACCOUNT: "3/15m",
         RATE_LIMIT_WRITES_USER: "3/1m",
         SESSION_JOIN_RATE_LIMIT: "4",
+        // Long enough that only the cross-instance events can explain a change showing up in time.
+        RESPONSE_CACHE_TTL: "10m",
+        AUTH_SESSION_CACHE: "10m",
       },
     });
     const [a] = cluster.nodes;
@@ -59,6 +62,23 @@ describe.runIf(serverModeAvailable())("server mode with two instances", () => {
       message: { body: "Posted on A" },
     });
     await events.stop();
+  });
+
+  it("keeps instance B's cached ticket lists and sign-ins true to changes made on instance A", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const user = await signUp(a, "lists-across@example.com");
+    const LIST = `{ tickets(first: 10) { totalCount } }`;
+    const count = async () => (await b.gql(LIST, {}, user.token)).data?.tickets?.totalCount;
+    expect(await count()).toBe(0);
+    expect(await count()).toBe(0); // now answered from B's cache
+    await createTicket(a, user, { subject: "Created on A" });
+    await eventually(async () => (await count()) === 1);
+    // A sign-out on A reaches B's sign-in cache: the token is refused there too.
+    expect((await a.gql(`mutation { logOut }`, {}, user.token)).data?.logOut).toBe(true);
+    await eventually(
+      async () => (await b.gql(LIST, {}, user.token)).errors?.[0]?.extensions?.code === "UNAUTHENTICATED",
+    );
   });
 
   it("shows a participant joining a live session on instance A on the host's panel on instance B", async () => {

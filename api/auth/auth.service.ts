@@ -11,6 +11,7 @@ import {
 } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Role } from "../generated/prisma/enums.ts";
+import type { PubSub } from "../pubsub.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { hashToken, randomToken } from "./tokens.ts";
 
@@ -35,7 +36,12 @@ export interface AuthOptions {
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
   publicUrl: string;
+  /** How long a checked sign-in is trusted without asking the database again; 0 asks on every request. */
+  sessionCacheMs?: number;
 }
+
+/** At most this many sign-ins are remembered per instance; the oldest go first. */
+const SESSION_CACHE_MAX = 10_000;
 
 const email = z
   .string()
@@ -62,13 +68,36 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
 
 export class AuthService {
   private readonly key: Uint8Array;
+  /**
+   * Sign-ins checked recently, by session id. Every request carries a token, and asking the database each time
+   * was a third of an inbox request's cost. Log-out, revocation and role changes drop a user's entries here at
+   * once and, through the `authChanged` event, on every other instance; the expiry bounds what a lost event
+   * (Redis away) could leave behind, and on Redis' return the app forgets everything.
+   */
+  private readonly sessions = new Map<string, { viewer: Viewer; until: number }>();
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly options: AuthOptions,
     private readonly clock: Clock,
+    private readonly pubsub?: PubSub,
   ) {
     this.key = new TextEncoder().encode(options.secret);
+  }
+
+  /** Drops what this instance remembers about a user's sign-ins (all of them without a user). */
+  forgetSessions(userId?: string): void {
+    if (userId === undefined) {
+      this.sessions.clear();
+      return;
+    }
+    for (const [id, entry] of this.sessions) if (entry.viewer.userId === userId) this.sessions.delete(id);
+  }
+
+  /** Forgets the user here and tells every other instance to. */
+  private authChanged(userId: string): void {
+    this.forgetSessions(userId);
+    this.pubsub?.publish("authChanged", { userId });
   }
 
   /** The first account on an empty install becomes the admin; everyone else signs up as a customer. */
@@ -107,6 +136,7 @@ export class AuthService {
         where: { familyId: session.familyId, revokedAt: null },
         data: { revokedAt: now },
       });
+      this.authChanged(session.userId);
       throw new InvalidTokenError("Refresh token");
     }
     const claimed = await this.prisma.authSession.updateMany({
@@ -125,6 +155,7 @@ export class AuthService {
       where: { familyId: session.familyId, revokedAt: null },
       data: { revokedAt: this.clock.now() },
     });
+    this.authChanged(session.userId);
   }
 
   /** Resolves an access token to its viewer, or null when it is invalid, expired or its session was revoked. */
@@ -139,13 +170,23 @@ export class AuthService {
       return null;
     }
     if (typeof claims.sid !== "string" || !claims.sub) return null;
+    const now = Date.now();
+    const cached = this.sessions.get(claims.sid);
+    if (cached && cached.until > now && cached.viewer.userId === claims.sub) return cached.viewer;
     const session = await this.prisma.authSession.findUnique({
       where: { id: claims.sid },
       include: { user: { select: { id: true, role: true, email: true, name: true } } },
     });
     if (!session || session.revokedAt || session.userId !== claims.sub) return null;
     const { user } = session;
-    return { userId: user.id, sessionId: session.id, role: user.role, email: user.email, name: user.name };
+    const viewer = { userId: user.id, sessionId: session.id, role: user.role, email: user.email, name: user.name };
+    const cacheMs = this.options.sessionCacheMs ?? 0;
+    if (cacheMs > 0) {
+      this.sessions.delete(session.id);
+      if (this.sessions.size >= SESSION_CACHE_MAX) this.sessions.delete(this.sessions.keys().next().value as string);
+      this.sessions.set(session.id, { viewer, until: now + cacheMs });
+    }
+    return viewer;
   }
 
   /** Admins invite agents or admins; the invitee sets a password through the link. */
@@ -180,6 +221,7 @@ export class AuthService {
       });
       return user.id;
     });
+    this.authChanged(userId);
     return this.startSession(userId, userAgent);
   }
 
@@ -190,7 +232,9 @@ export class AuthService {
     }
     const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
     if (!user) throw new NotFoundError("User");
-    return this.prisma.user.update({ where: { id: userId }, data: { role } });
+    const updated = await this.prisma.user.update({ where: { id: userId }, data: { role } });
+    this.authChanged(userId);
+    return updated;
   }
 
   private async startSession(userId: string, userAgent?: string, familyId?: string): Promise<AuthResult> {

@@ -23,6 +23,14 @@ export interface Database {
 }
 
 /**
+ * Random reads cost about what sequential ones do on SSDs and in the page cache; PostgreSQL's default (4) models
+ * spinning disks. With it, a search's page (`id IN (≤1,000 matches)` ordered by recency) walked the whole
+ * recency index looking for the matches (1.6 s on 1M tickets) instead of fetching them by key and sorting (6 ms).
+ */
+const RANDOM_PAGE_COST = 1.1;
+const PLANNER_SETTINGS = `SET random_page_cost = ${RANDOM_PAGE_COST}`;
+
+/**
  * Opens the database named by `url`:
  * - undefined or `file:<dir>`: embedded PostgreSQL (PGlite) stored in that directory (default `<dataDir>/pglite`);
  * - `memory://`: embedded PostgreSQL in memory (tests);
@@ -95,6 +103,7 @@ async function openEmbedded(url: string): Promise<Database> {
     unlock();
     throw error;
   });
+  await pglite.exec(PLANNER_SETTINGS);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const session: SqlSession = {
     exec: async (script) => {
@@ -123,7 +132,15 @@ async function openEmbedded(url: string): Promise<Database> {
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // Set on each new connection before it is handed out, rather than as a startup option, which connection
+  // poolers such as PgBouncer refuse.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    onConnect: async (client) => {
+      await client.query(PLANNER_SETTINGS);
+    },
+  });
   // The pool drops a connection the server ended and opens a new one on demand; with no listener, pg would raise
   // the error as an uncaught exception and stop the process.
   pool.on("error", (error) => {

@@ -29,6 +29,11 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    responseCacheHits: new Counter({
+      name: "graphql_response_cache_hits_total",
+      help: "GraphQL queries answered from the ticket-list response cache (not counted in graphql_operations_total).",
+      registers: [registry],
+    }),
     graphqlOperations: new Counter({
       name: "graphql_operations_total",
       help: "GraphQL operations executed, by type and operation name.",

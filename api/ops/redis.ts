@@ -23,6 +23,8 @@ export interface RedisConnections {
    */
   onResubscribed(listener: () => void): void;
   ping(timeoutMs?: number): Promise<boolean>;
+  /** Resolves once both connections are ready, or after `timeoutMs` (Redis may come later: readiness says so). */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,16 @@ export function connectRedis(url: string, prefix: string): RedisConnections {
     prefix,
     onPublishError: ignore,
     onResubscribed: (listener) => void resubscribed.push(listener),
+    async ready(timeoutMs) {
+      const connected = (client: Redis) =>
+        client.status === "ready" ? Promise.resolve() : new Promise<void>((done) => client.once("ready", () => done()));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([connected(commands), connected(subscriber)]),
+        new Promise((done) => (timer = setTimeout(done, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    },
     async ping(timeoutMs = 1000) {
       if (commands.status !== "ready" || subscriber.status !== "ready") return false;
       let timer: NodeJS.Timeout | undefined;
