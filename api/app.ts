@@ -27,6 +27,7 @@ import { createMetrics, type Metrics, routeOf } from "./ops/metrics.ts";
 import { MemoryRateLimiter, RateLimits, RedisRateLimiter } from "./ops/rate-limit.ts";
 import { connectRedis, createPrefixedRedisEventTarget } from "./ops/redis.ts";
 import { ticketListCache } from "./ops/response-cache.ts";
+import { sharedSubscriptionResults } from "./ops/shared-subscriptions.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { createRecordingsRoute, isRecordingPath } from "./recordings/recordings.route.ts";
 import { schema } from "./schema.ts";
@@ -258,7 +259,15 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     Context
   >({
     schema,
-    plugins: [metricsPlugin(metrics), ticketLists.plugin],
+    plugins: [
+      metricsPlugin(metrics),
+      ticketLists.plugin,
+      sharedSubscriptionResults<Context>(({ viewer, participant }) =>
+        viewer || participant
+          ? `${viewer?.userId ?? ""}:${viewer?.role ?? ""}:${participant?.participantId ?? ""}`
+          : "anonymous",
+      ),
+    ],
     graphqlEndpoint: "/graphql",
     landingPage: false,
     graphiql: env.NODE_ENV !== "production" ? { title: "Live Support API" } : false,

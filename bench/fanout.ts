@@ -3,7 +3,7 @@
  * having the event. Rate: events delivered per second while mutations are sent back to back. Beside a bare
  * graphql-ws broadcast server (no database, no auth) at the same subscriber count; on PostgreSQL and embedded.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -18,6 +18,7 @@ import {
   until,
   writeSection,
 } from "./lib.ts";
+import { summarize } from "./profile.ts";
 import { createBenchDatabase, dropBenchDatabase, seed } from "./seed.ts";
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 2000);
@@ -67,8 +68,8 @@ async function measure(
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), allP99: percentile(toAll, 99), rate, lost };
 }
 
-async function ours(databaseUrl: string, port: number): Promise<Fanout> {
-  const server = await startApi({ DATABASE_URL: databaseUrl }, port);
+async function ours(databaseUrl: string, port: number, nodeArgs: string[] = []): Promise<Fanout> {
+  const server = await startApi({ DATABASE_URL: databaseUrl }, port, nodeArgs);
   try {
     const agent = await logIn(server.url, "agent1@bench.test");
     const customer = await logIn(server.url, "customer1@bench.test");
@@ -97,6 +98,7 @@ async function ours(databaseUrl: string, port: number): Promise<Fanout> {
 const started = machine();
 const results: Record<string, Fanout> = {};
 let embeddedFailure = "";
+let profileSummary = "";
 
 const baseline = await startProcess("bench/baseline-ws.ts", {}, { port: 4112 });
 results.baseline = await measure(
@@ -116,8 +118,19 @@ await baseline.stop();
 
 const pgUrl = await createBenchDatabase("ls_bench_fanout");
 await seed(pgUrl, SIZE, () => {});
-results.postgres = await ours(pgUrl, 4111);
+// BENCH_PROFILE=1: the PostgreSQL server runs with --cpu-prof; its profile is summarized after the run.
+const profileDir = mkdtempSync(join(tmpdir(), "ls-bench-profile-"));
+results.postgres = await ours(
+  pgUrl,
+  4111,
+  process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+);
 await dropBenchDatabase("ls_bench_fanout");
+if (process.env.BENCH_PROFILE) {
+  const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+  if (file) profileSummary = summarize(join(profileDir, file), 30);
+  console.log(profileSummary);
+}
 report();
 
 const dir = mkdtempSync(join(tmpdir(), "ls-bench-fanout-"));
@@ -146,6 +159,7 @@ ${SUBSCRIBERS.toLocaleString("en")} graphql-ws subscribers on one ticket (raw gr
 ${row("bare graphql-ws broadcast (baseline)", base)}
 ${results.postgres ? row("ours on PostgreSQL (in-process pub/sub)", results.postgres) : ""}
 ${results.embedded ? row("ours on embedded (PGlite)", results.embedded) : ""}
-${embeddedFailure ? `\nEmbedded run failed: ${embeddedFailure}` : ""}`,
+${embeddedFailure ? `\nEmbedded run failed: ${embeddedFailure}` : ""}
+${profileSummary ? `\nCPU profile of the PostgreSQL server during this run (\`BENCH_PROFILE=1\`, top self time):\n\`\`\`\n${profileSummary}\n\`\`\`` : ""}`,
   );
 }

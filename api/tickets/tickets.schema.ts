@@ -1,4 +1,3 @@
-import { filter, pipe } from "graphql-yoga";
 import { isStaff } from "../auth/roles.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -13,6 +12,7 @@ import {
 } from "../errors.ts";
 import { TicketCategory, TicketPriority, TicketStatus } from "../generated/prisma/enums.ts";
 import { loadOncePerEvent } from "../ops/event-cache.ts";
+import { filterEvents } from "../ops/shared-subscriptions.ts";
 import type { TicketEventPayload } from "../pubsub.ts";
 import { ticketEventKinds } from "./tickets.events.ts";
 import { formatTicketNumber } from "./tickets.rules.ts";
@@ -290,9 +290,9 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, context) => {
       const viewer = viewerOf(context);
       const ticket = await context.services.tickets.visibleTicket(viewer, String(args.ticketId));
-      return pipe(
+      return filterEvents(
         context.pubsub.subscribe("ticket", ticket.id),
-        filter((event: TicketEventPayload) => !event.internal || isStaff(viewer.role)),
+        (event: TicketEventPayload) => !event.internal || isStaff(viewer.role),
       );
     },
     resolve: (event) => event,
@@ -306,9 +306,8 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, _args, context) => {
       const viewer = viewerOf(context);
       const staff = isStaff(viewer.role);
-      return pipe(
-        context.pubsub.subscribe("ticketFeed"),
-        filter((event: TicketEventPayload) => (staff ? true : event.requesterId === viewer.userId && !event.internal)),
+      return filterEvents(context.pubsub.subscribe("ticketFeed"), (event: TicketEventPayload) =>
+        staff ? true : event.requesterId === viewer.userId && !event.internal,
       );
     },
     resolve: (event) => event,
