@@ -21,6 +21,8 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** Messages posted during the run (the cache cleared as many times). */
+  writes?: number;
 }
 
 async function load(url: string, body: string, token?: string): Promise<Load> {
@@ -50,6 +52,31 @@ async function inbox(server: RunningServer): Promise<Load> {
   return load(server.url, JSON.stringify({ query: INBOX }), token);
 }
 
+/** Runs `measure` while another agent adds a message to a ticket every 100 ms. */
+async function withWrites(server: RunningServer, measure: () => Promise<Load>): Promise<Load> {
+  const writer = await logIn(server.url, "agent2@bench.test");
+  let writing = true;
+  let written = 0;
+  const loop = (async () => {
+    while (writing) {
+      await gql(
+        server.url,
+        `mutation($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { __typename } }`,
+        { input: { ticketId: `t${1 + (written % 100)}`, body: `bench write ${written}` } },
+        writer,
+      );
+      written += 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  try {
+    return { ...(await measure()), writes: written };
+  } finally {
+    writing = false;
+    await loop;
+  }
+}
+
 const started = machine();
 const results: Record<string, Load> = {};
 
@@ -68,7 +95,13 @@ const pgServer = await startApi(
   process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
 );
 results.postgres = await inbox(pgServer);
+// The same load while an agent posts a message every 100 ms: each post clears the list cache everywhere.
+results.postgresWrites = await withWrites(pgServer, () => inbox(pgServer));
 await pgServer.stop();
+// Every request executed: the sign-in check is still remembered, the ticket-list response cache is off.
+const uncached = await startApi({ DATABASE_URL: pgUrl, RESPONSE_CACHE_TTL: "0s" }, 4104);
+results.postgresUncached = await inbox(uncached);
+await uncached.stop();
 await dropBenchDatabase(pgName);
 let profileSummary = "";
 if (process.env.BENCH_PROFILE) {
@@ -82,6 +115,12 @@ await seed(`file:${join(dir, "pglite")}`, SIZE);
 const embedded = await startApi({ DATABASE_URL: `file:${join(dir, "pglite")}` }, 4103);
 results.embedded = await inbox(embedded);
 await embedded.stop();
+const embeddedUncached = await startApi(
+  { DATABASE_URL: `file:${join(dir, "pglite")}`, RESPONSE_CACHE_TTL: "0s" },
+  4105,
+);
+results.embeddedUncached = await inbox(embeddedUncached);
+await embeddedUncached.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const base = results.baseline as Load;
@@ -97,7 +136,10 @@ ${SIZE.tickets.toLocaleString("en")} tickets (${SIZE.messagesPerTicket} messages
 | server | req/s | p50 | p99 | errors | of baseline | target |
 | --- | --- | --- | --- | --- | --- | --- |
 ${row("bare graphql-yoga hello world (baseline)", base, "")}
-${row("inbox on PostgreSQL", results.postgres as Load, "≥ 50 % of baseline, p99 < 50 ms")}
-${row("inbox on embedded (PGlite)", results.embedded as Load, "same figures, for reference")}
+${row("inbox on PostgreSQL (ticket-list cache on, the default)", results.postgres as Load, "≥ 50 % of baseline, p99 < 50 ms")}
+${row(`inbox on PostgreSQL while an agent posts every 100 ms (${results.postgresWrites?.writes ?? 0} posts, each clearing the cache)`, results.postgresWrites as Load, "")}
+${row("inbox on PostgreSQL, every request executed (RESPONSE_CACHE_TTL=0s)", results.postgresUncached as Load, "")}
+${row("inbox on embedded (PGlite), cache on", results.embedded as Load, "same figures, for reference")}
+${row("inbox on embedded (PGlite), every request executed", results.embeddedUncached as Load, "")}
 ${profileSummary ? `\nCPU profile of the PostgreSQL server during this run (\`BENCH_PROFILE=1\`, top self time):\n\`\`\`\n${profileSummary}\n\`\`\`` : ""}`,
 );
