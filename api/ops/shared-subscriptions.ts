@@ -85,38 +85,32 @@ export function mapEvents<T, U>(
   source: AsyncIterable<T>,
   map: (value: T) => MaybePromise<U>,
 ): AsyncIterableIterator<U> {
-  const iterator = source[Symbol.asyncIterator]();
-  return {
-    async next() {
-      const step = await iterator.next();
-      if (step.done) return { done: true, value: undefined };
-      return { done: false, value: await map(step.value) };
-    },
-    async return() {
-      await iterator.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await iterator.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  return derived(source, async (iterator): Promise<IteratorResult<U>> => {
+    const step = await iterator.next();
+    if (step.done) return { done: true, value: undefined };
+    return { done: false, value: await map(step.value) };
+  });
 }
 
 /** Passes on the events `keep` accepts; a lighter stand-in for graphql-yoga's Repeater-based `filter`. */
 export function filterEvents<T>(source: AsyncIterable<T>, keep: (value: T) => boolean): AsyncIterableIterator<T> {
+  return derived(source, async (iterator): Promise<IteratorResult<T>> => {
+    for (;;) {
+      const step = await iterator.next();
+      if (step.done) return { done: true, value: undefined };
+      if (keep(step.value)) return step;
+    }
+  });
+}
+
+/** An iterator whose `next` reads from `source`; ending it (return or throw) ends the source. */
+function derived<T, U>(
+  source: AsyncIterable<T>,
+  next: (iterator: AsyncIterator<T>) => Promise<IteratorResult<U>>,
+): AsyncIterableIterator<U> {
   const iterator = source[Symbol.asyncIterator]();
   return {
-    async next() {
-      for (;;) {
-        const step = await iterator.next();
-        if (step.done) return { done: true, value: undefined };
-        if (keep(step.value)) return step;
-      }
-    },
+    next: () => next(iterator),
     async return() {
       await iterator.return?.();
       return { done: true, value: undefined };

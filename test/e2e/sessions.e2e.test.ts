@@ -220,11 +220,23 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("link", { name: /Offline onboarding/ }).waitFor();
     // The service worker takes control (the shell then comes from its precache); the data from IndexedDB.
-    await page.waitForFunction(
-      async () => (await navigator.serviceWorker.getRegistration())?.active?.state === "activated",
-    );
-    await page.reload();
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    // Polled through evaluate (which awaits the promise), as in the PWA test: a waitForFunction predicate
+    // returning a promise counted as true at once, so the reload could come before the worker was active.
+    await expect
+      .poll(() => page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.state), {
+        timeout: 30_000,
+      })
+      .toBe("activated");
+    // Reloaded until the worker controls the page (a load racing the activation may still go to the network).
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.evaluate(() => navigator.serviceWorker.controller !== null);
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBe(true);
     await page.getByRole("link", { name: /Offline onboarding/ }).click();
     await page.getByRole("heading", { name: "Offline onboarding" }).waitFor();
     await expect.poll(() => persistedCacheHas(page, sessionId)).toBe(true);
