@@ -261,8 +261,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     schema,
     plugins: [
       metricsPlugin(metrics),
-      // Off (RESPONSE_CACHE_TTL=0s): not installed at all, so requests pay nothing for it.
-      ...(env.RESPONSE_CACHE_TTL > 0 ? [ticketLists.plugin] : []),
+      ticketLists.plugin,
       sharedSubscriptionResults<Context>(({ viewer, participant }) =>
         viewer || participant
           ? `${viewer?.userId ?? ""}:${viewer?.role ?? ""}:${participant?.participantId ?? ""}`

@@ -1,4 +1,5 @@
-import { type Cache, createInMemoryCache, hashSHA256, useResponseCache } from "@graphql-yoga/plugin-response-cache";
+import { defaultBuildResponseCacheKey } from "@envelop/response-cache";
+import { type Cache, createInMemoryCache, useResponseCache } from "@graphql-yoga/plugin-response-cache";
 import type { GraphQLSchema } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
@@ -34,6 +35,8 @@ export interface TicketListCacheOptions {
  * starts, and `set` drops results of requests that started before the latest clear.
  */
 export function ticketListCache(options: TicketListCacheOptions): { plugin: Plugin; clear(): void } {
+  // Off (a TTL of 0): no plugin at all, so requests pay nothing for it.
+  if (options.ttlMs <= 0) return { plugin: {}, clear: () => {} };
   let responses = createInMemoryCache({ max: MAX_RESPONSES });
   let generation = 0;
   /** Generation at which the oldest request still running for a key started. */
@@ -59,12 +62,10 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
     ttlPerSchemaCoordinate,
     includeExtensionMetadata: false,
     // Participants' answers depend on their session token; they are never cached.
-    enabled: (request) => options.ttlMs > 0 && !request.headers.has("x-participant-token"),
+    enabled: (request) => !request.headers.has("x-participant-token"),
     session: (request) => options.viewerKey(request),
-    async buildResponseCacheKey({ documentString, operationName, variableValues, sessionId }) {
-      const key = await hashSHA256(
-        [documentString, operationName ?? "", stableJson(variableValues ?? {}), sessionId ?? ""].join("|"),
-      );
+    async buildResponseCacheKey(params) {
+      const key = await defaultBuildResponseCacheKey(params);
       // Noted on a miss only (a hit stores nothing); the oldest request still running for the key counts.
       if (!startedAt.has(key) && !(await responses.get(key))) {
         if (startedAt.size >= MAX_RESPONSES) startedAt.clear();
@@ -92,13 +93,4 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
     generation += 1;
     responses = createInMemoryCache({ max: MAX_RESPONSES });
   }
-}
-
-/** JSON with object keys sorted, so `{a, b}` and `{b, a}` share a cache entry. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  );
 }
