@@ -30,6 +30,8 @@ const shared = {
   testTimeout: 30_000,
   // Starting a server (PGlite migrations included) can take over a minute when the 2 shared cores are loaded.
   hookTimeout: 180_000,
+  // expect.poll gives up after 1 s by default: too short for a loaded 2-core machine.
+  expect: { poll: { timeout: 10_000 } },
 };
 
 export default defineConfig({
@@ -69,6 +71,8 @@ export default defineConfig({
           include: ["test/e2e/**/*.e2e.test.ts"],
           testTimeout: 240_000,
           hookTimeout: 240_000,
+          // A screen or the service worker can take seconds to settle while the other tiers load the machine.
+          expect: { poll: { timeout: 15_000 } },
           env: { TEST_DB: "embedded" },
         },
       },

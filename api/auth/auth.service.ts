@@ -57,6 +57,12 @@ export const inviteInput = z.object({ email, name, role: z.enum(["ADMIN", "AGENT
 export const acceptInviteInput = z.object({ token: z.string().min(1), password, name: name.optional() });
 
 const INVITE_TTL_MS = 7 * 24 * 3_600_000;
+/**
+ * How long after its trade a refresh token is still accepted as a retry rather than treated as stolen: long
+ * enough for a lost answer (navigation, a dropped connection, a slow second tab), short enough that an old
+ * token copied off a device is useless.
+ */
+export const REFRESH_RETRY_GRACE_MS = 30_000;
 /** Serializes the "first account becomes admin" check across instances. */
 const FIRST_USER_LOCK = 7_270_736_902;
 
@@ -125,13 +131,19 @@ export class AuthService {
 
   /**
    * Trades a refresh token for a new pair. Each refresh token works once; presenting one that was already
-   * used revokes every session descended from the same sign-in, since only a thief would hold it.
+   * used revokes every session descended from the same sign-in, since only a thief would hold it. The one
+   * exception is a retry soon after the trade (REFRESH_RETRY_GRACE_MS): a page that navigated away while
+   * its refresh was in flight, or two tabs refreshing at once, never saw or stored the new pair, and must not
+   * be signed out for it. The retry gets a pair of its own in the same sign-in.
    */
-  async refresh(refreshToken: string, userAgent?: string): Promise<AuthResult> {
+  async refresh(refreshToken: string, userAgent?: string, retried = false): Promise<AuthResult> {
     const now = this.clock.now();
     const session = await this.prisma.authSession.findUnique({ where: { refreshTokenHash: hashToken(refreshToken) } });
     if (!session || session.revokedAt || session.expiresAt <= now) throw new InvalidTokenError("Refresh token");
+    const renew = () =>
+      this.startSession(session.userId, userAgent ?? session.userAgent ?? undefined, session.familyId);
     if (session.rotatedAt) {
+      if (now.getTime() - session.rotatedAt.getTime() <= REFRESH_RETRY_GRACE_MS) return renew();
       await this.prisma.authSession.updateMany({
         where: { familyId: session.familyId, revokedAt: null },
         data: { revokedAt: now },
@@ -143,8 +155,10 @@ export class AuthService {
       where: { id: session.id, rotatedAt: null, revokedAt: null },
       data: { rotatedAt: now, lastUsedAt: now },
     });
-    if (claimed.count !== 1) throw new InvalidTokenError("Refresh token");
-    return this.startSession(session.userId, userAgent ?? session.userAgent ?? undefined, session.familyId);
+    if (claimed.count === 1) return renew();
+    // A concurrent request traded it (a retry, see above) or signed out: look again, once.
+    if (retried) throw new InvalidTokenError("Refresh token");
+    return this.refresh(refreshToken, userAgent, true);
   }
 
   /** Revokes the viewer's sign-in (every token issued from it) at once. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH_FIELDS, invite, signUp } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { REFRESH_RETRY_GRACE_MS } from "./auth.service.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -75,10 +76,38 @@ describe("accounts and sessions", () => {
     expect(first.__typename).toBe("AuthPayload");
     expect(first.refreshToken).not.toBe(user.refreshToken);
     expect((await server.gql(ME, {}, first.accessToken)).data?.me.email).toBe("rotate@example.com");
-    // The old token again: refused, and the whole sign-in is revoked, including the new pair.
+    // The old token again, past the retry grace: refused, and the whole sign-in is revoked, including the new pair.
+    server.clock.advance(REFRESH_RETRY_GRACE_MS + 1_000);
     expect((await refresh(user.refreshToken)).data?.refreshSession.__typename).toBe("InvalidTokenError");
     expect((await refresh(first.refreshToken)).data?.refreshSession.__typename).toBe("InvalidTokenError");
     expect((await server.gql(ME, {}, first.accessToken)).data?.me).toBeNull();
+    server.clock.advance(-(REFRESH_RETRY_GRACE_MS + 1_000));
+  });
+
+  it("accepts a traded refresh token again within the grace (a lost answer, a second tab), in the same sign-in", async () => {
+    const user = await signUp(server, "retry@example.com");
+    const refresh = (token: string) =>
+      server.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename ${AUTH_FIELDS} } }`, {
+        t: token,
+      });
+    // Two tabs at once: both get a working pair.
+    const [a, b] = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)]);
+    expect([a.data?.refreshSession.__typename, b.data?.refreshSession.__typename]).toEqual([
+      "AuthPayload",
+      "AuthPayload",
+    ]);
+    // A page that navigated away mid-refresh: the answer was lost, the retry works.
+    server.clock.advance(REFRESH_RETRY_GRACE_MS - 5_000);
+    const retry = (await refresh(user.refreshToken)).data?.refreshSession;
+    expect(retry.__typename).toBe("AuthPayload");
+    for (const pair of [a.data?.refreshSession, b.data?.refreshSession, retry])
+      expect((await server.gql(ME, {}, pair.accessToken)).data?.me.email).toBe("retry@example.com");
+    // Later, the same old token is theft: every pair from this sign-in stops working.
+    server.clock.advance(10_000);
+    expect((await refresh(user.refreshToken)).data?.refreshSession.__typename).toBe("InvalidTokenError");
+    expect((await server.gql(ME, {}, retry.accessToken)).data?.me).toBeNull();
+    expect((await refresh(retry.refreshToken)).data?.refreshSession.__typename).toBe("InvalidTokenError");
+    server.clock.advance(-(REFRESH_RETRY_GRACE_MS + 5_000));
   });
 
   it("expires access tokens after their lifetime", async () => {

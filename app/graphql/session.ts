@@ -13,6 +13,7 @@ type AuthPayload = Extract<ResultOf<typeof RefreshSessionMutation>["refreshSessi
 
 const REFRESH_TOKEN_KEY = "live-support.refreshToken";
 const USER_KEY = "live-support.user";
+const REFRESH_LOCK = "live-support.refresh";
 /** Refresh this long before the access token expires, so requests in flight do not race the expiry. */
 const EXPIRY_MARGIN_MS = 30_000;
 
@@ -88,7 +89,7 @@ export function clearSession(): void {
  * token works once. Offline, the user stays signed in so cached screens keep working.
  */
 export function refreshAccessToken(): Promise<RefreshOutcome> {
-  refreshing ??= (async (): Promise<RefreshOutcome> => {
+  refreshing ??= takingTurns(async (): Promise<RefreshOutcome> => {
     const refreshToken = localStorage.getItem(REFRESH_TOKEN_KEY);
     if (!refreshToken) {
       if (user()) clearSession();
@@ -115,10 +116,19 @@ export function refreshAccessToken(): Promise<RefreshOutcome> {
     }
     clearSession();
     return "signed-out";
-  })().finally(() => {
+  }).finally(() => {
     refreshing = null;
   });
   return refreshing;
+}
+
+/**
+ * Runs a refresh while holding a lock shared by every tab of the app (Web Locks API), so tabs take turns and
+ * each reads the token the previous one stored. Where the API is missing, the server's retry grace covers it.
+ */
+function takingTurns<T>(refresh: () => Promise<T>): Promise<T> {
+  if (typeof navigator === "undefined" || !navigator.locks) return refresh();
+  return navigator.locks.request(REFRESH_LOCK, refresh);
 }
 
 /** A usable access token, refreshing first when needed; null when anonymous or offline. */
