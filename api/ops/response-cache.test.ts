@@ -1,6 +1,8 @@
+import { defaultBuildResponseCacheKey } from "@envelop/response-cache";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, createCast, createTicket, signUp } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { responseCacheKey } from "./response-cache.ts";
 
 let server: TestServer;
 let admin: Actor;
@@ -98,5 +100,27 @@ describe("ticket-list response cache", () => {
     await server.gql(`{ me { id } tickets(first: 1) { totalCount } }`, {}, customer.token);
     await server.gql(`{ me { id } tickets(first: 1) { totalCount } }`, {}, customer.token);
     expect(await hits()).toBe(before);
+  });
+});
+
+describe("cache key", () => {
+  it("is the library's key, computed synchronously", async () => {
+    const cases = [
+      {
+        documentString: LIST,
+        operationName: "Inbox",
+        variableValues: { b: [1, 2], a: { y: 1, x: "é" } },
+        sessionId: "u1:AGENT",
+      },
+      { documentString: LIST, variableValues: {}, sessionId: undefined },
+    ];
+    for (const params of cases) {
+      const library = await defaultBuildResponseCacheKey(params as Parameters<typeof defaultBuildResponseCacheKey>[0]);
+      expect(responseCacheKey(params as Parameters<typeof responseCacheKey>[0])).toBe(library);
+    }
+    // Variables in another order are the same request.
+    expect(responseCacheKey({ documentString: LIST, variableValues: { a: 1, b: 2 } } as never)).toBe(
+      responseCacheKey({ documentString: LIST, variableValues: { b: 2, a: 1 } } as never),
+    );
   });
 });
