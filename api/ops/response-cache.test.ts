@@ -91,10 +91,26 @@ describe("ticket-list response cache", () => {
     expect(ids(await inbox(temp))).toEqual([]);
   });
 
+  it("runs concurrent misses for the same list once; the others get its answer", async () => {
+    const busy = await signUp(server, "hank@example.com");
+    await createTicket(server, busy, { subject: "Concurrent" });
+    const before = await hits();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => inbox(busy)));
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(ids(answers[0] as Awaited<ReturnType<typeof inbox>>)).toHaveLength(1);
+    // One executed; eleven were answered with its result (or from the cache it filled).
+    expect(await hits()).toBe(before + 11);
+    // A change while lists are being computed: every answer after it has the change.
+    const during = Promise.all(Array.from({ length: 6 }, () => inbox(busy)));
+    const second = await createTicket(server, busy, { subject: "During" });
+    await during;
+    expect(ids(await inbox(busy))).toContain(second.id);
+  });
+
   it("never caches other queries", async () => {
     const before = await hits();
     const ME = `{ me { id role } }`;
-    await server.gql(ME, {}, customer.token);
+    await Promise.all([server.gql(ME, {}, customer.token), server.gql(ME, {}, customer.token)]);
     await server.gql(ME, {}, customer.token);
     // A list beside another root field is executed every time too.
     await server.gql(`{ me { id } tickets(first: 1) { totalCount } }`, {}, customer.token);

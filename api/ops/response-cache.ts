@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { BuildResponseCacheKeyFunction } from "@envelop/response-cache";
 import { type Cache, createInMemoryCache, useResponseCache } from "@graphql-yoga/plugin-response-cache";
 import stableStringify from "fast-json-stable-stringify";
-import type { GraphQLSchema } from "graphql";
+import { type ExecutionResult, type GraphQLSchema, getOperationAST, Kind, parse } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 /**
@@ -33,23 +33,57 @@ export interface TicketListCacheOptions {
  * any ticket event clears every cached list; `clear()` is wired to the `ticketFeed` events, which reach every
  * instance. Mutations still invalidate what they return (the plugin's default), e.g. an assignee's new role.
  *
- * An answer computed while a ticket changed is not stored: each request notes the cache generation when it
- * starts, and `set` drops results of requests that started before the latest clear.
+ * Concurrent misses for the same list share one execution: the first request runs it, the others wait for its
+ * answer (a clear, or 50 agents' refetch at a TTL expiry, would otherwise run the same query 50 times at once).
+ * An answer computed while a ticket changed is neither stored nor shared: a clear ends every execution's claim
+ * on its key, and `set` stores only the answer of the request that holds the key's current claim.
  */
 export function ticketListCache(options: TicketListCacheOptions): { plugin: Plugin; clear(): void } {
   // Off (a TTL of 0): no plugin at all, so requests pay nothing for it.
   if (options.ttlMs <= 0) return { plugin: {}, clear: () => {} };
   let responses = createInMemoryCache({ max: MAX_RESPONSES });
-  let generation = 0;
-  /** Generation at which the oldest request still running for a key started. */
-  const startedAt = new Map<string, number>();
+  /** The request executing each missing key since the last clear, with the answer its followers wait for. */
+  const flights = new Map<string, Flight>();
+  /**
+   * Who calls `get` and `set`: the plugin calls them right after (in the same tick as) our key builder and its
+   * `onTtl` hook, which both know the request; these hand it over.
+   */
+  let asking: { request: Request; shared: boolean } | null = null;
+  let storing: Request | null = null;
+
+  const land = (key: string, flight: Flight, result: ExecutionResult | undefined) => {
+    if (flights.get(key) === flight) flights.delete(key);
+    clearTimeout(flight.timer);
+    flight.land(result);
+  };
   const cache: Cache = {
-    get: (key) => responses.get(key),
+    get(key) {
+      const caller = asking;
+      asking = null;
+      const hit = responses.get(key) as ExecutionResult | undefined;
+      // The plugin asks again before executing a miss; only its first question (with the caller) claims or waits.
+      if (hit || !caller) return hit;
+      const flight = flights.get(key);
+      if (flight) return caller.shared && flight.shared ? flight.answer : undefined;
+      let landed!: (result: ExecutionResult | undefined) => void;
+      const answer = new Promise<ExecutionResult | undefined>((resolve) => {
+        landed = resolve;
+      });
+      const claim: Flight = { owner: caller.request, shared: caller.shared, answer, land: landed };
+      // An execution that never reports (it threw before the plugin saw a result) frees its followers.
+      claim.timer = setTimeout(() => land(key, claim, undefined), FLIGHT_TIMEOUT_MS);
+      claim.timer.unref?.();
+      flights.set(key, claim);
+      return undefined;
+    },
     set(key, result, entities, ttl) {
-      const started = startedAt.get(key);
-      startedAt.delete(key);
-      if (started !== generation) return;
-      return responses.set(key, result, entities, ttl);
+      const owner = storing;
+      storing = null;
+      const flight = flights.get(key);
+      if (!flight || flight.owner !== owner) return;
+      const stored = responses.set(key, result, entities, ttl);
+      land(key, flight, result as ExecutionResult);
+      return stored;
     },
     invalidate: (entities) => responses.invalidate(entities),
   };
@@ -57,44 +91,91 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
   const ttlPerSchemaCoordinate = Object.fromEntries(
     queryFields.map((field) => [`Query.${field}`, CACHED_QUERY_FIELDS.has(field) ? options.ttlMs : 0]),
   );
+  // Participants' answers depend on their session token; they are never cached.
+  const enabled = (request: Request) => !request.headers.has("x-participant-token");
   const plugin = useResponseCache({
     cache,
     // Nothing is cached unless every root field it selects allows it (the smallest TTL wins).
     ttl: 0,
     ttlPerSchemaCoordinate,
     includeExtensionMetadata: false,
-    // Participants' answers depend on their session token; they are never cached.
-    enabled: (request) => !request.headers.has("x-participant-token"),
+    enabled,
     session: (request) => options.viewerKey(request),
-    async buildResponseCacheKey(params) {
+    buildResponseCacheKey(params) {
       const key = responseCacheKey(params);
-      // Noted on a miss only (a hit stores nothing); the oldest request still running for the key counts.
-      if (!startedAt.has(key) && !(await responses.get(key))) {
-        if (startedAt.size >= MAX_RESPONSES) startedAt.clear();
-        startedAt.set(key, generation);
-      }
+      // The plugin asks the cache right after this when it is enabled for the request (and only then).
+      if (params.request && enabled(params.request))
+        asking = { request: params.request, shared: selectsOnlyCachedFields(params) };
       return key;
     },
+    onTtl({ ttl, context }) {
+      storing = (context as { request?: Request }).request ?? null;
+      return ttl;
+    },
   });
-  const hits: Plugin = {
+  const hooks: Plugin = {
     onResultProcess({ result }) {
       if (result && typeof result === "object" && SERVED_FROM_CACHE in result) options.onHit?.();
+    },
+    // A request that claimed a key and did not store an answer (not cacheable, or an error) frees its followers.
+    onResponse({ request }) {
+      for (const [key, flight] of flights) if (flight.owner === request) land(key, flight, undefined);
     },
   };
   return {
     plugin: {
       onPluginInit({ addPlugin }) {
         addPlugin(plugin);
-        addPlugin(hits);
+        addPlugin(hooks);
       },
     },
     clear,
   };
 
   function clear() {
-    generation += 1;
     responses = createInMemoryCache({ max: MAX_RESPONSES });
+    // Executions running now started before the change: their answers are neither stored nor shared.
+    for (const [key, flight] of flights) land(key, flight, undefined);
   }
+}
+
+interface Flight {
+  owner: Request;
+  /** Whether others may wait for this answer: only lists are worth waiting for. */
+  shared: boolean;
+  answer: Promise<ExecutionResult | undefined>;
+  land(result: ExecutionResult | undefined): void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Followers stop waiting for an execution after this long and run their own. */
+const FLIGHT_TIMEOUT_MS = 10_000;
+
+/** Documents checked for `selectsOnlyCachedFields`, by text (bounded; the app sends a handful). */
+const cachedOnlyByDocument = new Map<string, boolean>();
+
+/** True when the operation is a query whose root selections are all cached fields (what the TTLs cache). */
+function selectsOnlyCachedFields(params: { documentString: string; operationName?: string | null }): boolean {
+  const memoKey = `${params.operationName ?? ""}|${params.documentString}`;
+  let answer = cachedOnlyByDocument.get(memoKey);
+  if (answer === undefined) {
+    answer = false;
+    try {
+      const operation = getOperationAST(parse(params.documentString), params.operationName);
+      answer =
+        operation?.operation === "query" &&
+        operation.selectionSet.selections.every(
+          (selection) =>
+            selection.kind === Kind.FIELD &&
+            (selection.name.value === "__typename" || CACHED_QUERY_FIELDS.has(selection.name.value)),
+        );
+    } catch {
+      // Not a valid document: the request fails on its own.
+    }
+    if (cachedOnlyByDocument.size >= 1_000) cachedOnlyByDocument.clear();
+    cachedOnlyByDocument.set(memoKey, answer);
+  }
+  return answer;
 }
 
 /**
