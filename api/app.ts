@@ -227,6 +227,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     return found;
   }
 
+  /** The stand-in requests of operations over graphql-ws (see onSubscribe below). */
+  const realtimeRequests = new WeakSet<Request>();
   const ticketLists = ticketListCache({
     schema,
     ttlMs: env.RESPONSE_CACHE_TTL,
@@ -235,6 +237,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       return viewer && viewer !== "invalid" ? `${viewer.userId}:${viewer.role}` : null;
     },
     onHit: () => metrics.responseCacheHits.inc(),
+    bypass: (request) => realtimeRequests.has(request),
   });
   // Any ticket change, on any instance, may change any list; sign-in changes reach the other instances' caches.
   const ticketChanges = pubsub.subscribe("ticketFeed");
@@ -345,6 +348,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       },
       onSubscribe: async (ctx, _id, params) => {
         const request = ctx.extra.request;
+        const standIn = new Request(`http://localhost${request.url ?? "/graphql"}`, {
+          headers: { "user-agent": request.headers["user-agent"] ?? "" },
+        });
+        realtimeRequests.add(standIn);
         const {
           schema: envelopedSchema,
           execute,
@@ -357,9 +364,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
           req: request,
           socket: ctx.extra.socket,
           params,
-          request: new Request(`http://localhost${request.url ?? "/graphql"}`, {
-            headers: { "user-agent": request.headers["user-agent"] ?? "" },
-          }),
+          request: standIn,
           viewer: ctx.extra.viewer ?? null,
           participantToken: ctx.extra.participantToken ?? null,
           clientAddress: clientAddressOf(

@@ -107,6 +107,36 @@ describe("ticket-list response cache", () => {
     expect(ids(await inbox(busy))).toContain(second.id);
   });
 
+  it("leaves queries over graphql-ws alone: answered, never from the cache", async () => {
+    const client = server.wsClient(customer.token);
+    const query = (text: string) =>
+      new Promise<{ data?: { tickets?: { totalCount: number } } | null; errors?: unknown }>((resolve, reject) => {
+        let last: { data?: { tickets?: { totalCount: number } } | null; errors?: unknown } = {};
+        client.subscribe(
+          { query: text },
+          {
+            next: (value) => {
+              last = value as typeof last;
+            },
+            error: reject,
+            complete: () => resolve(last),
+          },
+        );
+      });
+    try {
+      const expected = (await inbox(customer)).data?.tickets.totalCount;
+      const before = await hits();
+      for (let i = 0; i < 2; i++) {
+        const answer = await query(`{ tickets(first: 5) { totalCount } }`);
+        expect(answer.errors).toBeUndefined();
+        expect(answer.data?.tickets?.totalCount).toBe(expected);
+      }
+      expect(await hits()).toBe(before);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it("never caches other queries", async () => {
     const before = await hits();
     const ME = `{ me { id role } }`;

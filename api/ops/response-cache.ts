@@ -25,6 +25,11 @@ export interface TicketListCacheOptions {
    */
   viewerKey(request: Request): Promise<string | null>;
   onHit?(): void;
+  /**
+   * Requests the cache must not see: operations over graphql-ws, which skip yoga's HTTP handling that the plugin
+   * keys on (it would fail the operation).
+   */
+  bypass?(request: Request): boolean;
 }
 
 /**
@@ -92,7 +97,7 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
     queryFields.map((field) => [`Query.${field}`, CACHED_QUERY_FIELDS.has(field) ? options.ttlMs : 0]),
   );
   // Participants' answers depend on their session token; they are never cached.
-  const enabled = (request: Request) => !request.headers.has("x-participant-token");
+  const enabled = (request: Request) => !request.headers.has("x-participant-token") && !options.bypass?.(request);
   const plugin = useResponseCache({
     cache,
     // Nothing is cached unless every root field it selects allows it (the smallest TTL wins).
