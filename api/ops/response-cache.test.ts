@@ -91,6 +91,26 @@ describe("ticket-list response cache", () => {
     expect(ids(await inbox(temp))).toEqual([]);
   });
 
+  it("sends a cached answer exactly as it sent the first: same body and headers", async () => {
+    const ivy = await signUp(server, "ivy@example.com");
+    await createTicket(server, ivy, { subject: "Bytes" });
+    const post = () =>
+      fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ivy.token}` },
+        body: JSON.stringify({ query: LIST }),
+      });
+    const first = await post();
+    const before = await hits();
+    const second = await post();
+    expect(await hits()).toBe(before + 1);
+    expect(second.status).toBe(first.status);
+    expect(second.headers.get("content-type")).toBe(first.headers.get("content-type"));
+    const text = await first.text();
+    expect(await second.text()).toBe(text);
+    expect(JSON.parse(text).data.tickets.edges[0].node.subject).toBe("Bytes");
+  });
+
   it("runs concurrent misses for the same list once; the others get its answer", async () => {
     const busy = await signUp(server, "hank@example.com");
     await createTicket(server, busy, { subject: "Concurrent" });

@@ -38,8 +38,9 @@ export interface TicketListCacheOptions {
  * any ticket event clears every cached list; `clear()` is wired to the `ticketFeed` events, which reach every
  * instance. Mutations still invalidate what they return (the plugin's default), e.g. an assignee's new role.
  *
- * Concurrent misses for the same list share one execution: the first request runs it, the others wait for its
- * answer (a clear, or 50 agents' refetch at a TTL expiry, would otherwise run the same query 50 times at once).
+ * Each cached answer is serialized once (see stringifyOnce). Concurrent misses for the same list share one
+ * execution: the first request runs it, the others wait for its answer (a clear, or 50 agents' refetch at a TTL
+ * expiry, would otherwise run the same query 50 times at once).
  * An answer computed while a ticket changed is neither stored nor shared: a clear ends every execution's claim
  * on its key, and `set` stores only the answer of the request that holds the key's current claim.
  */
@@ -86,6 +87,8 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
       storing = null;
       const flight = flights.get(key);
       if (!flight || flight.owner !== owner) return;
+      // yoga serializes a result with its own `stringify` when it has one: each cached answer is serialized once.
+      (result as { stringify?: (value: ExecutionResult) => string }).stringify = stringifyOnce;
       const stored = responses.set(key, result, entities, ttl);
       land(key, flight, result as ExecutionResult);
       return stored;
@@ -151,6 +154,24 @@ interface Flight {
   answer: Promise<ExecutionResult | undefined>;
   land(result: ExecutionResult | undefined): void;
   timer?: ReturnType<typeof setTimeout>;
+}
+
+/** The JSON of cached answers, by their `data` (shared by every hit on the answer; immutable once cached). */
+const serialized = new WeakMap<object, string>();
+
+/**
+ * Serializes a cached answer the first time it is sent and reuses the text for every later hit: serializing the
+ * same 25 tickets for each request was the top frame of the cached inbox's profile.
+ */
+function stringifyOnce(value: ExecutionResult): string {
+  const { data } = value;
+  if (!data || value.errors) return JSON.stringify(value);
+  let text = serialized.get(data);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    serialized.set(data, text);
+  }
+  return text;
 }
 
 /** Followers stop waiting for an execution after this long and run their own. */
