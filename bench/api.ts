@@ -3,13 +3,13 @@
  * connections, against the real server on PostgreSQL and on the embedded database, beside a bare graphql-yoga
  * hello-world server at the same concurrency.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error autocannon ships no types
 import autocannon from "autocannon";
 import { gql, INBOX, logIn, machine, ms, type RunningServer, startApi, startProcess, writeSection } from "./lib.ts";
-import { summarize } from "./profile.ts";
+import { profileSection, serverProfile } from "./profile.ts";
 import { createBenchDatabase, dropBenchDatabase, seed } from "./seed.ts";
 
 const CONNECTIONS = 50;
@@ -88,12 +88,8 @@ const pgName = "ls_bench_api";
 const pgUrl = await createBenchDatabase(pgName);
 await seed(pgUrl, SIZE);
 // BENCH_PROFILE=1: the PostgreSQL server runs with --cpu-prof; its profile is summarized after the run.
-const profileDir = mkdtempSync(join(tmpdir(), "ls-bench-profile-"));
-const pgServer = await startApi(
-  { DATABASE_URL: pgUrl },
-  4101,
-  process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-);
+const profile = serverProfile();
+const pgServer = await startApi({ DATABASE_URL: pgUrl }, 4101, profile.nodeArgs);
 results.postgres = await inbox(pgServer);
 // The same load while an agent posts a message every 100 ms: each post clears the list cache everywhere.
 results.postgresWrites = await withWrites(pgServer, () => inbox(pgServer));
@@ -103,12 +99,7 @@ const uncached = await startApi({ DATABASE_URL: pgUrl, RESPONSE_CACHE_TTL: "0s" 
 results.postgresUncached = await inbox(uncached);
 await uncached.stop();
 await dropBenchDatabase(pgName);
-let profileSummary = "";
-if (process.env.BENCH_PROFILE) {
-  const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
-  if (file) profileSummary = summarize(join(profileDir, file), 15);
-  console.log(profileSummary);
-}
+const profileSummary = profile.summary(15);
 
 const dir = mkdtempSync(join(tmpdir(), "ls-bench-embedded-"));
 await seed(`file:${join(dir, "pglite")}`, SIZE);
@@ -141,5 +132,5 @@ ${row(`inbox on PostgreSQL while an agent posts every 100 ms (${results.postgres
 ${row("inbox on PostgreSQL, every request executed (RESPONSE_CACHE_TTL=0s)", results.postgresUncached as Load, "")}
 ${row("inbox on embedded (PGlite), cache on", results.embedded as Load, "same figures, for reference")}
 ${row("inbox on embedded (PGlite), every request executed", results.embeddedUncached as Load, "")}
-${profileSummary ? `\nCPU profile of the PostgreSQL server during this run (\`BENCH_PROFILE=1\`, top self time):\n\`\`\`\n${profileSummary}\n\`\`\`` : ""}`,
+${profileSection(profileSummary)}`,
 );

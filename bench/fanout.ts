@@ -3,7 +3,7 @@
  * having the event. Rate: events delivered per second while mutations are sent back to back. Beside a bare
  * graphql-ws broadcast server (no database, no auth) at the same subscriber count; on PostgreSQL and embedded.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -18,7 +18,7 @@ import {
   until,
   writeSection,
 } from "./lib.ts";
-import { summarize } from "./profile.ts";
+import { profileSection, serverProfile } from "./profile.ts";
 import { createBenchDatabase, dropBenchDatabase, seed } from "./seed.ts";
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 2000);
@@ -119,18 +119,10 @@ await baseline.stop();
 const pgUrl = await createBenchDatabase("ls_bench_fanout");
 await seed(pgUrl, SIZE, () => {});
 // BENCH_PROFILE=1: the PostgreSQL server runs with --cpu-prof; its profile is summarized after the run.
-const profileDir = mkdtempSync(join(tmpdir(), "ls-bench-profile-"));
-results.postgres = await ours(
-  pgUrl,
-  4111,
-  process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-);
+const profile = serverProfile();
+results.postgres = await ours(pgUrl, 4111, profile.nodeArgs);
 await dropBenchDatabase("ls_bench_fanout");
-if (process.env.BENCH_PROFILE) {
-  const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
-  if (file) profileSummary = summarize(join(profileDir, file), 30);
-  console.log(profileSummary);
-}
+profileSummary = profile.summary(30);
 report();
 
 const dir = mkdtempSync(join(tmpdir(), "ls-bench-fanout-"));
@@ -160,6 +152,6 @@ ${row("bare graphql-ws broadcast (baseline)", base)}
 ${results.postgres ? row("ours on PostgreSQL (in-process pub/sub)", results.postgres) : ""}
 ${results.embedded ? row("ours on embedded (PGlite)", results.embedded) : ""}
 ${embeddedFailure ? `\nEmbedded run failed: ${embeddedFailure}` : ""}
-${profileSummary ? `\nCPU profile of the PostgreSQL server during this run (\`BENCH_PROFILE=1\`, top self time):\n\`\`\`\n${profileSummary}\n\`\`\`` : ""}`,
+${profileSection(profileSummary)}`,
   );
 }
