@@ -40,8 +40,15 @@ export interface AuthOptions {
   sessionCacheMs?: number;
 }
 
-/** At most this many sign-ins are remembered per instance; the oldest go first. */
+/** At most this many sign-ins (and checked tokens) are remembered per instance; the oldest go first. */
 const SESSION_CACHE_MAX = 10_000;
+
+/** Stores `value` as the newest entry of a cache bounded at SESSION_CACHE_MAX, dropping the oldest when full. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.delete(key);
+  if (cache.size >= SESSION_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+}
 
 const email = z
   .string()
@@ -189,11 +196,7 @@ export class AuthService {
     const { user } = session;
     const viewer = { userId: user.id, sessionId: session.id, role: user.role, email: user.email, name: user.name };
     const cacheMs = this.options.sessionCacheMs ?? 0;
-    if (cacheMs > 0) {
-      this.sessions.delete(session.id);
-      if (this.sessions.size >= SESSION_CACHE_MAX) this.sessions.delete(this.sessions.keys().next().value as string);
-      this.sessions.set(session.id, { viewer, until: now + cacheMs });
-    }
+    if (cacheMs > 0) remember(this.sessions, session.id, { viewer, until: now + cacheMs });
     return viewer;
   }
 
@@ -216,11 +219,7 @@ export class AuthService {
     }
     if (typeof payload.sid !== "string" || !payload.sub || typeof payload.exp !== "number") return null;
     const claims = { sub: payload.sub, sid: payload.sid, exp: payload.exp };
-    if ((this.options.sessionCacheMs ?? 0) > 0) {
-      if (this.verifiedTokens.size >= SESSION_CACHE_MAX)
-        this.verifiedTokens.delete(this.verifiedTokens.keys().next().value as string);
-      this.verifiedTokens.set(accessToken, claims);
-    }
+    if ((this.options.sessionCacheMs ?? 0) > 0) remember(this.verifiedTokens, accessToken, claims);
     return claims;
   }
 

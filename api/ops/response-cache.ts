@@ -50,6 +50,8 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
   let responses = createInMemoryCache({ max: MAX_RESPONSES });
   /** The request executing each missing key since the last clear, with the answer its followers wait for. */
   const flights = new Map<string, Flight>();
+  /** The key each request claimed, so its end can free the claim without a search. */
+  const claimedKeys = new WeakMap<Request, string>();
   /**
    * Who calls `get` and `set`: the plugin calls them right after (in the same tick as) our key builder and its
    * `onTtl` hook, which both know the request; these hand it over.
@@ -80,6 +82,7 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
       claim.timer = setTimeout(() => land(key, claim, undefined), FLIGHT_TIMEOUT_MS);
       claim.timer.unref?.();
       flights.set(key, claim);
+      claimedKeys.set(caller.request, key);
       return undefined;
     },
     set(key, result, entities, ttl) {
@@ -127,7 +130,9 @@ export function ticketListCache(options: TicketListCacheOptions): { plugin: Plug
     },
     // A request that claimed a key and did not store an answer (not cacheable, or an error) frees its followers.
     onResponse({ request }) {
-      for (const [key, flight] of flights) if (flight.owner === request) land(key, flight, undefined);
+      const key = claimedKeys.get(request);
+      const flight = key === undefined ? undefined : flights.get(key);
+      if (key !== undefined && flight?.owner === request) land(key, flight, undefined);
     },
   };
   return {
