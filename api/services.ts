@@ -14,6 +14,7 @@ import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
 import { RecordingService } from "./recordings/recordings.service.ts";
 import { registerSessionNotificationJobs } from "./sessions/session-notifications.ts";
+import { registerSessionReactionJobs } from "./sessions/session-reactions.jobs.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
@@ -82,19 +83,7 @@ export function createServices(deps: {
       maxBytes: env.RECORDING_MAX_BYTES,
     },
   );
-  // Turning recording off or ending the session finalizes the open recording (after the session change commits).
-  sessions.onRecordingStopped = (sessionId) =>
-    recordings.finalizeOpen(sessionId).catch((error: unknown) => {
-      console.error(`Finalizing the recordings of session ${sessionId} failed`, error);
-    });
   const tickets = new TicketService(prisma, pubsub, files, clock);
-  // A ticket that becomes urgent gets a support call (issue 4, escalation).
-  // The ticket change is already committed: a failed escalation is logged, not reported as a failed ticket change.
-  tickets.onUrgent = (ticket, actor) =>
-    sessions.escalateTicket(ticket.id, actor).then(
-      () => undefined,
-      (error: unknown) => console.error(`Escalating ticket ${ticket.id} failed`, error),
-    );
   const jobs = new JobWorker(prisma, clock, {
     concurrency: env.JOBS_CONCURRENCY,
     pollIntervalMs: env.JOBS_POLL_INTERVAL,
@@ -106,6 +95,7 @@ export function createServices(deps: {
     },
   });
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
+  registerSessionReactionJobs(jobs, { sessions, recordings });
   registerSessionNotificationJobs(jobs, {
     prisma,
     clock,

@@ -178,6 +178,9 @@ describe("escalation from tickets", () => {
 
   it("schedules one support call when a ticket is created urgent, announced on the thread", async () => {
     const ticket = await createTicket(server, customer, { priority: "URGENT", subject: "Production is down" });
+    // The escalation is a job queued with the ticket; the worker is off in tests.
+    expect(await server.app.prisma.liveSession.count({ where: { ticketId: ticket.id } })).toBe(0);
+    await server.app.services.jobs.drain();
     const sessions = await server.app.prisma.liveSession.findMany({ where: { ticketId: ticket.id } });
     expect(sessions).toHaveLength(1);
     const [session] = sessions;
@@ -246,6 +249,12 @@ describe("escalation from tickets", () => {
     await raise("URGENT");
     await raise("HIGH");
     await Promise.all([raise("URGENT"), raise("URGENT")]);
+    // Each raise to urgent queued an escalation; the worker runs them side by side and makes one call.
+    const escalations = { kind: "ticket.escalate", payload: { path: ["ticketId"], equals: ticket.id } };
+    expect(await server.app.prisma.job.count({ where: escalations })).toBeGreaterThan(1);
+    await server.app.services.jobs.drain();
+    const runs = await server.app.prisma.job.findMany({ where: escalations });
+    expect(runs.map((job) => job.status)).toEqual(runs.map(() => "SUCCEEDED"));
     const sessions = await server.app.prisma.liveSession.findMany({ where: { ticketId: ticket.id } });
     expect(sessions).toHaveLength(1);
     expect(sessions[0]?.hostId).toBe(otherAgent.id);

@@ -166,7 +166,8 @@ export class RecordingService {
     for (const { id } of open) await this.finalize(id);
   }
 
-  private async finalize(recordingId: string): Promise<SessionRecording> {
+  /** Closes an open recording: COMPLETE with size and SHA-256, or FAILED when empty. A closed one is returned as is. */
+  async finalize(recordingId: string): Promise<SessionRecording> {
     return this.withLock(recordingId, async () => {
       const recording = await this.prisma.sessionRecording.findUniqueOrThrow({ where: { id: recordingId } });
       if (recording.status !== "RECORDING") return recording;

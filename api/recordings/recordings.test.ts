@@ -213,6 +213,8 @@ describe("recordings", () => {
     const bytes = Buffer.concat([webmHeader(), randomBytes(500)]);
     expect((await postChunk(first, 0, bytes, agent.token)).status).toBe(201);
     await hostAction(server, agent, "setSessionRecording", { id: session.id, recording: false });
+    // The finalize is a job queued with the change; the worker is off in tests.
+    await server.app.services.jobs.drain();
     const afterOff = await server.app.prisma.sessionRecording.findUniqueOrThrow({ where: { id: first } });
     expect(afterOff).toMatchObject({ status: "COMPLETE", size: BigInt(bytes.byteLength) });
     expect((await startRecording(agent, session.id)).data?.startSessionRecording.__typename).toBe(
@@ -223,6 +225,7 @@ describe("recordings", () => {
     const second = (await startRecording(agent, session.id)).data?.startSessionRecording.id as string;
     expect((await postChunk(second, 0, bytes, agent.token)).status).toBe(201);
     await hostAction(server, agent, "endLiveSession", { id: session.id });
+    await server.app.services.jobs.drain();
     const rows = await server.app.prisma.sessionRecording.findMany({
       where: { sessionId: session.id },
       orderBy: { startedAt: "asc" },

@@ -14,6 +14,7 @@ import {
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { PubSub } from "../pubsub.ts";
+import { finalizeOpenRecordingsLater } from "./session-reactions.jobs.ts";
 import "./sessions.jobs.ts";
 import {
   EmailDomainNotAllowedError,
@@ -202,8 +203,6 @@ export interface JoinResult {
 
 export class SessionService {
   private readonly links: LinkCipher;
-  /** Called after recording was turned off or the session ended (finalizes the open recording). */
-  onRecordingStopped: ((sessionId: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -748,10 +747,10 @@ export class SessionService {
       if (changed.count === 0)
         throw new InvalidTransitionError(existing.status, "ENDED", "the session changed meanwhile; reload");
       await this.closeVisits(tx, { sessionId: existing.id }, now);
+      await finalizeOpenRecordingsLater(tx, existing.id, now);
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
     await this.revokeAllPeers(session.id);
-    await this.onRecordingStopped?.(session.id);
     this.publish("ENDED", session.id);
     return session;
   }
@@ -904,9 +903,9 @@ export class SessionService {
         });
         if (missing.length > 0) throw new RecordingConsentMissingError(missing.map((row) => row.id));
       }
+      if (!recording) await finalizeOpenRecordingsLater(tx, existing.id, now);
       return tx.liveSession.update({ where: { id: existing.id }, data: { recording, updatedAt: now } });
     });
-    if (!recording) await this.onRecordingStopped?.(session.id);
     this.publish("RECORDING_CHANGED", session.id);
     return session;
   }

@@ -52,9 +52,6 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, prefix = "input")
 }
 
 export class TicketService {
-  /** Called after a ticket is created urgent or raised to urgent (the sessions domain schedules a support call). */
-  onUrgent: ((ticket: Ticket, actor: Viewer) => Promise<void>) | null = null;
-
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: PubSub,
@@ -90,10 +87,12 @@ export class TicketService {
         },
       });
       await enqueueJob(tx, "email.ticketCreated", { ticketId: created.id }, { runAt: now });
+      // An urgent ticket gets a support call (see session-reactions.jobs.ts).
+      if (created.priority === "URGENT")
+        await enqueueJob(tx, "ticket.escalate", { ticketId: created.id, actor: viewer }, { runAt: now });
       return created;
     });
     this.publish({ kind: "CREATED", ticketId: ticket.id, requesterId: ticket.requesterId });
-    if (ticket.priority === "URGENT") await this.onUrgent?.(ticket, viewer);
     return ticket;
   }
 
@@ -234,12 +233,17 @@ export class TicketService {
   async updatePriority(viewer: Viewer, ticketId: string, priority: TicketPriority): Promise<Ticket> {
     if (!isStaff(viewer.role)) throw forbidden("Only agents can change the priority");
     const ticket = await this.visibleTicket(viewer, ticketId);
-    const updated = await this.prisma.ticket.update({
-      where: { id: ticket.id },
-      data: { priority, priorityRank: priorityRank[priority], updatedAt: this.clock.now() },
+    const now = this.clock.now();
+    const updated = await this.prisma.$transaction(async (tx) => {
+      const saved = await tx.ticket.update({
+        where: { id: ticket.id },
+        data: { priority, priorityRank: priorityRank[priority], updatedAt: now },
+      });
+      if (priority === "URGENT" && ticket.priority !== "URGENT")
+        await enqueueJob(tx, "ticket.escalate", { ticketId: ticket.id, actor: viewer }, { runAt: now });
+      return saved;
     });
     this.publish({ kind: "PRIORITY_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
-    if (priority === "URGENT" && ticket.priority !== "URGENT") await this.onUrgent?.(updated, viewer);
     return updated;
   }
 
