@@ -9,7 +9,11 @@ export interface Actor {
 
 export const AUTH_FIELDS = `... on AuthPayload { accessToken refreshToken user { id email role } }`;
 
-export async function signUp(server: TestServer, email: string, name = email.split("@")[0] ?? "user"): Promise<Actor> {
+export async function signUp(
+  server: Pick<TestServer, "gql">,
+  email: string,
+  name = email.split("@")[0] ?? "user",
+): Promise<Actor> {
   const result = await server.gql(
     `mutation($input: SignUpInput!) { signUp(input: $input) { __typename ${AUTH_FIELDS} } }`,
     { input: { email, name, password: "correct horse battery" } },
@@ -51,7 +55,7 @@ export const TICKET_FIELDS = `id number reference subject description status pri
   requester { id } assignee { id } firstResponseAt resolvedAt closedAt createdAt updatedAt`;
 
 export async function createTicket(
-  server: TestServer,
+  server: Pick<TestServer, "gql">,
   actor: Actor,
   input: Record<string, unknown> = {},
 ): Promise<Record<string, any>> {

@@ -61,7 +61,7 @@ export function sessionWsClient(
 }
 
 export async function createSession(
-  server: TestServer,
+  server: Pick<TestServer, "gql" | "clock">,
   host: Actor,
   input: Record<string, unknown> = {},
 ): Promise<Record<string, any>> {
@@ -97,7 +97,7 @@ export async function join(
 }
 
 export async function hostAction(
-  server: TestServer,
+  server: Pick<TestServer, "gql">,
   actor: Actor,
   mutation: string,
   args: Record<string, unknown>,
