@@ -10,6 +10,7 @@ import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
+import { createLogger } from "./ops/logger.ts";
 import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
 import { RecordingService } from "./recordings/recordings.service.ts";
@@ -47,6 +48,7 @@ export function createServices(deps: {
   rateLimits: RateLimits;
 }): Services {
   const { env, prisma, pubsub, files, clock } = deps;
+  const logger = createLogger(env.LOG_LEVEL);
   const auth = new AuthService(
     prisma,
     {
@@ -90,9 +92,7 @@ export function createServices(deps: {
     leaseMs: env.JOBS_LEASE,
     backoffBaseMs: env.JOBS_BACKOFF_BASE,
     backoffMaxMs: env.JOBS_BACKOFF_MAX,
-    onError: (error, job) => {
-      if (env.LOG_LEVEL !== "silent") console.warn(`Job ${job.kind} ${job.id} (attempt ${job.attempt}) failed:`, error);
-    },
+    onError: (error, job) => logger.warn({ err: error, job }, "job failed"),
   });
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
   registerSessionReactionJobs(jobs, { sessions, recordings });
