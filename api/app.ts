@@ -24,6 +24,7 @@ import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
 import { createLogger, requestIdOf } from "./ops/logger.ts";
 import { createMetrics, type Metrics, routeOf } from "./ops/metrics.ts";
+import { operationLimitPlugins } from "./ops/operation-limits.ts";
 import { MemoryRateLimiter, RateLimits, RedisRateLimiter } from "./ops/rate-limit.ts";
 import { connectRedis, createPrefixedRedisEventTarget } from "./ops/redis.ts";
 import { ticketListCache } from "./ops/response-cache.ts";
@@ -263,6 +264,13 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   >({
     schema,
     plugins: [
+      ...operationLimitPlugins<Context>({
+        maxTokens: env.GRAPHQL_MAX_TOKENS,
+        maxDepth: env.GRAPHQL_MAX_DEPTH,
+        maxAliases: env.GRAPHQL_MAX_ALIASES,
+        maxCost: env.GRAPHQL_MAX_COST,
+        introspection: env.GRAPHQL_INTROSPECTION,
+      }),
       metricsPlugin(metrics),
       ticketLists.plugin,
       sharedSubscriptionResults<Context>(({ viewer, participant }) =>

@@ -122,6 +122,13 @@ const envSchema = z
     RATE_LIMIT_AUTH_IP: rateRule("60/15m"),
     RATE_LIMIT_AUTH_ACCOUNT: rateRule("10/15m"),
     RATE_LIMIT_WRITES_USER: rateRule("60/1m"),
+    /** Every operation (HTTP, SSE, graphql-ws) is checked against these before it runs; see api/ops/operation-limits.ts. */
+    GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(2000),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).default(10),
+    GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+    GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(150_000),
+    /** Schema introspection (and GraphiQL's schema view): on by default outside production, off in production. */
+    GRAPHQL_INTROSPECTION: z.enum(["true", "false", "1", "0", "on", "off"]).optional(),
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     SHUTDOWN_TIMEOUT: duration("10s"),
     /** Recording: largest accepted chunk (one POST /recordings/<id>/chunks/<seq> body). */
@@ -134,6 +141,10 @@ const envSchema = z
     PUBLIC_URL: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ""),
     // Tests start the worker themselves (or call drain()); everything else runs it in the server process.
     JOBS_WORKER: (raw.JOBS_WORKER ?? (raw.NODE_ENV === "test" ? "off" : "on")) as "on" | "off",
+    GRAPHQL_INTROSPECTION:
+      raw.GRAPHQL_INTROSPECTION === undefined
+        ? raw.NODE_ENV !== "production"
+        : ["true", "1", "on"].includes(raw.GRAPHQL_INTROSPECTION),
   }))
   .refine((env) => Boolean(env.VAPID_PUBLIC_KEY) === Boolean(env.VAPID_PRIVATE_KEY), {
     path: ["VAPID_PRIVATE_KEY"],
