@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, createCast, invite } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
-import { createSession, hostAction, join } from "../../test/session-fixtures.ts";
+import { type Credentials, hostAction, join, sessionCallers } from "../../test/session-fixtures.ts";
 import { type AuthScopes, builder, hasScopes } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { forgetScopeResults, refusal } from "./scopes.ts";
@@ -11,40 +11,23 @@ import { forgetScopeResults, refusal } from "./scopes.ts";
  * through the sessions schema: hosts, admins, and participant tokens admitted, waiting or of another session.
  */
 
-type Caller = "anonymous" | "customer" | "otherAgent" | "host" | "admin" | "admitted" | "waiting" | "foreign";
-const callers: Caller[] = ["anonymous", "customer", "otherAgent", "host", "admin", "admitted", "waiting", "foreign"];
-
 let server: TestServer;
 let host: Actor;
 let sessionId: string;
 /** The session's access link token. */
 let sessionLink: string;
-/** Credentials of each caller: an access token, a participant token, or neither. */
-const credentials = {} as Record<Caller, { accessToken?: string; participantToken?: string }>;
+let credentials: Awaited<ReturnType<typeof sessionCallers>>["callers"];
+type Caller = keyof typeof credentials;
 
 beforeAll(async () => {
   server = await startTestServer();
   const { admin, agent, customer } = await createCast(server);
   host = agent;
   const otherAgent = await invite(server, admin, "otto@example.com", "AGENT");
-  const session = await createSession(server, host, { waitingRoom: true });
-  const foreignSession = await createSession(server, host);
-  sessionId = session.id;
-  sessionLink = session.accessToken;
-  const admitted = await join(server, session.accessToken, "ann@example.org");
-  const waiting = await join(server, session.accessToken, "bob@example.org");
-  const foreign = await join(server, foreignSession.accessToken, "eve@example.org");
-  await hostAction(server, host, "admitParticipant", { participantId: admitted.participant.id });
-  Object.assign(credentials, {
-    anonymous: {},
-    customer: { accessToken: customer.token },
-    otherAgent: { accessToken: otherAgent.token },
-    host: { accessToken: host.token },
-    admin: { accessToken: admin.token },
-    admitted: { participantToken: admitted.participantToken },
-    waiting: { participantToken: waiting.participantToken },
-    foreign: { participantToken: foreign.participantToken },
-  });
+  const cast = await sessionCallers(server, { admin, agent, customer, otherAgent });
+  sessionId = cast.session.id;
+  sessionLink = cast.session.accessToken;
+  credentials = cast.callers;
 }, 300_000);
 afterAll(async () => {
   await server?.close();
@@ -55,7 +38,7 @@ async function contextOf(caller: Caller): Promise<Context> {
   return contextWith(credentials[caller]);
 }
 
-async function contextWith({ accessToken, participantToken }: { accessToken?: string; participantToken?: string }) {
+async function contextWith({ accessToken, participantToken }: Credentials) {
   const { services, prisma, pubsub } = server.app;
   return {
     prisma,
@@ -82,7 +65,8 @@ async function check(context: Context, scopes: ScopeMap): Promise<string> {
 
 async function matrix(scopes: () => ScopeMap): Promise<Record<Caller, string>> {
   const outcomes = {} as Record<Caller, string>;
-  for (const caller of callers) outcomes[caller] = await check(await contextOf(caller), scopes());
+  for (const caller of Object.keys(credentials) as Caller[])
+    outcomes[caller] = await check(await contextOf(caller), scopes());
   return outcomes;
 }
 
