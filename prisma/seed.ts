@@ -5,6 +5,7 @@
 import { pathToFileURL } from "node:url";
 import type { Viewer } from "../api/auth/auth.service.ts";
 import { hashPassword } from "../api/auth/password.ts";
+import { isStaffViewer } from "../api/auth/roles.ts";
 import type { PrismaClient } from "../api/generated/prisma/client.ts";
 import type { Role, TicketCategory, TicketPriority, TicketStatus } from "../api/generated/prisma/enums.ts";
 import type { Services } from "../api/services.ts";
@@ -99,7 +100,9 @@ export async function seed(prisma: PrismaClient, services: Services): Promise<Se
     if (exists) continue;
     const { subject, description, category, priority } = demo;
     const ticket = await services.tickets.create(viewers.customer, { subject, description, category, priority });
-    if (demo.assigned) await services.tickets.assign(viewers.agent, ticket.id, viewers.agent.userId);
+    // Only while the demo agent's account is still staff (someone may have changed its role since).
+    if (demo.assigned && isStaffViewer(viewers.agent))
+      await services.tickets.assign(viewers.agent, ticket.id, viewers.agent.userId);
     for (const message of demo.messages) {
       await services.tickets.addMessage(viewers[message.from], {
         ticketId: ticket.id,

@@ -122,3 +122,38 @@ export async function hostAction(
   );
   return result;
 }
+
+/** Credentials a request may carry: an access token, a participant token, both or neither. */
+export interface Credentials {
+  accessToken?: string;
+  participantToken?: string;
+}
+
+/**
+ * A session with a waiting room hosted by `cast.agent`, and the callers a session authorization matrix asks: nobody,
+ * a customer, another agent, the host, an admin, and participant tokens admitted, waiting, or of another session.
+ */
+export async function sessionCallers(
+  server: TestServer,
+  cast: { admin: Actor; agent: Actor; customer: Actor; otherAgent: Actor },
+) {
+  const session = await createSession(server, cast.agent, { waitingRoom: true });
+  const elsewhere = await createSession(server, cast.agent);
+  const admitted = await join(server, session.accessToken, "admitted@example.org");
+  await hostAction(server, cast.agent, "admitParticipant", { participantId: admitted.participant.id });
+  const waiting = await join(server, session.accessToken, "waiting@example.org");
+  const foreign = await join(server, elsewhere.accessToken, "foreign@example.org");
+  const signedIn = (actor: Actor): Credentials => ({ accessToken: actor.token });
+  const holding = (joined: Record<string, any>): Credentials => ({ participantToken: joined.participantToken });
+  const callers = {
+    anonymous: {},
+    customer: signedIn(cast.customer),
+    otherAgent: signedIn(cast.otherAgent),
+    host: signedIn(cast.agent),
+    admin: signedIn(cast.admin),
+    admitted: holding(admitted),
+    waiting: holding(waiting),
+    foreign: holding(foreign),
+  } satisfies Record<string, Credentials>;
+  return { session, callers };
+}

@@ -6,7 +6,6 @@ import {
   InvalidTokenError,
   NotFoundError,
   RateLimitedError,
-  unauthenticated,
   ValidationError,
 } from "../errors.ts";
 import type { Role as RoleValue } from "../generated/prisma/enums.ts";
@@ -23,8 +22,7 @@ export const UserRef = builder.prismaObject("User", {
     role: t.expose("role", { type: RoleEnum }),
     email: t.exposeString("email", {
       description: "Visible to the user themself and to staff.",
-      authScopes: (user, _args, context) =>
-        context.viewer?.userId === user.id || context.authenticatedUserIds.has(user.id) || { agent: true },
+      authScopes: (user, _args, context) => context.authenticatedUserIds.has(user.id) || { self: user.id, agent: true },
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -136,25 +134,19 @@ builder.mutationFields((t) => ({
       return context.services.auth.refresh(refreshToken, context.userAgent);
     },
   }),
-  logOut: t.boolean({
+  logOut: t.withAuth({ authenticated: true }).boolean({
     description: "Ends the current session: its access and refresh tokens stop working at once.",
-    authScopes: { authenticated: true },
     resolve: async (_root, _args, context) => {
-      if (!context.viewer) throw unauthenticated();
       await context.services.auth.logOut(context.viewer);
       return true;
     },
   }),
-  inviteUser: t.field({
+  inviteUser: t.withAuth({ admin: true }).field({
     type: Invitation,
     description: "Invites an agent or admin. Admins only.",
-    authScopes: { admin: true },
     errors: { types: [ValidationError], directResult: true },
     args: { input: t.arg({ type: InviteUserInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      if (!context.viewer) throw unauthenticated();
-      return context.services.auth.invite(context.viewer, input);
-    },
+    resolve: (_root, { input }, context) => context.services.auth.invite(context.viewer, input),
   }),
   acceptInvite: t.field({
     type: AuthPayload,
@@ -167,14 +159,12 @@ builder.mutationFields((t) => ({
       return context.services.auth.acceptInvite({ ...input, name: input.name ?? undefined }, context.userAgent);
     },
   }),
-  setUserRole: t.prismaField({
+  setUserRole: t.withAuth({ admin: true }).prismaField({
     type: "User",
     description: "Promotes or demotes a user. Admins only.",
-    authScopes: { admin: true },
     errors: { types: [ValidationError, NotFoundError], directResult: true },
     args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
     resolve: async (query, _root, { userId, role }, context) => {
-      if (!context.viewer) throw unauthenticated();
       const user = await context.services.auth.setRole(context.viewer, String(userId), role);
       return context.prisma.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
     },

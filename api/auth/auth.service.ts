@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import {
   EmailTakenError,
-  forbidden,
   InvalidCredentialsError,
   InvalidTokenError,
   NotFoundError,
@@ -13,6 +12,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Role } from "../generated/prisma/enums.ts";
 import type { PubSub } from "../pubsub.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
+import type { AdminViewer } from "./roles.ts";
 import { hashToken, randomToken } from "./tokens.ts";
 
 export interface Viewer {
@@ -223,9 +223,8 @@ export class AuthService {
     return claims;
   }
 
-  /** Admins invite agents or admins; the invitee sets a password through the link. */
-  async invite(viewer: Viewer, input: { email: string; name: string; role: Role }) {
-    if (viewer.role !== "ADMIN") throw forbidden("Only admins can invite team members");
+  /** Admins (the field's `admin` scope) invite agents or admins; the invitee sets a password through the link. */
+  async invite(viewer: AdminViewer, input: { email: string; name: string; role: Role }) {
     const data = parse(inviteInput, input);
     const token = randomToken();
     const invite = await this.prisma.invite.create({
@@ -259,8 +258,8 @@ export class AuthService {
     return this.startSession(userId, userAgent);
   }
 
-  async setRole(viewer: Viewer, userId: string, role: Role) {
-    if (viewer.role !== "ADMIN") throw forbidden("Only admins can change roles");
+  /** Admins only: the field's `admin` scope checked that. */
+  async setRole(viewer: AdminViewer, userId: string, role: Role) {
     if (userId === viewer.userId && role !== "ADMIN") {
       throw ValidationError.field("userId", "you cannot remove your own admin role; ask another admin");
     }

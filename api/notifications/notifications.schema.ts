@@ -1,12 +1,6 @@
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
-import { unauthenticated, ValidationError } from "../errors.ts";
+import { ValidationError } from "../errors.ts";
 import type { NotificationPreferences } from "./notification-preferences.ts";
-
-function viewerOf(context: Context) {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
-}
 
 const NotificationPreferencesRef = builder.objectRef<NotificationPreferences>("NotificationPreferences").implement({
   description: "Which ticket emails the user receives. Everything is on until turned off.",
@@ -36,7 +30,7 @@ builder.prismaObjectField("User", "notificationPreferences", (t) =>
   t.field({
     type: NotificationPreferencesRef,
     description: "Visible to the user themself only.",
-    authScopes: (user, _args, context) => context.viewer?.userId === user.id,
+    authScopes: (user) => ({ self: user.id }),
     resolve: (user, _args, context) => context.services.notifications.preferences.get(user.id),
   }),
 );
@@ -66,19 +60,17 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  updateNotificationPreferences: t.field({
+  updateNotificationPreferences: t.withAuth({ authenticated: true }).field({
     type: NotificationPreferencesRef,
     description: "Turns kinds of ticket email on or off for the signed-in user.",
-    authScopes: { authenticated: true },
     errors: { types: [ValidationError], directResult: true },
     args: { input: t.arg({ type: NotificationPreferencesInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      context.services.notifications.preferences.update(viewerOf(context).userId, input),
+      context.services.notifications.preferences.update(context.viewer.userId, input),
   }),
-  registerPushSubscription: t.prismaField({
+  registerPushSubscription: t.withAuth({ authenticated: true }).prismaField({
     type: PushSubscriptionRef,
     description: "Registers this browser for Web Push notifications of the signed-in user.",
-    authScopes: { authenticated: true },
     errors: { types: [ValidationError], directResult: true },
     args: {
       endpoint: t.arg.string({ required: true }),
@@ -86,17 +78,16 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, context) => {
       const saved = await context.services.notifications.push.register(
-        { userId: viewerOf(context).userId },
+        { userId: context.viewer.userId },
         { endpoint: args.endpoint, keys: args.keys },
       );
       return context.prisma.pushSubscription.findUniqueOrThrow({ ...query, where: { id: saved.id } });
     },
   }),
-  unregisterPushSubscription: t.boolean({
+  unregisterPushSubscription: t.withAuth({ authenticated: true }).boolean({
     description: "Stops Web Push to this endpoint for the signed-in user; false when it was not registered.",
-    authScopes: { authenticated: true },
     args: { endpoint: t.arg.string({ required: true }) },
     resolve: (_root, { endpoint }, context) =>
-      context.services.notifications.push.unregister({ userId: viewerOf(context).userId }, endpoint),
+      context.services.notifications.push.unregister({ userId: context.viewer.userId }, endpoint),
   }),
 }));

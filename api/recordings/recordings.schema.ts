@@ -1,8 +1,6 @@
-import type { Viewer } from "../auth/auth.service.ts";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
 import { ErrorInterface } from "../errors.schema.ts";
-import { InvalidTransitionError, NotFoundError, unauthenticated, ValidationError } from "../errors.ts";
+import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
 import { RecordingStatus } from "../generated/prisma/enums.ts";
 import { SessionOptionDisabledError } from "../sessions/sessions.errors.ts";
 import { RecordingClosedError, RecordingNotOnError } from "./recordings.errors.ts";
@@ -51,7 +49,7 @@ builder.prismaObjectField("LiveSession", "recordings", (t) =>
   t.prismaField({
     type: ["SessionRecording"],
     description: "Recordings, oldest first. Host and admins.",
-    authScopes: (session, _args, context) => context.services.recordings.canView(context.viewer, session),
+    authScopes: (session) => ({ sessionManager: session }),
     resolve: (query, session, _args, context) =>
       context.prisma.sessionRecording.findMany({
         ...query,
@@ -61,40 +59,29 @@ builder.prismaObjectField("LiveSession", "recordings", (t) =>
   }),
 );
 
-function viewerOf(context: Context): Viewer {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
-}
-
 builder.mutationFields((t) => ({
-  startSessionRecording: t.prismaField({
+  startSessionRecording: t.withAuth({ agent: true }).prismaField({
     type: "SessionRecording",
     description:
       "The host starts a recording of a live session whose recording is on (setSessionRecording, with consent). " +
       "Then POST each chunk to /recordings/<id>/chunks/<seq> and call finishSessionRecording.",
-    authScopes: { agent: true },
     errors: {
       types: [NotFoundError, ValidationError, InvalidTransitionError, SessionOptionDisabledError, RecordingNotOnError],
       directResult: true,
     },
     args: { sessionId: t.arg.id({ required: true }), mimeType: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const recording = await context.services.recordings.start(
-        viewerOf(context),
-        String(args.sessionId),
-        args.mimeType,
-      );
+      const recording = await context.services.recordings.start(context.viewer, String(args.sessionId), args.mimeType);
       return context.prisma.sessionRecording.findUniqueOrThrow({ ...query, where: { id: recording.id } });
     },
   }),
-  finishSessionRecording: t.prismaField({
+  finishSessionRecording: t.withAuth({ agent: true }).prismaField({
     type: "SessionRecording",
     description: "Ends a recording: COMPLETE with size and SHA-256 (FAILED when nothing was uploaded).",
-    authScopes: { agent: true },
     errors: { types: [NotFoundError, RecordingClosedError], directResult: true },
     args: { recordingId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const recording = await context.services.recordings.finish(viewerOf(context), String(args.recordingId));
+      const recording = await context.services.recordings.finish(context.viewer, String(args.recordingId));
       return context.prisma.sessionRecording.findUniqueOrThrow({ ...query, where: { id: recording.id } });
     },
   }),

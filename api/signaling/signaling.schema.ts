@@ -25,7 +25,7 @@ builder.queryField("iceServers", (t) =>
       "The ICE servers for a call: STUN from configuration and TURN with credentials valid for TURN_TTL. " +
       "Empty when nothing is configured (calls on a LAN or loopback need none). Signed-in users and participants " +
       "(participant token) may ask.",
-    authScopes: (_root, _args, context) => context.viewer !== null || context.participant !== null,
+    authScopes: { authenticated: true, participant: true },
     resolve: (_root, _args, context) =>
       context.services.ice.serversFor(context.viewer?.userId ?? `participant-${context.participant?.participantId}`),
   }),

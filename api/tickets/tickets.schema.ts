@@ -7,7 +7,6 @@ import {
   RateLimitedError,
   TicketClosedError,
   UploadRejectedError,
-  unauthenticated,
   ValidationError,
 } from "../errors.ts";
 import { TicketCategory, TicketPriority, TicketStatus } from "../generated/prisma/enums.ts";
@@ -31,11 +30,6 @@ const TicketOrderEnum = builder.enumType("TicketOrder", {
   } as const,
 });
 const TicketEventKindEnum = builder.enumType("TicketEventKind", { values: ticketEventKinds });
-
-function viewerOf(context: Context) {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
-}
 
 builder.prismaObject("Attachment", {
   fields: (t) => ({
@@ -147,14 +141,13 @@ const AddTicketMessageInput = builder.inputType("AddTicketMessageInput", {
 });
 
 builder.queryFields((t) => ({
-  tickets: t.prismaConnection({
+  tickets: t.withAuth({ authenticated: true }).prismaConnection({
     type: "Ticket",
     cursor: "id",
     description: "Tickets the viewer may see (customers: their own), filtered and sorted.",
-    authScopes: { authenticated: true },
     totalCount: async (_parent, args, context) =>
       context.prisma.ticket.count({
-        where: await context.services.tickets.listWhere(viewerOf(context), args.filter),
+        where: await context.services.tickets.listWhere(context.viewer, args.filter),
       }),
     args: {
       filter: t.arg({ type: TicketFilter }),
@@ -163,89 +156,83 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, context) =>
       context.prisma.ticket.findMany({
         ...query,
-        where: await context.services.tickets.listWhere(viewerOf(context), args.filter),
+        where: await context.services.tickets.listWhere(context.viewer, args.filter),
         orderBy: context.services.tickets.listOrder(args.orderBy),
       }),
   }),
-  ticket: t.prismaField({
+  ticket: t.withAuth({ authenticated: true }).prismaField({
     type: "Ticket",
     nullable: true,
     description: "One ticket, or null when it does not exist or the viewer may not see it.",
-    authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
       const ticket = await context.prisma.ticket.findUnique({ ...query, where: { id: String(args.id) } });
-      return ticket && context.services.tickets.canView(viewerOf(context), ticket) ? ticket : null;
+      return ticket && context.services.tickets.canView(context.viewer, ticket) ? ticket : null;
     },
   }),
 }));
 
 builder.mutationFields((t) => ({
-  createTicket: t.prismaField({
+  createTicket: t.withAuth({ authenticated: true }).prismaField({
     type: "Ticket",
-    authScopes: { authenticated: true },
     errors: { types: [ValidationError, UploadRejectedError, RateLimitedError], directResult: true },
     args: { input: t.arg({ type: CreateTicketInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
-      await context.services.rateLimits.writes(viewerOf(context).userId);
+      await context.services.rateLimits.writes(context.viewer.userId);
       const { attachments, ...fields } = input;
-      const ticket = await context.services.tickets.create(viewerOf(context), fields, attachments ?? []);
+      const ticket = await context.services.tickets.create(context.viewer, fields, attachments ?? []);
       return context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: ticket.id } });
     },
   }),
-  addTicketMessage: t.prismaField({
+  addTicketMessage: t.withAuth({ authenticated: true }).prismaField({
     type: "TicketMessage",
     description: "Adds a reply (or, for agents, an internal note). A customer's reply reopens a resolved ticket.",
-    authScopes: { authenticated: true },
     errors: {
       types: [ValidationError, NotFoundError, TicketClosedError, UploadRejectedError, RateLimitedError],
       directResult: true,
     },
     args: { input: t.arg({ type: AddTicketMessageInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
-      await context.services.rateLimits.writes(viewerOf(context).userId);
+      await context.services.rateLimits.writes(context.viewer.userId);
       const { attachments, ...fields } = input;
       const message = await context.services.tickets.addMessage(
-        viewerOf(context),
+        context.viewer,
         { ...fields, ticketId: String(fields.ticketId), internal: fields.internal ?? false },
         attachments ?? [],
       );
       return context.prisma.ticketMessage.findUniqueOrThrow({ ...query, where: { id: message.id } });
     },
   }),
-  updateTicketStatus: t.prismaField({
+  updateTicketStatus: t.withAuth({ authenticated: true }).prismaField({
     type: "Ticket",
-    authScopes: { authenticated: true },
     errors: { types: [NotFoundError, InvalidTransitionError], directResult: true },
     args: { ticketId: t.arg.id({ required: true }), status: t.arg({ type: TicketStatusEnum, required: true }) },
     resolve: async (query, _root, args, context) => {
-      const ticket = await context.services.tickets.updateStatus(viewerOf(context), String(args.ticketId), args.status);
+      const ticket = await context.services.tickets.updateStatus(context.viewer, String(args.ticketId), args.status);
       return context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: ticket.id } });
     },
   }),
-  updateTicketPriority: t.prismaField({
+  updateTicketPriority: t.withAuth({ agent: true }).prismaField({
     type: "Ticket",
-    authScopes: { agent: true },
     errors: { types: [NotFoundError], directResult: true },
     args: { ticketId: t.arg.id({ required: true }), priority: t.arg({ type: TicketPriorityEnum, required: true }) },
     resolve: async (query, _root, args, context) => {
       const ticket = await context.services.tickets.updatePriority(
-        viewerOf(context),
+        context.viewer,
         String(args.ticketId),
         args.priority,
       );
       return context.prisma.ticket.findUniqueOrThrow({ ...query, where: { id: ticket.id } });
     },
   }),
-  assignTicket: t.prismaField({
+  assignTicket: t.withAuth({ agent: true }).prismaField({
     type: "Ticket",
     description: "Assigns the ticket to an agent, or unassigns it with a null assigneeId. Agents only.",
-    authScopes: { agent: true },
     errors: { types: [NotFoundError, ValidationError], directResult: true },
     args: { ticketId: t.arg.id({ required: true }), assigneeId: t.arg.id() },
     resolve: async (query, _root, args, context) => {
       const ticket = await context.services.tickets.assign(
-        viewerOf(context),
+        context.viewer,
         String(args.ticketId),
         args.assigneeId ? String(args.assigneeId) : null,
       );
@@ -282,13 +269,12 @@ const TicketEvent = builder.objectRef<TicketEventPayload>("TicketEvent").impleme
 });
 
 builder.subscriptionFields((t) => ({
-  ticketEvents: t.field({
+  ticketEvents: t.withAuth({ authenticated: true }).field({
     type: TicketEvent,
     description: "Changes and new messages on one ticket the viewer may see. Internal notes reach agents only.",
-    authScopes: { authenticated: true },
     args: { ticketId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, context) => {
-      const viewer = viewerOf(context);
+      const { viewer } = context;
       const ticket = await context.services.tickets.visibleTicket(viewer, String(args.ticketId));
       return filterEvents(
         context.pubsub.subscribe("ticket", ticket.id),
@@ -297,14 +283,13 @@ builder.subscriptionFields((t) => ({
     },
     resolve: (event) => event,
   }),
-  ticketFeed: t.field({
+  ticketFeed: t.withAuth({ authenticated: true }).field({
     type: TicketEvent,
     description:
       "The inbox feed: every ticket event for agents; a customer receives only events of their own tickets. " +
       "Internal notes reach agents only.",
-    authScopes: { authenticated: true },
     subscribe: (_root, _args, context) => {
-      const viewer = viewerOf(context);
+      const { viewer } = context;
       const staff = isStaff(viewer.role);
       return filterEvents(context.pubsub.subscribe("ticketFeed"), (event: TicketEventPayload) =>
         staff ? true : event.requesterId === viewer.userId && !event.internal,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Viewer } from "../auth/auth.service.ts";
-import { isStaff } from "../auth/roles.ts";
+import { isStaff, type StaffViewer } from "../auth/roles.ts";
 import type { Clock } from "../clock.ts";
 import { forbidden, InvalidTransitionError, NotFoundError, TicketClosedError, ValidationError } from "../errors.ts";
 import type { FileStore, StoredFile } from "../files/file-store.ts";
@@ -230,8 +230,8 @@ export class TicketService {
     return this.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
   }
 
-  async updatePriority(viewer: Viewer, ticketId: string, priority: TicketPriority): Promise<Ticket> {
-    if (!isStaff(viewer.role)) throw forbidden("Only agents can change the priority");
+  /** Staff only: the field's `agent` scope checked that. */
+  async updatePriority(viewer: StaffViewer, ticketId: string, priority: TicketPriority): Promise<Ticket> {
     const ticket = await this.visibleTicket(viewer, ticketId);
     const now = this.clock.now();
     const updated = await this.prisma.$transaction(async (tx) => {
@@ -247,8 +247,8 @@ export class TicketService {
     return updated;
   }
 
-  async assign(viewer: Viewer, ticketId: string, assigneeId: string | null): Promise<Ticket> {
-    if (!isStaff(viewer.role)) throw forbidden("Only agents can assign tickets");
+  /** Staff only: the field's `agent` scope checked that. */
+  async assign(viewer: StaffViewer, ticketId: string, assigneeId: string | null): Promise<Ticket> {
     const ticket = await this.visibleTicket(viewer, ticketId);
     if (assigneeId) {
       const assignee = await this.prisma.user.findUnique({ where: { id: assigneeId }, select: { role: true } });
