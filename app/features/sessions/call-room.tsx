@@ -2,14 +2,9 @@ import type { Client } from "@urql/core";
 import { createSignal, onCleanup, onMount, Show } from "solid-js";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient, type RosterEntry } from "../call/call-client.ts";
+import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
 import { ChatPanel } from "./chat-panel.tsx";
-import {
-  GiveConsentMutation,
-  type ResultOf,
-  RoomQuery,
-  RosterEventsSubscription,
-  SessionStateSubscription,
-} from "./sessions.documents.ts";
+import { type ResultOf, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 
 type Participant = NonNullable<ResultOf<typeof RoomQuery>["liveSession"]>["participants"][number];
 

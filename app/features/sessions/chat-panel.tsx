@@ -1,6 +1,7 @@
 import type { Client } from "@urql/core";
 import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import { ChatHistoryQuery, ChatSubscription, type ResultOf, SendChatMutation } from "./sessions.documents.ts";
+import { ChatHistoryQuery, ChatSubscription, SendChatMutation } from "./chat.documents.ts";
+import type { ResultOf } from "./sessions.documents.ts";
 
 type Message = ResultOf<typeof ChatSubscription>["sessionChat"]["message"];
 

@@ -5,18 +5,17 @@ import { Field } from "../../components/field.tsx";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { fieldErrorMap, validateEmail, validateRequired } from "../../lib/field-errors.ts";
 import { dateTime as formatDateTime, label } from "../../lib/format.ts";
-import { createParticipantClient, forgetParticipant, loadParticipant, saveParticipant } from "./participant-client.ts";
-import { PushOptIn, type PushRegistrar } from "./push-opt-in.tsx";
 import {
   JoinSessionMutation,
   LeaveSessionMutation,
   MyParticipantQuery,
   RegisterSessionPushMutation,
   RequestVerificationCodeMutation,
-  RosterEventsSubscription,
   SessionByLinkQuery,
-  SessionStateSubscription,
-} from "./sessions.documents.ts";
+} from "./join-session.documents.ts";
+import { createParticipantClient, forgetParticipant, loadParticipant, saveParticipant } from "./participant-client.ts";
+import { PushOptIn, type PushRegistrar } from "./push-opt-in.tsx";
+import { RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 import "./sessions.css";
 
 /** The call (peerjs and the call view) loads only when someone enters it. */

@@ -8,13 +8,11 @@ import { ChatPanel } from "./chat-panel.tsx";
 import { PushOptIn } from "./push-opt-in.tsx";
 import {
   HostActionsMutation,
-  LiveSessionQuery,
   ParticipantActions,
   ParticipantEventsSubscription,
-  type ResultOf,
-  SessionStateSubscription,
   WaitingRoomSubscription,
-} from "./sessions.documents.ts";
+} from "./session-detail.documents.ts";
+import { LiveSessionQuery, type ResultOf, SessionStateSubscription } from "./sessions.documents.ts";
 import "./sessions.css";
 
 /** The call (peerjs and the call view) loads only when someone enters it. */
