@@ -27,6 +27,20 @@ function applyEvent(cache: Cache, event: TicketEvent | undefined): void {
   if (event?.kind === "MESSAGE_ADDED" && event.message) appendMessage(cache, event.ticketId, event.message);
 }
 
+type SessionParticipant = { __typename: string; id: string; sessionId: string };
+
+/**
+ * Someone new used a session's link: add them to the session's cached participants (changes to people already
+ * listed update their own entity).
+ */
+function addParticipant(cache: Cache, participant: SessionParticipant | undefined): void {
+  if (!participant) return;
+  const session = { __typename: "LiveSession", id: participant.sessionId };
+  const listed = cache.resolve(session, "participants") as string[] | null | undefined;
+  const key = cache.keyOfEntity({ __typename: "SessionParticipant", id: participant.id });
+  if (listed && key && !listed.includes(key)) cache.link(session, "participants", [...listed, key]);
+}
+
 /** Lists are re-read from the server after a ticket is created; entity changes update themselves. */
 function invalidateTicketLists(cache: Cache): void {
   for (const field of cache.inspectFields("Query")) {
@@ -119,6 +133,17 @@ export const cacheConfig: CacheExchangeOpts = {
       },
       ticketFeed(result, _args, cache) {
         applyEvent(cache, result.ticketFeed as TicketEvent | undefined);
+      },
+      // Session state events carry the session (status, lock, recording), which updates itself by id.
+      sessionParticipantEvents(result, _args, cache) {
+        const event = result.sessionParticipantEvents as { participant?: SessionParticipant } | undefined;
+        addParticipant(cache, event?.participant);
+      },
+      // The waiting room event lists everyone waiting now: it replaces the session's waiting list.
+      sessionWaitingRoom(result, args, cache) {
+        const update = result.sessionWaitingRoom as { waiting: SessionParticipant[] } | undefined;
+        if (update)
+          cache.link({ __typename: "LiveSession", id: args.sessionId as string }, "waitingList", update.waiting);
       },
     },
   },
