@@ -1,24 +1,46 @@
 import type { Cache, CacheExchangeOpts } from "@urql/exchange-graphcache";
 import { NotificationPreferencesQuery } from "../features/auth/auth.documents.ts";
+import { ChatHistoryQuery } from "../features/sessions/chat.documents.ts";
 import { type ResultOf, TicketThreadQuery } from "../features/tickets/tickets.documents.ts";
 
 type Message = NonNullable<ResultOf<typeof TicketThreadQuery>["ticket"]>["messages"]["edges"][number]["node"];
 type TicketEvent = { kind: string; ticketId: string; message: Message | null };
+type ChatMessage = NonNullable<
+  ResultOf<typeof ChatHistoryQuery>["liveSession"]
+>["chatMessages"]["edges"][number]["node"];
 
 /** Types without an id live inside their parent (connections, payloads, errors). */
 const embedded = () => null;
+
+/** Appends a node to a cached connection's edges unless it is there already (an event and a mutation may both bring it). */
+function appendEdge<Node extends { id: string }>(
+  edges: { node: Node }[],
+  node: Node,
+  edge: { __typename: string; cursor?: string },
+): boolean {
+  if (edges.some((existing) => existing.node.id === node.id)) return false;
+  edges.push({ ...edge, node } as never);
+  return true;
+}
 
 /** Adds a message to the cached thread of its ticket once, whichever of the mutation or the event came first. */
 export function appendMessage(cache: Cache, ticketId: string, message: Message): void {
   cache.updateQuery({ query: TicketThreadQuery, variables: { id: ticketId } }, (data) => {
     const ticket = data?.ticket;
-    if (!ticket || ticket.messages.edges.some((edge) => edge.node.id === message.id)) return data;
-    ticket.messages.edges.push({
-      cursor: message.id,
-      node: message,
-      __typename: "TicketMessagesConnectionEdge",
-    } as never);
-    ticket.messages.totalCount += 1;
+    if (
+      ticket &&
+      appendEdge(ticket.messages.edges, message, { __typename: "TicketMessagesConnectionEdge", cursor: message.id })
+    )
+      ticket.messages.totalCount += 1;
+    return data;
+  });
+}
+
+/** Adds a chat message to its session's cached chat once, whichever of the send or the event came first. */
+function appendChatMessage(cache: Cache, sessionId: string, message: ChatMessage): void {
+  cache.updateQuery({ query: ChatHistoryQuery, variables: { id: sessionId } }, (data) => {
+    const chat = data?.liveSession?.chatMessages;
+    if (chat) appendEdge(chat.edges, message, { __typename: "LiveSessionChatMessagesConnectionEdge" });
     return data;
   });
 }
@@ -126,6 +148,10 @@ export const cacheConfig: CacheExchangeOpts = {
         const input = args.input as { ticketId: string };
         if (message?.__typename === "TicketMessage") appendMessage(cache, input.ticketId, message);
       },
+      sendSessionChatMessage(result, args, cache) {
+        const message = result.sendSessionChatMessage as (ChatMessage & { __typename: string }) | null;
+        if (message?.__typename === "SessionChatMessage") appendChatMessage(cache, args.sessionId as string, message);
+      },
     },
     Subscription: {
       ticketEvents(result, _args, cache) {
@@ -138,6 +164,10 @@ export const cacheConfig: CacheExchangeOpts = {
       sessionParticipantEvents(result, _args, cache) {
         const event = result.sessionParticipantEvents as { participant?: SessionParticipant } | undefined;
         addParticipant(cache, event?.participant);
+      },
+      sessionChat(result, args, cache) {
+        const event = result.sessionChat as { message: ChatMessage } | undefined;
+        if (event) appendChatMessage(cache, args.sessionId as string, event.message);
       },
       // The waiting room event lists everyone waiting now: it replaces the session's waiting list.
       sessionWaitingRoom(result, args, cache) {

@@ -139,7 +139,7 @@ function Room(props: CallRoomProps) {
         )}
       </Show>
       <Show when={call() && session()?.chatEnabled}>
-        <ChatPanel client={props.client} sessionId={props.sessionId} />
+        <ChatPanel sessionId={props.sessionId} />
       </Show>
     </div>
   );

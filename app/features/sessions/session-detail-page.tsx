@@ -224,7 +224,7 @@ function SessionHostView(props: { session: Session }) {
       </Show>
 
       <Show when={s().chatEnabled && !inCall() && s().status !== "CANCELLED"}>
-        <ChatPanel client={client} sessionId={s().id} />
+        <ChatPanel sessionId={s().id} />
       </Show>
 
       <div class="session-panel">
