@@ -36,7 +36,8 @@ export function CallRoom(props: CallRoomProps) {
 }
 
 function Room(props: CallRoomProps) {
-  const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId } });
+  // From the server: ICE servers carry short-lived TURN credentials, so a cached answer will not do.
+  const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId }, requestPolicy: "network-only" });
   createSubscription({ query: RosterEventsSubscription, variables: { sessionId: props.sessionId } });
   createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.sessionId } });
   const [call, setCall] = createSignal<CallClient | null>(null);

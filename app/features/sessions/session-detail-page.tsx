@@ -42,7 +42,11 @@ function SessionDetail(props: { id: string }) {
   const [result, refetch] = createQuery({ query: LiveSessionQuery, variables: { id: props.id } });
   createSubscription({ query: ParticipantEventsSubscription, variables: { sessionId: props.id } });
   createSubscription({ query: WaitingRoomSubscription, variables: { sessionId: props.id } });
-  createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.id } });
+  // A state event (started, edited elsewhere, ended) changes more than the fields it carries: read the session again.
+  createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.id } }, (_previous, event) => {
+    refetch({ requestPolicy: "network-only" });
+    return event;
+  });
 
   return (
     <section aria-labelledby="session-title">
