@@ -1,6 +1,6 @@
 import { useParams } from "@solidjs/router";
-import { createQuery } from "@urql/solid";
-import { createSignal, lazy, Match, onCleanup, Show, Switch } from "solid-js";
+import { createQuery, createSubscription, Provider } from "@urql/solid";
+import { batch, createEffect, createSignal, lazy, Match, onCleanup, Show, Switch } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { dateTime as formatDateTime, label } from "../../lib/format.ts";
 import { JoinForm } from "./join-form.tsx";
@@ -39,56 +39,29 @@ export default function JoinSessionPage() {
   const [stage, setStage] = createSignal<Stage>({ kind: "form" });
   const [participant, setParticipant] = createSignal<ReturnType<typeof createParticipantClient> | null>(null);
   const [sessionId, setSessionId] = createSignal("");
-  let stopWatching: (() => void) | null = null;
 
   const link = () => info.data?.sessionByLink;
 
   const close = () => {
-    stopWatching?.();
-    stopWatching = null;
     participant()?.dispose();
     setParticipant(null);
   };
   onCleanup(close);
 
-  /** Watches our own participant row and the session: admitted → call, denied/removed/ended → message. */
-  const enter = (token: string, id: string, participantId: string, status: string, peerId?: string | null) => {
+  const finish = (message: string) => {
     close();
-    const connection = createParticipantClient(token);
-    setParticipant(connection);
-    setSessionId(id);
-    const finish = (message: string) => {
-      close();
-      forgetParticipant(params.token);
-      setStage({ kind: "done", message });
-    };
-    const events = connection.client.subscription(RosterEventsSubscription, { sessionId: id }).subscribe((result) => {
-      const event = result.data?.sessionParticipantEvents;
-      if (!event || event.participantId !== participantId) return;
-      const p = event.participant;
-      if (p.status === "ADMITTED" && p.peerId && stage().kind !== "room") setStage({ kind: "room", peerId: p.peerId });
-      if (p.status === "DENIED") finish("The host did not let you in.");
-      if (p.status === "REMOVED") finish("The host removed you from this session.");
+    forgetParticipant(params.token);
+    setStage({ kind: "done", message });
+  };
+
+  /** With a participant token: the waiting room or the call, watched by ParticipantWatch. */
+  const enter = (token: string, id: string, status: string, peerId?: string | null) => {
+    close();
+    batch(() => {
+      setSessionId(id);
+      setStage(status === "ADMITTED" && peerId ? { kind: "room", peerId } : { kind: "waiting" });
+      setParticipant(createParticipantClient(token));
     });
-    const state = connection.client.subscription(SessionStateSubscription, { sessionId: id }).subscribe((result) => {
-      const kind = result.data?.sessionState.kind;
-      if (kind === "ENDED") finish("The session has ended. Thank you for joining.");
-      if (kind === "CANCELLED") finish("The session was cancelled.");
-    });
-    stopWatching = () => {
-      events.unsubscribe();
-      state.unsubscribe();
-    };
-    setStage(status === "ADMITTED" && peerId ? { kind: "room", peerId } : { kind: "waiting" });
-    // Admission may have happened before the subscription started: ask once.
-    void connection.client
-      .query(MyParticipantQuery, {})
-      .toPromise()
-      .then((result) => {
-        const me = result.data?.myParticipant;
-        if (me?.status === "ADMITTED" && me.peerId && stage().kind === "waiting")
-          setStage({ kind: "room", peerId: me.peerId });
-      });
   };
 
   // A reload resumes with the stored token.
@@ -102,7 +75,7 @@ export default function JoinSessionPage() {
         probe.dispose();
         const me = result.data?.myParticipant;
         if (me && (me.status === "ADMITTED" || me.status === "WAITING")) {
-          enter(stored.token, stored.sessionId, stored.participantId, me.status, me.peerId);
+          enter(stored.token, stored.sessionId, me.status, me.peerId);
         } else forgetParticipant(params.token);
       });
   }
@@ -120,13 +93,24 @@ export default function JoinSessionPage() {
   const leave = async () => {
     const connection = participant();
     if (connection) await connection.client.mutation(LeaveSessionMutation, {}).toPromise();
-    close();
-    forgetParticipant(params.token);
-    setStage({ kind: "done", message: "You left the session." });
+    finish("You left the session.");
   };
 
   return (
     <section class="narrow" aria-labelledby="join-title">
+      <Show when={participant()} keyed>
+        {(connection) => (
+          <Provider value={connection.client}>
+            <ParticipantWatch
+              sessionId={sessionId()}
+              onAdmitted={(peerId) => {
+                if (stage().kind === "waiting") setStage({ kind: "room", peerId });
+              }}
+              onFinished={finish}
+            />
+          </Provider>
+        )}
+      </Show>
       <Switch>
         <Match when={stage().kind === "room" && participant() && stage()}>
           {(current) => (
@@ -137,11 +121,7 @@ export default function JoinSessionPage() {
               signalingToken={async () => loadParticipant(params.token)?.token ?? ""}
               askConsent
               onLeave={() => void leave()}
-              onEnded={() => {
-                close();
-                forgetParticipant(params.token);
-                setStage({ kind: "done", message: "The session has ended. Thank you for joining." });
-              }}
+              onEnded={() => finish("The session has ended. Thank you for joining.")}
             />
           )}
         </Match>
@@ -211,7 +191,6 @@ export default function JoinSessionPage() {
                   enter(
                     joined.participantToken,
                     joined.session.id,
-                    joined.participant.id,
                     joined.participant.status,
                     joined.participant.peerId,
                   );
@@ -223,4 +202,31 @@ export default function JoinSessionPage() {
       </Switch>
     </section>
   );
+}
+
+/**
+ * Our own participant row and the session's state from the participant client's cache, which the session's
+ * subscriptions keep live: admitted → the call; denied, removed, or the session over → a message.
+ */
+function ParticipantWatch(props: {
+  sessionId: string;
+  onAdmitted: (peerId: string) => void;
+  onFinished: (message: string) => void;
+}) {
+  // Admission may have happened before the subscriptions started: the query asks once, events update its answer.
+  const [mine] = createQuery({ query: MyParticipantQuery, requestPolicy: "network-only" });
+  createSubscription({ query: RosterEventsSubscription, variables: { sessionId: props.sessionId } });
+  const [state] = createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.sessionId } });
+  createEffect(() => {
+    const me = mine.data?.myParticipant;
+    if (me?.status === "ADMITTED" && me.peerId) props.onAdmitted(me.peerId);
+    if (me?.status === "DENIED") props.onFinished("The host did not let you in.");
+    if (me?.status === "REMOVED") props.onFinished("The host removed you from this session.");
+  });
+  createEffect(() => {
+    const kind = state.data?.sessionState.kind;
+    if (kind === "ENDED") props.onFinished("The session has ended. Thank you for joining.");
+    if (kind === "CANCELLED") props.onFinished("The session was cancelled.");
+  });
+  return null;
 }
