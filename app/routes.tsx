@@ -11,14 +11,12 @@ const NewTicketPage = lazy(() => import("./features/tickets/new-ticket-page.tsx"
 const TicketPage = lazy(() => import("./features/tickets/ticket-page.tsx"));
 const InboxPage = lazy(() => import("./features/tickets/inbox-page.tsx"));
 const NotFoundPage = lazy(() => import("./components/not-found-page.tsx"));
-// Sessions and calls: screens owned by the sessions and calls work; kept out of the main navigation.
 const SessionsPage = lazy(() => import("./features/sessions/sessions-page.tsx"));
 const JoinSessionPage = lazy(() => import("./features/sessions/join-session-page.tsx"));
 const SessionFormPage = lazy(() => import("./features/sessions/session-form-page.tsx"));
 const SessionDetailPage = lazy(() => import("./features/sessions/session-detail-page.tsx"));
 const SessionAnalyticsPage = lazy(() => import("./features/sessions/session-analytics-page.tsx"));
 const SessionSummaryPage = lazy(() => import("./features/sessions/session-summary-page.tsx"));
-const CallPage = lazy(() => import("./features/call/call-page.tsx"));
 
 function RequireUser(props: { staff?: boolean; children: JSX.Element }) {
   const location = useLocation();
@@ -66,6 +64,5 @@ export const routes: RouteDefinition[] = [
   { path: "/sessions/:id/edit", component: signedIn(SessionFormPage, true) },
   { path: "/sessions/:id/analytics", component: signedIn(SessionAnalyticsPage, true) },
   { path: "/session/join/:token", component: JoinSessionPage },
-  { path: "/call/:sessionId", component: CallPage },
   { path: "*404", component: NotFoundPage },
 ];

@@ -92,7 +92,7 @@ const JOIN = `mutation($input: JoinSessionInput!) { joinSession(input: $input) {
   ... on JoinSessionPayload { participantToken participant { id status } } ... on Error { message } } }`;
 const ADMIT = `mutation($id: ID!) { admitParticipant(participantId: $id) { __typename
   ... on SessionParticipant { status } ... on Error { message } } }`;
-/** What the PWA's call room asks (app/features/sessions/sessions.documents.ts RoomQuery), plus the caller's own id. */
+/** What the PWA's call room asks (app/features/sessions/call-room.documents.ts RoomQuery), plus the caller's own id. */
 const ROOM = `query($id: ID!) {
   liveSession(id: $id) { id type status participants { id role status peerId } }
   iceServers { urls username credential }

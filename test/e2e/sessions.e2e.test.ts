@@ -4,7 +4,14 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, invite, signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
-import { axeViolations, buildApp, chromiumAvailable, launchChromium, persistedCacheHas } from "./browser.ts";
+import {
+  axeViolations,
+  buildApp,
+  chromiumAvailable,
+  launchChromium,
+  persistedCacheHas,
+  watchSubscriptions,
+} from "./browser.ts";
 
 /**
  * The built PWA (top-level vite.config.ts) served by the real API, in Debian's Chromium with fake camera and
@@ -195,6 +202,52 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await server.gql(`mutation($id: ID!) { endLiveSession(id: $id) { __typename } }`, { id: session.id }, agent.token);
     await page.getByRole("button", { name: "Join" }).click();
     await page.getByTestId("join-refusal").getByText("This session has ended.").waitFor();
+    await context.close();
+  });
+
+  it("moving from one session's detail to another's in the app shows the second, live", async () => {
+    const schedule = async (title: string) => {
+      const start = new Date(Date.now() + 3_600_000);
+      const created = await server.gql(
+        `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+          __typename ... on LiveSession { id accessToken } } }`,
+        {
+          input: {
+            title,
+            type: "SUPPORT_CALL",
+            scheduledStartAt: start.toISOString(),
+            scheduledEndAt: new Date(start.getTime() + 1_800_000).toISOString(),
+          },
+        },
+        agent.token,
+      );
+      return created.data?.createLiveSession as { id: string; accessToken: string };
+    };
+    const first = await schedule("Printer troubleshooting");
+    const second = await schedule("Billing walkthrough");
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.url });
+    const page = await context.newPage();
+    const subscriptions = watchSubscriptions(page);
+    await page.goto(`/signin?next=/sessions/${first.id}`);
+    await page.getByLabel("Email").fill("agent@example.com");
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Printer troubleshooting" }).waitFor();
+
+    // A link inside the app: the router keeps the detail screen mounted and only its :id changes.
+    await page.evaluate((id) => {
+      const link = Object.assign(document.createElement("a"), { href: `/sessions/${id}`, textContent: "Next session" });
+      document.querySelector("main")?.append(link);
+    }, second.id);
+    await page.getByRole("link", { name: "Next session" }).click();
+    await page.getByRole("heading", { name: "Billing walkthrough" }).waitFor();
+    expect(await page.getByTestId("join-url").textContent()).toContain(second.accessToken);
+    expect(await page.getByRole("heading", { name: "Printer troubleshooting" }).count()).toBe(0);
+
+    // The second session's live events reach the screen.
+    await subscriptions.until(second.id);
+    await server.gql(`mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`, { id: second.id }, agent.token);
+    await page.getByTestId("session-status").getByText("Live").waitFor();
     await context.close();
   });
 

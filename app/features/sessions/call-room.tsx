@@ -1,24 +1,16 @@
-import type { Client } from "@urql/core";
-import { createSignal, onCleanup, onMount, Show } from "solid-js";
+import { type Client, createQuery, createSubscription, Provider } from "@urql/solid";
+import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
 import { CallView } from "../call/CallView.tsx";
-import { CallClient, type RosterEntry } from "../call/call-client.ts";
+import { CallClient } from "../call/call-client.ts";
+import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
 import { ChatPanel } from "./chat-panel.tsx";
-import {
-  GiveConsentMutation,
-  type ResultOf,
-  RoomQuery,
-  RosterEventsSubscription,
-  SessionStateSubscription,
-} from "./sessions.documents.ts";
+import { type ResultOf, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 
-type Participant = NonNullable<ResultOf<typeof RoomQuery>["liveSession"]>["participants"][number];
+type Session = NonNullable<ResultOf<typeof RoomQuery>["liveSession"]>;
+type Participant = Session["participants"][number];
+type IceServer = ResultOf<typeof RoomQuery>["iceServers"][number];
 
-/**
- * The call for a host or an admitted participant: the roster comes from the session (participants now, then
- * sessionParticipantEvents), ICE servers from the API, and the signaling token is the participant token (the host
- * sends their access token). Ends by itself when the session ends.
- */
-export function CallRoom(props: {
+interface CallRoomProps {
   client: Client;
   sessionId: string;
   peerId: string;
@@ -28,89 +20,95 @@ export function CallRoom(props: {
   onEnded: () => void;
   /** Offer the participant to consent to recording (participants only). */
   askConsent?: boolean;
-}) {
-  const [roster, setRoster] = createSignal<RosterEntry[]>([]);
-  const [recording, setRecording] = createSignal(false);
+}
+
+/**
+ * The call for a host or an admitted participant: the roster is the session's participants in the normalized cache
+ * (kept live by sessionParticipantEvents), ICE servers come from the API, and the signaling token is the participant
+ * token (the host sends their access token). Ends by itself when the session ends.
+ */
+export function CallRoom(props: CallRoomProps) {
+  return (
+    <Provider value={props.client}>
+      <Room {...props} />
+    </Provider>
+  );
+}
+
+function Room(props: CallRoomProps) {
+  // From the server: ICE servers carry short-lived TURN credentials, so a cached answer will not do.
+  const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId }, requestPolicy: "network-only" });
+  createSubscription({ query: RosterEventsSubscription, variables: { sessionId: props.sessionId } });
+  createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.sessionId } });
   const [call, setCall] = createSignal<CallClient | null>(null);
-  const [info, setInfo] = createSignal<{ screenShare: boolean; chat: boolean; title: string } | null>(null);
-  const [failure, setFailure] = createSignal("");
+
+  const session = () => room.data?.liveSession ?? undefined;
+  const over = () => session()?.status === "ENDED" || session()?.status === "CANCELLED";
+  const publishes = (p: Participant) => session()?.type !== "WEBINAR" || p.role !== "ATTENDEE";
+  const me = () => session()?.participants.find((p) => p.peerId === props.peerId);
+  const roster = createMemo(() =>
+    (session()?.participants ?? [])
+      .filter((p) => p.status === "ADMITTED" && p.peerId && p.peerId !== props.peerId)
+      .map((p) => ({ peerId: p.peerId as string, publishes: publishes(p), name: p.name })),
+  );
   /** A participant (not the host) who has not consented yet, in a session that may be recorded. */
-  const [askConsent, setAskConsent] = createSignal(false);
-  const people = new Map<string, Participant>();
-  let webinar = false;
-  let sending = true;
-  let canAsk = false;
+  const askConsent = () => {
+    const self = me();
+    return props.askConsent === true && session()?.recordingEnabled && self && self.role !== "HOST"
+      ? !self.recordingConsent
+      : false;
+  };
+  const failure = () =>
+    session() || (!room.data && !room.error) ? "" : (room.error?.message ?? "You are not in this session any more.");
 
-  const publishes = (p: Participant) => !webinar || p.role !== "ATTENDEE";
-  const refreshRoster = () =>
-    setRoster(
-      [...people.values()]
-        .filter((p) => p.status === "ADMITTED" && p.peerId && p.peerId !== props.peerId)
-        .map((p) => ({ peerId: p.peerId as string, publishes: publishes(p), name: p.name })),
-    );
+  let disposed = false;
+  onCleanup(() => {
+    disposed = true;
+    call()?.leave();
+  });
 
-  onMount(async () => {
-    const events = props.client
-      .subscription(RosterEventsSubscription, { sessionId: props.sessionId })
-      .subscribe((result) => {
-        const event = result.data?.sessionParticipantEvents;
-        if (!event) return;
-        people.set(event.participant.id, event.participant);
-        refreshRoster();
-        const me = [...people.values()].find((p) => p.peerId === props.peerId);
-        if (me) setAskConsent(canAsk && me.role !== "HOST" && !me.recordingConsent);
-        if (me && publishes(me) !== sending) {
-          sending = publishes(me);
-          void call()?.setPublishing(sending);
-        }
-      });
-    const state = props.client
-      .subscription(SessionStateSubscription, { sessionId: props.sessionId })
-      .subscribe((result) => {
-        const event = result.data?.sessionState;
-        if (!event) return;
-        setRecording(event.session.recording);
-        if (event.kind === "ENDED" || event.kind === "CANCELLED") {
-          call()?.leave();
-          props.onEnded();
-        }
-      });
-    onCleanup(() => {
-      events.unsubscribe();
-      state.unsubscribe();
-      call()?.leave();
-    });
-
-    const result = await props.client.query(RoomQuery, { id: props.sessionId }).toPromise();
-    const session = result.data?.liveSession;
-    if (!session) return setFailure(result.error?.message ?? "You are not in this session any more.");
-    if (session.status === "ENDED" || session.status === "CANCELLED") return props.onEnded();
-    webinar = session.type === "WEBINAR";
-    for (const p of session.participants) people.set(p.id, p);
-    refreshRoster();
-    setRecording(session.recording);
-    const me = session.participants.find((p) => p.peerId === props.peerId);
-    sending = me ? publishes(me) : true;
-    canAsk = session.recordingEnabled && props.askConsent === true;
-    setAskConsent(canAsk && me?.role !== "HOST" && me?.recordingConsent === false);
+  const connect = async (current: Session, iceServers: IceServer[]) => {
     const url = new URL(location.href);
+    const self = current.participants.find((p) => p.peerId === props.peerId);
+    const token = await props.signalingToken();
+    if (disposed) return;
     setCall(
       new CallClient({
         host: url.hostname,
         port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
         secure: url.protocol === "https:",
         peerId: props.peerId,
-        token: await props.signalingToken(),
-        iceServers: (result.data?.iceServers ?? []).map((s) => ({
+        token,
+        iceServers: iceServers.map((s) => ({
           urls: s.urls,
           ...(s.username ? { username: s.username } : {}),
           ...(s.credential ? { credential: s.credential } : {}),
         })),
-        topology: webinar ? "webinar" : "mesh",
-        publishes: sending,
+        topology: current.type === "WEBINAR" ? "webinar" : "mesh",
+        publishes: self ? publishes(self) : true,
       }),
     );
-    setInfo({ screenShare: session.screenShareEnabled, chat: session.chatEnabled, title: session.title });
+  };
+
+  // The call starts once the session is known and not over; it ends with the session.
+  const joinable = createMemo(() => !!session() && !over());
+  createEffect(
+    on(joinable, (ready) => {
+      const current = session();
+      if (ready && current && !call()) void connect(current, room.data?.iceServers ?? []);
+    }),
+  );
+  createEffect(
+    on(over, (ended) => {
+      if (!ended) return;
+      call()?.leave();
+      props.onEnded();
+    }),
+  );
+  // Promoted to presenter or demoted to attendee (webinars): send media or stop.
+  createEffect(() => {
+    const self = me();
+    if (self) void call()?.setPublishing(publishes(self));
   });
 
   return (
@@ -124,10 +122,7 @@ export function CallRoom(props: {
           <button
             type="button"
             class="button small secondary"
-            onClick={async () => {
-              const result = await props.client.mutation(GiveConsentMutation, {}).toPromise();
-              if (result.data?.giveRecordingConsent.recordingConsent) setAskConsent(false);
-            }}
+            onClick={() => void props.client.mutation(GiveConsentMutation, {}).toPromise()}
           >
             I agree to be recorded
           </button>
@@ -138,14 +133,14 @@ export function CallRoom(props: {
           <CallView
             client={client()}
             roster={roster()}
-            recording={recording()}
-            canShareScreen={info()?.screenShare ?? false}
+            recording={session()?.recording ?? false}
+            canShareScreen={session()?.screenShareEnabled ?? false}
             onLeave={props.onLeave}
           />
         )}
       </Show>
-      <Show when={info()?.chat}>
-        <ChatPanel client={props.client} sessionId={props.sessionId} />
+      <Show when={call() && session()?.chatEnabled}>
+        <ChatPanel sessionId={props.sessionId} />
       </Show>
     </div>
   );

@@ -1,36 +1,29 @@
-import type { Client } from "@urql/core";
-import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import { ChatHistoryQuery, ChatSubscription, type ResultOf, SendChatMutation } from "./sessions.documents.ts";
+import { createQuery, createSubscription, useClient } from "@urql/solid";
+import { createSignal, For, Show } from "solid-js";
+import { ChatHistoryQuery, ChatSubscription, SendChatMutation } from "./chat.documents.ts";
 
-type Message = ResultOf<typeof ChatSubscription>["sessionChat"]["message"];
-
-/** Session chat: history first, then live messages; works with the signed-in or the participant client. */
-export function ChatPanel(props: { client: Client; sessionId: string }) {
-  const [messages, setMessages] = createSignal<Message[]>([]);
-  const [state, setState] = createSignal<"loading" | "ready" | "disabled" | "error">("loading");
+/**
+ * Session chat: the history from the normalized cache, which live messages and sent ones are appended to (see
+ * app/graphql/cache.ts); works with the signed-in or the participant client, whichever the context provides.
+ */
+export function ChatPanel(props: { sessionId: string }) {
+  const client = useClient();
+  const [history] = createQuery({
+    query: ChatHistoryQuery,
+    variables: { id: props.sessionId },
+    requestPolicy: "network-only",
+  });
+  createSubscription({ query: ChatSubscription, variables: { sessionId: props.sessionId } });
   const [body, setBody] = createSignal("");
   const [error, setError] = createSignal("");
   const [sending, setSending] = createSignal(false);
-  const add = (message: Message) =>
-    setMessages((list) => (list.some((m) => m.id === message.id) ? list : [...list, message]));
 
-  onMount(async () => {
-    const subscription = props.client
-      .subscription(ChatSubscription, { sessionId: props.sessionId })
-      .subscribe((result) => {
-        if (result.data) add(result.data.sessionChat.message);
-      });
-    onCleanup(() => subscription.unsubscribe());
-    const result = await props.client
-      .query(ChatHistoryQuery, { id: props.sessionId }, { requestPolicy: "network-only" })
-      .toPromise();
-    const session = result.data?.liveSession;
-    if (!session) return setState("error");
-    if (!session.chatEnabled) return setState("disabled");
-    for (const edge of session.chatMessages.edges) add(edge.node);
-    setMessages((list) => [...list].sort((a, b) => a.createdAt.localeCompare(b.createdAt)));
-    setState("ready");
-  });
+  const messages = () => history.data?.liveSession?.chatMessages.edges.map((edge) => edge.node) ?? [];
+  const state = () => {
+    const session = history.data?.liveSession;
+    if (session) return session.chatEnabled ? "ready" : "disabled";
+    return history.data || history.error ? "error" : "loading";
+  };
 
   const send = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -38,13 +31,10 @@ export function ChatPanel(props: { client: Client; sessionId: string }) {
     if (!text) return setError("Write a message first");
     if (text.length > 2000) return setError("Keep messages under 2,000 characters");
     setSending(true);
-    const result = await props.client
-      .mutation(SendChatMutation, { sessionId: props.sessionId, body: text })
-      .toPromise();
+    const result = await client.mutation(SendChatMutation, { sessionId: props.sessionId, body: text }).toPromise();
     setSending(false);
     const outcome = result.data?.sendSessionChatMessage;
     if (outcome?.__typename === "SessionChatMessage") {
-      add(outcome);
       setBody("");
       setError("");
     } else if (outcome?.__typename === "RateLimitedError") {

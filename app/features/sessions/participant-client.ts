@@ -1,10 +1,13 @@
 import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
+import { cacheExchange } from "@urql/exchange-graphcache";
 import { createClient as createWsClient } from "graphql-ws";
+import { cacheConfig } from "../../graphql/cache.ts";
 
 /**
  * A participant has no account: their participant token (from joinSession) authorizes every request, sent as the
  * `x-participant-token` header over HTTP and as `connectionParams.participantToken` over graphql-ws. This client is
- * separate from the signed-in client (no shared cache, no access token).
+ * separate from the signed-in client (no access token, and its own in-memory normalized cache, which the session's
+ * subscriptions keep live with the same updates as the signed-in client's).
  */
 export function createParticipantClient(token: string): { client: Client; dispose(): void } {
   const ws = createWsClient({
@@ -18,6 +21,7 @@ export function createParticipantClient(token: string): { client: Client; dispos
     requestPolicy: "network-only",
     fetchOptions: () => ({ headers: { "x-participant-token": token } }),
     exchanges: [
+      cacheExchange(cacheConfig),
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query ?? "" };

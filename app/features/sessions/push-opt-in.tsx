@@ -1,6 +1,6 @@
 import { createSignal, Show } from "solid-js";
 import { client } from "../../graphql/client.ts";
-import { RegisterPushMutation, VapidKeyQuery } from "./sessions.documents.ts";
+import { RegisterPushMutation, VapidKeyQuery } from "./push-opt-in.documents.ts";
 
 /** Registers a browser push subscription with the API; answers null when it worked, or what went wrong. */
 export type PushRegistrar = (endpoint: string, keys: { p256dh: string; auth: string }) => Promise<string | null>;

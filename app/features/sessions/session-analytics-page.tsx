@@ -4,7 +4,7 @@ import { createMemo, createSignal, For, Match, Show, Switch } from "solid-js";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { dateTime } from "../../lib/format.ts";
 import { concurrency, duration } from "./analytics.ts";
-import { AnalyticsSummaryQuery, SessionAnalyticsQuery } from "./sessions.documents.ts";
+import { AnalyticsSummaryQuery, SessionAnalyticsQuery } from "./session-analytics.documents.ts";
 import "./sessions.css";
 
 /** Participants over time as an inline SVG step chart, with a text alternative and a data table. */

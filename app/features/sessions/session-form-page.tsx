@@ -5,7 +5,8 @@ import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { client } from "../../graphql/client.ts";
 import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
 import { parseInvites, parseOffsets, toLocalInput } from "./invites.ts";
-import { CreateLiveSessionMutation, LiveSessionQuery, UpdateLiveSessionMutation } from "./sessions.documents.ts";
+import { CreateLiveSessionMutation, UpdateLiveSessionMutation } from "./session-form.documents.ts";
+import { LiveSessionQuery } from "./sessions.documents.ts";
 import "./sessions.css";
 
 const TYPES = [

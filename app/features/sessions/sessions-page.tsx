@@ -3,7 +3,8 @@ import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { queryLatest } from "../../graphql/client.ts";
 import { dateTime, label } from "../../lib/format.ts";
-import { LiveSessionsQuery, type ResultOf, type VariablesOf } from "./sessions.documents.ts";
+import type { ResultOf, VariablesOf } from "./sessions.documents.ts";
+import { LiveSessionsQuery } from "./sessions-page.documents.ts";
 import "./sessions.css";
 
 type Summary = ResultOf<typeof LiveSessionsQuery>["liveSessions"]["edges"][number]["node"];

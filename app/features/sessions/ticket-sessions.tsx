@@ -3,7 +3,7 @@ import { createQuery } from "@urql/solid";
 import { createSignal, For, Show } from "solid-js";
 import { client } from "../../graphql/client.ts";
 import { dateTime, label } from "../../lib/format.ts";
-import { StartCallFromTicketMutation, TicketSessionsQuery } from "./sessions.documents.ts";
+import { StartCallFromTicketMutation, TicketSessionsQuery } from "./ticket-sessions.documents.ts";
 import "./sessions.css";
 
 /**

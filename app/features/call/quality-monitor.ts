@@ -1,0 +1,106 @@
+import type { MediaLink } from "./call-types.ts";
+import { classifyQuality, type Quality, sampleFromReport, senderEncodingFor } from "./quality.ts";
+
+interface QualityMonitorOptions {
+  /** The remotes to sample, as the topology connects them. */
+  links: () => Iterable<MediaLink>;
+  /** Whether this side sends media (then the send side is adapted too). */
+  publishes: () => boolean;
+  /** A shared screen keeps its full resolution whatever the quality. */
+  screenSharing: () => boolean;
+  /** New samples are in: the store publishes a new state. */
+  changed: () => void;
+  /** How often quality is sampled, ms. */
+  intervalMs: number;
+}
+
+/**
+ * Connection quality per remote from getStats: the badge for the receive side, and for the send side a lower
+ * bitrate and resolution towards a remote whose reports say the path is poor (restored when it recovers).
+ */
+export class QualityMonitor {
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private options: QualityMonitorOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sample(), this.options.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Samples getStats per remote peer: quality badge for the receive side, bitrate cap for the send side. */
+  private async sample(): Promise<void> {
+    for (const link of this.options.links()) {
+      const connection = link.connection;
+      if (!connection) continue;
+      try {
+        const report = await connection.getStats();
+        const expectsVideo = link.remote.publishes && !link.remote.videoOff;
+        const { sample, cursor, framesDecoded } = sampleFromReport(report, link.quality.cursor, expectsVideo);
+        link.quality.cursor = cursor;
+        link.remote.framesDecoded = framesDecoded;
+        if (link.remote.publishes) {
+          link.remote.stats = {
+            rttMs: sample.rttMs,
+            loss: sample.loss,
+            jitterMs: sample.jitterMs,
+            bitrate: sample.bitrate,
+          };
+          link.remote.quality = classifyQuality(sample);
+        }
+        if (this.options.publishes()) {
+          // What the other side reports about our video (RTCP receiver reports).
+          let rttMs: number | null = sample.rttMs;
+          let loss: number | null = null;
+          let jitterMs: number | null = null;
+          report.forEach((stat: any) => {
+            if (stat.type === "remote-inbound-rtp" && stat.kind === "video") {
+              if (typeof stat.roundTripTime === "number") rttMs = stat.roundTripTime * 1000;
+              if (typeof stat.fractionLost === "number") loss = stat.fractionLost;
+              if (typeof stat.jitter === "number") jitterMs = stat.jitter * 1000;
+            }
+          });
+          const quality = classifyQuality({ rttMs, loss, jitterMs, bitrate: null, expectsVideo: false });
+          if (!link.quality.pinnedQuality && quality !== link.quality.senderQuality) {
+            link.quality.senderQuality = quality;
+            await this.applySenderQuality(link);
+          }
+        }
+      } catch {
+        // The connection closed while sampling.
+      }
+    }
+    this.options.changed();
+  }
+
+  /** Lowers (poor) or restores the video bitrate and resolution sent to one peer. */
+  async applySenderQuality(link: MediaLink): Promise<void> {
+    const sender = videoSender(link);
+    if (!sender) return;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings || parameters.encodings.length === 0) return;
+    const target = senderEncodingFor(link.quality.senderQuality);
+    for (const encoding of parameters.encodings) {
+      if (target.maxBitrate) encoding.maxBitrate = target.maxBitrate;
+      else delete encoding.maxBitrate;
+      if (!this.options.screenSharing()) encoding.scaleResolutionDownBy = target.scaleResolutionDownBy;
+    }
+    await sender.setParameters(parameters).catch(() => undefined);
+  }
+
+  /** Pins the sender quality towards one peer until called with null (automatic adaptation again). */
+  async pin(link: MediaLink, quality: Quality | null): Promise<void> {
+    link.quality.pinnedQuality = quality;
+    link.quality.senderQuality = quality ?? "unknown";
+    await this.applySenderQuality(link);
+  }
+}
+
+/** The sender of our video towards one remote. */
+export function videoSender(link: MediaLink): RTCRtpSender | undefined {
+  return link.connection?.getSenders().find((candidate) => candidate.track?.kind === "video");
+}

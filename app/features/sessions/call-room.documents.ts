@@ -1,0 +1,39 @@
+import { graphql } from "../../graphql/tada.ts";
+import { RosterFields } from "./sessions.documents.ts";
+
+/* The call room (call-room.tsx): the roster and ICE servers, recording consent. */
+
+export const RoomQuery = graphql(
+  `
+  query SessionRoom($id: ID!) {
+    liveSession(id: $id) {
+      id
+      title
+      type
+      status
+      recording
+      recordingEnabled
+      chatEnabled
+      screenShareEnabled
+      participants {
+        ...RosterFields
+      }
+    }
+    iceServers {
+      urls
+      username
+      credential
+    }
+  }
+`,
+  [RosterFields],
+);
+
+export const GiveConsentMutation = graphql(`
+  mutation GiveRecordingConsent {
+    giveRecordingConsent {
+      id
+      recordingConsent
+    }
+  }
+`);

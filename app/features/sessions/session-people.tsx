@@ -1,0 +1,124 @@
+import { For, Show } from "solid-js";
+import { label } from "../../lib/format.ts";
+import type { HostActions } from "./host-actions.ts";
+import { ParticipantActions } from "./session-detail.documents.ts";
+import type { LiveSessionQuery, ResultOf } from "./sessions.documents.ts";
+
+type Session = NonNullable<ResultOf<typeof LiveSessionQuery>["liveSession"]>;
+
+/** The live waiting room of a session: admit or deny one person or everyone. */
+export function WaitingRoomPanel(props: { session: Session; actions: HostActions }) {
+  const waiting = () => props.session.waitingList;
+  const busy = () => props.actions.busy();
+  return (
+    <section class="session-panel" aria-labelledby="waiting-title" data-testid="waiting-panel">
+      <h2 id="waiting-title">Waiting room ({waiting().length})</h2>
+      <Show when={waiting().length === 0}>
+        <p>Nobody is waiting.</p>
+      </Show>
+      <Show when={waiting().length > 0}>
+        <div class="session-actions">
+          <button
+            type="button"
+            class="button primary"
+            disabled={busy()}
+            onClick={() => void props.actions.run(ParticipantActions.admitAll, { sessionId: props.session.id })}
+          >
+            Admit all
+          </button>
+          <button
+            type="button"
+            class="button secondary"
+            disabled={busy()}
+            onClick={() => void props.actions.run(ParticipantActions.denyAll, { sessionId: props.session.id })}
+          >
+            Deny all
+          </button>
+        </div>
+        <ul class="people">
+          <For each={waiting()}>
+            {(p) => (
+              <li>
+                <span class="who">
+                  {p.name} <span class="session-meta">{p.email}</span>
+                </span>
+                <button
+                  type="button"
+                  class="button small primary"
+                  aria-label={`Admit ${p.name}`}
+                  disabled={busy()}
+                  onClick={() => void props.actions.run(ParticipantActions.admit, { participantId: p.id })}
+                >
+                  Admit
+                </button>
+                <button
+                  type="button"
+                  class="button small secondary"
+                  aria-label={`Deny ${p.name}`}
+                  disabled={busy()}
+                  onClick={() => void props.actions.run(ParticipantActions.deny, { participantId: p.id })}
+                >
+                  Deny
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+    </section>
+  );
+}
+
+/** Who is in the session now (the host aside): promote or demote (webinars), remove. */
+export function PeoplePanel(props: { session: Session; actions: HostActions }) {
+  const admitted = () => props.session.participants.filter((p) => p.status === "ADMITTED" && p.role !== "HOST");
+  const busy = () => props.actions.busy();
+  return (
+    <section class="session-panel" aria-labelledby="people-title">
+      <h2 id="people-title">In the session ({admitted().length})</h2>
+      <Show when={admitted().length === 0}>
+        <p>Nobody has joined yet.</p>
+      </Show>
+      <ul class="people">
+        <For each={admitted()}>
+          {(p) => (
+            <li>
+              <span class="who">
+                {p.name} · {label(p.role)}
+                {p.recordingConsent ? "" : props.session.recording ? " · no recording consent" : ""}
+              </span>
+              <Show when={props.session.type === "WEBINAR"}>
+                <button
+                  type="button"
+                  class="button small secondary"
+                  disabled={busy()}
+                  aria-label={p.role === "PRESENTER" ? `Make ${p.name} an attendee` : `Make ${p.name} a presenter`}
+                  onClick={() =>
+                    void props.actions.run(ParticipantActions.role, {
+                      participantId: p.id,
+                      role: p.role === "PRESENTER" ? "ATTENDEE" : "PRESENTER",
+                    })
+                  }
+                >
+                  {p.role === "PRESENTER" ? "Demote" : "Promote"}
+                </button>
+              </Show>
+              <button
+                type="button"
+                class="button small secondary"
+                aria-label={`Remove ${p.name}`}
+                disabled={busy()}
+                onClick={() => {
+                  if (confirm(`Remove ${p.name} from the session?`))
+                    void props.actions.run(ParticipantActions.remove, { participantId: p.id });
+                }}
+              >
+                Remove
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
+    </section>
+  );
+}
