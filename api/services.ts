@@ -83,7 +83,7 @@ export function createServices(deps: {
     },
   );
   // Turning recording off or ending the session finalizes the open recording (after the session change commits).
-  sessions.onRecordingStopped = (sessionId) =>
+  sessions.hostControls.onRecordingStopped = (sessionId) =>
     recordings.finalizeOpen(sessionId).catch((error: unknown) => {
       console.error(`Finalizing the recordings of session ${sessionId} failed`, error);
     });
@@ -91,7 +91,7 @@ export function createServices(deps: {
   // A ticket that becomes urgent gets a support call (issue 4, escalation).
   // The ticket change is already committed: a failed escalation is logged, not reported as a failed ticket change.
   tickets.onUrgent = (ticket, actor) =>
-    sessions.escalateTicket(ticket.id, actor).then(
+    sessions.ticketCalls.escalateTicket(ticket.id, actor).then(
       () => undefined,
       (error: unknown) => console.error(`Escalating ticket ${ticket.id} failed`, error),
     );

@@ -5,6 +5,7 @@ import { ErrorInterface } from "../errors.schema.ts";
 import { InvalidTransitionError, NotFoundError, unauthenticated, ValidationError } from "../errors.ts";
 import type { LiveSession, SessionParticipant } from "../generated/prisma/client.ts";
 import { LiveSessionStatus, LiveSessionType, ParticipantRole, ParticipantStatus } from "../generated/prisma/enums.ts";
+import type { JoinResult } from "./session-join.service.ts";
 import {
   EmailDomainNotAllowedError,
   EmailVerificationRequiredError,
@@ -22,7 +23,6 @@ import {
   WrongPasswordError,
 } from "./sessions.errors.ts";
 import { type LiveSessionEventPayload, liveSessionEventKinds, sessionStateKinds } from "./sessions.events.ts";
-import type { JoinResult } from "./sessions.service.ts";
 
 // ── errors ──────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -498,12 +498,12 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: LiveSessionFilter }) },
     totalCount: (_parent, args, context) =>
       context.prisma.liveSession.count({
-        where: context.services.sessions.listWhere(viewerOf(context), args.filter),
+        where: context.services.sessions.scheduling.listWhere(viewerOf(context), args.filter),
       }),
     resolve: (query, _root, args, context) =>
       context.prisma.liveSession.findMany({
         ...query,
-        where: context.services.sessions.listWhere(viewerOf(context), args.filter),
+        where: context.services.sessions.scheduling.listWhere(viewerOf(context), args.filter),
         orderBy: [{ scheduledStartAt: "desc" }, { id: "desc" }],
       }),
   }),
@@ -523,7 +523,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "Public: what the join page shows for an access link token; null when the link is not valid.",
     args: { token: t.arg.string({ required: true }) },
-    resolve: (_root, args, context) => context.services.sessions.byLink(args.token),
+    resolve: (_root, args, context) => context.services.sessions.joining.byLink(args.token),
   }),
   myParticipant: t.prismaField({
     type: "SessionParticipant",
@@ -571,7 +571,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError], directResult: true },
     args: { input: t.arg({ type: CreateLiveSessionInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
-      const session = await context.services.sessions.create(viewerOf(context), present(input));
+      const session = await context.services.sessions.scheduling.create(viewerOf(context), present(input));
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -582,7 +582,11 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, NotFoundError, SessionEndedError], directResult: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateLiveSessionInput, required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.update(viewerOf(context), String(args.id), sent(args.input));
+      const session = await context.services.sessions.scheduling.update(
+        viewerOf(context),
+        String(args.id),
+        sent(args.input),
+      );
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -593,7 +597,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, InvalidTransitionError], directResult: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.cancel(viewerOf(context), String(args.id));
+      const session = await context.services.sessions.scheduling.cancel(viewerOf(context), String(args.id));
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -604,7 +608,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, SessionEndedError], directResult: true },
     args: { id: t.arg.id({ required: true }), notifyInvitees: t.arg.boolean({ defaultValue: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.rotateLink(
+      const session = await context.services.sessions.scheduling.rotateLink(
         viewerOf(context),
         String(args.id),
         args.notifyInvitees ?? true,
@@ -618,7 +622,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, InvalidTransitionError], directResult: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.start(viewerOf(context), String(args.id));
+      const session = await context.services.sessions.hostControls.start(viewerOf(context), String(args.id));
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -629,7 +633,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, InvalidTransitionError], directResult: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.end(viewerOf(context), String(args.id));
+      const session = await context.services.sessions.hostControls.end(viewerOf(context), String(args.id));
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -640,7 +644,11 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, SessionEndedError], directResult: true },
     args: { id: t.arg.id({ required: true }), locked: t.arg.boolean({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.setLocked(viewerOf(context), String(args.id), args.locked);
+      const session = await context.services.sessions.hostControls.setLocked(
+        viewerOf(context),
+        String(args.id),
+        args.locked,
+      );
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -654,7 +662,11 @@ builder.mutationFields((t) => ({
     },
     args: { id: t.arg.id({ required: true }), recording: t.arg.boolean({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.setRecording(viewerOf(context), String(args.id), args.recording);
+      const session = await context.services.sessions.hostControls.setRecording(
+        viewerOf(context),
+        String(args.id),
+        args.recording,
+      );
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
@@ -665,7 +677,7 @@ builder.mutationFields((t) => ({
     errors: { types: participantErrors, directResult: true },
     args: { participantId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const row = await context.services.sessions.admit(viewerOf(context), String(args.participantId));
+      const row = await context.services.sessions.hostControls.admit(viewerOf(context), String(args.participantId));
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
@@ -675,7 +687,8 @@ builder.mutationFields((t) => ({
     authScopes: { agent: true },
     errors: { types: [NotFoundError, SessionEndedError] },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.services.sessions.admitAll(viewerOf(context), String(args.sessionId)),
+    resolve: (_root, args, context) =>
+      context.services.sessions.hostControls.admitAll(viewerOf(context), String(args.sessionId)),
   }),
 
   denyParticipant: t.prismaField({
@@ -684,7 +697,7 @@ builder.mutationFields((t) => ({
     errors: { types: participantErrors, directResult: true },
     args: { participantId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const row = await context.services.sessions.deny(viewerOf(context), String(args.participantId));
+      const row = await context.services.sessions.hostControls.deny(viewerOf(context), String(args.participantId));
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
@@ -693,7 +706,8 @@ builder.mutationFields((t) => ({
     authScopes: { agent: true },
     errors: { types: [NotFoundError] },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.services.sessions.denyAll(viewerOf(context), String(args.sessionId)),
+    resolve: (_root, args, context) =>
+      context.services.sessions.hostControls.denyAll(viewerOf(context), String(args.sessionId)),
   }),
 
   removeParticipant: t.prismaField({
@@ -703,7 +717,7 @@ builder.mutationFields((t) => ({
     errors: { types: participantErrors, directResult: true },
     args: { participantId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const row = await context.services.sessions.remove(viewerOf(context), String(args.participantId));
+      const row = await context.services.sessions.hostControls.remove(viewerOf(context), String(args.participantId));
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
@@ -717,7 +731,11 @@ builder.mutationFields((t) => ({
       role: t.arg({ type: ParticipantRoleEnum, required: true }),
     },
     resolve: async (query, _root, args, context) => {
-      const row = await context.services.sessions.setRole(viewerOf(context), String(args.participantId), args.role);
+      const row = await context.services.sessions.hostControls.setRole(
+        viewerOf(context),
+        String(args.participantId),
+        args.role,
+      );
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
@@ -729,7 +747,8 @@ builder.mutationFields((t) => ({
       directResult: true,
     },
     args: { token: t.arg.string({ required: true }), email: t.arg.string({ required: true }) },
-    resolve: (_root, args, context) => context.services.sessions.requestVerificationCode(args, context.clientAddress),
+    resolve: (_root, args, context) =>
+      context.services.sessions.joining.requestVerificationCode(args, context.clientAddress),
   }),
   joinSession: t.field({
     type: JoinSessionPayload,
@@ -739,7 +758,7 @@ builder.mutationFields((t) => ({
     errors: { types: joinErrors, directResult: true },
     args: { input: t.arg({ type: JoinSessionInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const result = await context.services.sessions.join(input, context.clientAddress);
+      const result = await context.services.sessions.joining.join(input, context.clientAddress);
       // The payload's fields are resolved as the new participant.
       context.participant = { participantId: result.participantId, sessionId: result.sessionId };
       return result;
@@ -750,7 +769,7 @@ builder.mutationFields((t) => ({
     description: "The participant (by token) leaves; joining again with the link resumes the same participant.",
     errors: { types: [ValidationError], directResult: true },
     resolve: async (query, _root, _args, context) => {
-      const row = await context.services.sessions.leave(participantOf(context));
+      const row = await context.services.sessions.joining.leave(participantOf(context));
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
@@ -758,7 +777,7 @@ builder.mutationFields((t) => ({
     type: "SessionParticipant",
     description: "The participant (by token) consents to being recorded.",
     resolve: async (query, _root, _args, context) => {
-      const row = await context.services.sessions.giveRecordingConsent(participantOf(context));
+      const row = await context.services.sessions.joining.giveRecordingConsent(participantOf(context));
       return context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: row.id } });
     },
   }),
@@ -772,7 +791,7 @@ builder.mutationFields((t) => ({
     },
     args: { sessionId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const message = await context.services.sessions.sendChat(context, String(args.sessionId), args.body);
+      const message = await context.services.sessions.chat.send(context, String(args.sessionId), args.body);
       return context.prisma.sessionChatMessage.findUniqueOrThrow({ ...query, where: { id: message.id } });
     },
   }),
@@ -783,7 +802,10 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError], directResult: true },
     args: { ticketId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
-      const session = await context.services.sessions.startCallFromTicket(viewerOf(context), String(args.ticketId));
+      const session = await context.services.sessions.ticketCalls.startCallFromTicket(
+        viewerOf(context),
+        String(args.ticketId),
+      );
       return context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
     },
   }),
