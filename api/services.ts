@@ -58,7 +58,8 @@ export function createServices(deps: {
     clock,
     pubsub,
   );
-  const sessions = new SessionService(prisma, pubsub, clock, {
+  const tickets = new TicketService(prisma, pubsub, files, clock);
+  const sessions = new SessionService(prisma, pubsub, clock, tickets, {
     secret: deps.authSecret,
     publicUrl: env.PUBLIC_URL,
     authenticateUser: (token) => auth.authenticate(token),
@@ -87,7 +88,6 @@ export function createServices(deps: {
     recordings.finalizeOpen(sessionId).catch((error: unknown) => {
       console.error(`Finalizing the recordings of session ${sessionId} failed`, error);
     });
-  const tickets = new TicketService(prisma, pubsub, files, clock);
   // A ticket that becomes urgent gets a support call (issue 4, escalation).
   // The ticket change is already committed: a failed escalation is logged, not reported as a failed ticket change.
   tickets.onUrgent = (ticket, actor) =>

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { PubSub } from "../pubsub.ts";
+import type { TicketService } from "../tickets/tickets.service.ts";
 import { type SessionAccessOptions, SessionAccessService } from "./session-access.service.ts";
 import { SessionChatService } from "./session-chat.service.ts";
 import { HostControlService } from "./session-host.service.ts";
@@ -29,6 +30,7 @@ export class SessionService extends SessionAccessService {
     prisma: PrismaClient,
     pubsub: PubSub,
     clock: Clock,
+    tickets: TicketService,
     options: SessionAccessOptions & {
       limits: SessionLimits;
       /** The app's shared rate limiter (Redis in server mode), so every instance counts the same budgets. */
@@ -45,6 +47,6 @@ export class SessionService extends SessionAccessService {
       messagesPerMinute: limits.chatMessagesPerMinute,
       rateLimits,
     });
-    this.ticketCalls = new TicketCallService(prisma, pubsub, clock, this, this.scheduling);
+    this.ticketCalls = new TicketCallService(prisma, clock, this, this.scheduling, tickets);
   }
 }

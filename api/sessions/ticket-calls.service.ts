@@ -3,7 +3,7 @@ import { isStaff } from "../auth/roles.ts";
 import type { Clock } from "../clock.ts";
 import { forbidden, NotFoundError } from "../errors.ts";
 import { type LiveSession, Prisma, type PrismaClient } from "../generated/prisma/client.ts";
-import type { PubSub } from "../pubsub.ts";
+import type { TicketService } from "../tickets/tickets.service.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
 import type { SessionSchedulingService } from "./session-scheduling.service.ts";
 import { ESCALATION_LEAD_MS, SUPPORT_CALL_LENGTH_MS } from "./sessions.rules.ts";
@@ -12,10 +12,11 @@ import { ESCALATION_LEAD_MS, SUPPORT_CALL_LENGTH_MS } from "./sessions.rules.ts"
 export class TicketCallService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly pubsub: PubSub,
     private readonly clock: Clock,
     private readonly access: SessionAccessService,
     private readonly scheduling: SessionSchedulingService,
+    /** Owns every write to tickets: the call's announcement on the thread goes through it. */
+    private readonly tickets: TicketService,
   ) {}
 
   /**
@@ -56,7 +57,7 @@ export class TicketCallService {
     const start = new Date(now.getTime() + (escalation ? ESCALATION_LEAD_MS : 0));
     const reference = `TKT-${String(ticket.number).padStart(6, "0")}`;
     const title = `${escalation ? "Urgent support" : "Support call"}: ${ticket.subject}`.slice(0, 200);
-    const { session, messageId } = await this.prisma.$transaction(async (tx) => {
+    const { session, messageAdded } = await this.prisma.$transaction(async (tx) => {
       const created = await this.scheduling.insertSession(
         tx,
         hostId,
@@ -84,31 +85,16 @@ export class TicketCallService {
         now,
       );
       const when = escalation ? `at ${start.toISOString().slice(0, 16).replace("T", " ")} UTC` : "now";
-      const message = await tx.ticketMessage.create({
-        data: {
-          ticketId: ticket.id,
-          authorId: hostId,
-          body:
-            `${escalation ? "An urgent support call" : "A support call"} (${created.publicId}) is scheduled ${when}. ` +
-            `Join here: ${this.access.joinUrl(created)}`,
-          createdAt: now,
-        },
+      const messageAdded = await this.tickets.addSystemMessage(tx, {
+        ticketId: ticket.id,
+        authorId: hostId,
+        body:
+          `${escalation ? "An urgent support call" : "A support call"} (${created.publicId}) is scheduled ${when}. ` +
+          `Join here: ${this.access.joinUrl(created)}`,
       });
-      await tx.ticket.update({
-        where: { id: ticket.id },
-        data: { lastMessage: { connect: { id: message.id } }, updatedAt: now },
-      });
-      return { session: created, messageId: message.id };
+      return { session: created, messageAdded };
     });
-    const ticketEvent = {
-      kind: "MESSAGE_ADDED" as const,
-      ticketId: ticket.id,
-      requesterId: ticket.requesterId,
-      messageId,
-      internal: false,
-    };
-    this.pubsub.publish("ticket", ticket.id, ticketEvent);
-    this.pubsub.publish("ticketFeed", ticketEvent);
+    this.tickets.publish(messageAdded);
     return session;
   }
 }
