@@ -21,10 +21,10 @@ export class SessionAccessService {
   private readonly links: LinkCipher;
 
   constructor(
-    protected readonly prisma: PrismaClient,
-    private readonly accessOptions: SessionAccessOptions,
+    private readonly prisma: PrismaClient,
+    private readonly options: SessionAccessOptions,
   ) {
-    this.links = new LinkCipher(accessOptions.secret);
+    this.links = new LinkCipher(options.secret);
   }
 
   /** The host of a session and admins manage it. */
@@ -69,7 +69,7 @@ export class SessionAccessService {
     if (participant?.status !== "ADMITTED" || participant.session.status !== "LIVE") return null;
     let allowed = participant.tokenHash !== null && participant.tokenHash === hashToken(token);
     if (!allowed && participant.role === "HOST") {
-      const viewer = await this.accessOptions.authenticateUser(token).catch(() => null);
+      const viewer = await this.options.authenticateUser(token).catch(() => null);
       allowed = viewer !== null && viewer.userId === participant.session.hostId;
     }
     return allowed ? { sessionId: participant.sessionId, participantId: participant.id } : null;
@@ -91,6 +91,6 @@ export class SessionAccessService {
   }
 
   joinUrl(session: Pick<LiveSession, "linkTokenEncrypted">): string {
-    return `${this.accessOptions.publicUrl}/session/join/${this.linkToken(session)}`;
+    return `${this.options.publicUrl}/session/join/${this.linkToken(session)}`;
   }
 }
