@@ -10,7 +10,7 @@ import type { Context } from "./context.ts";
 import { isProduction } from "./env.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
-import type { ParticipantAuth } from "./sessions/sessions.service.ts";
+import type { ParticipantAuth } from "./sessions/session-access.service.ts";
 
 /**
  * Who may call a field, declared on the field with `authScopes` or `t.withAuth(...)` (never checked again in a

@@ -3,7 +3,7 @@ import type { Env } from "./env.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { Services } from "./services.ts";
-import type { ParticipantAuth } from "./sessions/sessions.service.ts";
+import type { ParticipantAuth } from "./sessions/session-access.service.ts";
 
 /** What every resolver sees. Built the same way for HTTP/SSE and graphql-ws (see app.ts). */
 export interface Context {

@@ -61,7 +61,8 @@ export function createServices(deps: {
     clock,
     pubsub,
   );
-  const sessions = new SessionService(prisma, pubsub, clock, {
+  const tickets = new TicketService(prisma, pubsub, files, clock);
+  const sessions = new SessionService(prisma, pubsub, clock, tickets, {
     secret: deps.authSecret,
     publicUrl: env.PUBLIC_URL,
     authenticateUser: (token) => auth.authenticate(token),
@@ -85,7 +86,6 @@ export function createServices(deps: {
       maxBytes: env.RECORDING_MAX_BYTES,
     },
   );
-  const tickets = new TicketService(prisma, pubsub, files, clock);
   const jobs = new JobWorker(prisma, clock, {
     concurrency: env.JOBS_CONCURRENCY,
     pollIntervalMs: env.JOBS_POLL_INTERVAL,

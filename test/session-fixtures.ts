@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { type Client, createClient } from "graphql-ws";
+import { afterAll, beforeAll, vi } from "vitest";
 import WebSocket from "ws";
-import type { Actor } from "./fixtures.ts";
-import type { GraphQLResponse, TestServer } from "./harness.ts";
+import { type Actor, createCast, invite } from "./fixtures.ts";
+import { type GraphQLResponse, startTestServer, type TestServer } from "./harness.ts";
 
 /** Test helpers for the sessions domain (participant tokens travel in their own header / connection param). */
 
@@ -157,3 +159,54 @@ export async function sessionCallers(
   } satisfies Record<string, Credentials>;
   return { session, callers };
 }
+
+export type SessionTestServer = Awaited<ReturnType<typeof startSessionTestServer>>;
+
+/**
+ * Starts the sessions tests' server before a file's tests and closes it after them; `started` receives the server
+ * and its cast once they are up.
+ */
+export function withSessionServer(started: (running: SessionTestServer) => void) {
+  // The machine is shared: give a slow start room without hiding real hangs.
+  vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    const running = await startSessionTestServer();
+    server = running.server;
+    started(running);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+}
+
+/** The server of the sessions domain's tests, with low rate limits to reach, and its cast (two agents). */
+async function startSessionTestServer() {
+  const server = await startTestServer({
+    env: {
+      // Tests move the clock by more than the default 15 minutes.
+      ACCESS_TOKEN_TTL: "24h",
+      SESSION_JOIN_RATE_LIMIT: "25",
+      SESSION_PASSWORD_RATE_LIMIT: "4",
+      SESSION_VERIFICATION_RATE_LIMIT: "5",
+      SESSION_CHAT_RATE_LIMIT: "5",
+    },
+  });
+  const cast = await createCast(server);
+  const otherAgent = await invite(server, cast.admin, "other-agent@example.com", "AGENT");
+  return { server, ...cast, otherAgent };
+}
+
+/** A session's jobs (optionally of one kind), oldest first. */
+export async function jobsFor(server: TestServer, sessionId: string, kind?: string) {
+  const jobs = await server.app.prisma.job.findMany({
+    where: kind ? { kind } : {},
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+  return jobs.filter((job) => (job.payload as { sessionId?: string }).sessionId === sessionId);
+}
+
+export const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+export const minutes = (count: number) => count * 60_000;
+
+export const MY_PARTICIPANT = `{ myParticipant { id status role peerId email } }`;

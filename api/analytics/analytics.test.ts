@@ -285,5 +285,16 @@ describe("escalation from tickets", () => {
     expect((await start()).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const listed = await server.gql(TICKET_SESSIONS, { id: ticket.id }, customer.token);
     expect(listed.data?.ticket.sessions.map((row: { id: string }) => row.id)).toEqual([call.id]);
+    // The call's announcement is the ticket's last message, but no agent answer: no first response, no reply email.
+    const announced = await server.app.prisma.ticket.findUniqueOrThrow({
+      where: { id: ticket.id },
+      include: { lastMessage: true },
+    });
+    expect(announced.lastMessage?.body).toContain("A support call");
+    expect(announced.firstResponseAt).toBeNull();
+    const replies = await server.app.prisma.job.findMany({ where: { kind: "email.ticketReply" } });
+    expect(replies.some((job) => (job.payload as { messageId: string }).messageId === announced.lastMessageId)).toBe(
+      false,
+    );
   });
 });

@@ -48,7 +48,7 @@ export function registerSessionReactionJobs(
   deps: { sessions: SessionService; recordings: RecordingService },
 ): void {
   worker.register("ticket.escalate", async ({ ticketId, actor }) => {
-    await deps.sessions.escalateTicket(ticketId, actor);
+    await deps.sessions.ticketCalls.escalateTicket(ticketId, actor);
   });
   // Finalizing a recording that is already closed (finished by the host, or by an earlier run) changes nothing.
   worker.register("recording.finalize", async ({ recordingId }) => {

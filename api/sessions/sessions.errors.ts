@@ -99,10 +99,3 @@ export class SessionOptionDisabledError extends DomainError {
 
 /** One rate-limit error for the whole API (api/errors.ts), so clients branch on a single type. */
 export { RateLimitedError } from "../errors.ts";
-
-export class EscalationExistsError extends DomainError {
-  override readonly code = "ESCALATION_EXISTS";
-  constructor() {
-    super("This ticket already has an urgent support call");
-  }
-}

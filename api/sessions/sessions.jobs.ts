@@ -14,10 +14,5 @@ declare module "../jobs/jobs.service.ts" {
   }
 }
 
-export const sessionJobKinds = [
-  "email.sessionInvitation",
-  "email.sessionCancelled",
-  "email.sessionStarted",
-  "email.verificationCode",
-  "session.reminder",
-] as const;
+// Makes this file a module, so the block above augments jobs.service.ts instead of declaring an ambient module.
+export {};

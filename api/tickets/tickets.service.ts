@@ -198,6 +198,30 @@ export class TicketService {
     return message;
   }
 
+  /**
+   * A message the system writes on a ticket in the caller's transaction (a support call's link), as `authorId`.
+   * It becomes the ticket's last message, but it is not a staff answer: it sets no first-response time and sends
+   * no email (the requester gets the call's invitation instead). Publish the returned event after the commit.
+   */
+  async addSystemMessage(
+    tx: Prisma.TransactionClient,
+    message: { ticketId: string; authorId: string; body: string },
+  ): Promise<TicketEventPayload> {
+    const now = this.clock.now();
+    const created = await tx.ticketMessage.create({ data: { ...message, createdAt: now } });
+    const ticket = await tx.ticket.update({
+      where: { id: message.ticketId },
+      data: { lastMessage: { connect: { id: created.id } }, updatedAt: now },
+    });
+    return {
+      kind: "MESSAGE_ADDED",
+      ticketId: ticket.id,
+      requesterId: ticket.requesterId,
+      messageId: created.id,
+      internal: false,
+    };
+  }
+
   async updateStatus(viewer: Viewer, ticketId: string, status: TicketStatus): Promise<Ticket> {
     const ticket = await this.visibleTicket(viewer, ticketId);
     const refusal = transitionRefusal(
@@ -289,7 +313,7 @@ export class TicketService {
   }
 
   /** Called after the change is committed; subscribers load fresh data themselves. */
-  private publish(event: TicketEventPayload): void {
+  publish(event: TicketEventPayload): void {
     this.pubsub.publish("ticket", event.ticketId, event);
     this.pubsub.publish("ticketFeed", event);
   }

@@ -1,0 +1,96 @@
+import type { Viewer } from "../auth/auth.service.ts";
+import { hashToken, randomToken } from "../auth/tokens.ts";
+import { forbidden, NotFoundError } from "../errors.ts";
+import type { LiveSession, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { isClosed, LinkCipher } from "./sessions.rules.ts";
+
+export interface ParticipantAuth {
+  participantId: string;
+  sessionId: string;
+}
+
+export interface SessionAccessOptions {
+  secret: string;
+  publicUrl: string;
+  /** Checks a user's access token (the host's peer may present it instead of a participant token). */
+  authenticateUser: (accessToken: string) => Promise<Viewer | null>;
+}
+
+/** Who may manage a session, who a token or peer id belongs to, and the session's access link. */
+export class SessionAccessService {
+  private readonly links: LinkCipher;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: SessionAccessOptions,
+  ) {
+    this.links = new LinkCipher(options.secret);
+  }
+
+  /** The host of a session and admins manage it. */
+  canManage(viewer: Viewer | null, session: Pick<LiveSession, "hostId">): boolean {
+    return viewer !== null && (viewer.role === "ADMIN" || viewer.userId === session.hostId);
+  }
+
+  /** The session if the viewer may manage it: NotFound when it does not exist, FORBIDDEN when it is not theirs. */
+  async managedSession(
+    viewer: Viewer,
+    sessionId: string,
+    tx: Prisma.TransactionClient | PrismaClient = this.prisma,
+  ): Promise<LiveSession> {
+    const session = await tx.liveSession.findUnique({ where: { id: sessionId } });
+    if (!session) throw new NotFoundError("LiveSession");
+    if (!this.canManage(viewer, session)) throw forbidden("Only the session's host or an admin may do this");
+    return session;
+  }
+
+  /** A participant token's identity while it is valid: the participant is not removed and the session is open. */
+  async authenticateParticipant(token: string): Promise<ParticipantAuth | null> {
+    if (!token) return null;
+    const participant = await this.prisma.sessionParticipant.findUnique({
+      where: { tokenHash: hashToken(token) },
+      select: { id: true, sessionId: true, status: true, session: { select: { status: true } } },
+    });
+    if (!participant || participant.status === "REMOVED" || participant.status === "DENIED") return null;
+    if (isClosed(participant.session.status)) return null;
+    return { participantId: participant.id, sessionId: participant.sessionId };
+  }
+
+  /**
+   * For the signaling server: the participant behind a peer id, when `token` is that participant's token (or, for
+   * the host's peer, the host's access token), the participant is admitted and the session is live.
+   */
+  async resolvePeer(peerId: string, token: string): Promise<{ sessionId: string; participantId: string } | null> {
+    if (!peerId || !token) return null;
+    const participant = await this.prisma.sessionParticipant.findUnique({
+      where: { peerId },
+      include: { session: { select: { status: true, hostId: true } } },
+    });
+    if (participant?.status !== "ADMITTED" || participant.session.status !== "LIVE") return null;
+    let allowed = participant.tokenHash !== null && participant.tokenHash === hashToken(token);
+    if (!allowed && participant.role === "HOST") {
+      const viewer = await this.options.authenticateUser(token).catch(() => null);
+      allowed = viewer !== null && viewer.userId === participant.session.hostId;
+    }
+    return allowed ? { sessionId: participant.sessionId, participantId: participant.id } : null;
+  }
+
+  /** The host's own participant row (created with the session). */
+  hostParticipant(sessionId: string, tx: Prisma.TransactionClient | PrismaClient = this.prisma) {
+    return tx.sessionParticipant.findFirstOrThrow({ where: { sessionId, role: "HOST" } });
+  }
+
+  /** A fresh access link's columns: the token's hash to look it up, and the token encrypted to show it again. */
+  newLink(): Pick<LiveSession, "linkTokenHash" | "linkTokenEncrypted"> {
+    const token = randomToken();
+    return { linkTokenHash: hashToken(token), linkTokenEncrypted: this.links.encrypt(token) };
+  }
+
+  linkToken(session: Pick<LiveSession, "linkTokenEncrypted">): string {
+    return this.links.decrypt(session.linkTokenEncrypted);
+  }
+
+  joinUrl(session: Pick<LiveSession, "linkTokenEncrypted">): string {
+    return `${this.options.publicUrl}/session/join/${this.linkToken(session)}`;
+  }
+}

@@ -1,0 +1,127 @@
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+import {
+  accessCache,
+  isManager,
+  managerOrParticipant,
+  type SessionAccess,
+  sessionAccess,
+} from "./session-access.schema.ts";
+import { type LiveSessionEventPayload, liveSessionEventKinds, sessionStateKinds } from "./sessions.events.ts";
+
+const LiveSessionEventKindEnum = builder.enumType("LiveSessionEventKind", { values: liveSessionEventKinds });
+
+/**
+ * The session's events for this caller, ending after the event that closes their access: the session ended or
+ * was cancelled, or (for a participant) they were removed or denied.
+ */
+export async function* sessionEvents(
+  context: Context,
+  sessionId: string,
+  wanted: (event: LiveSessionEventPayload, access: SessionAccess) => boolean,
+): AsyncGenerator<LiveSessionEventPayload> {
+  const access = await sessionAccess(context, sessionId);
+  const mine = access.participant?.id;
+  for await (const event of context.pubsub.subscribe("liveSession", sessionId)) {
+    // Fields of this event are authorized on fresh state (a waiting participant may have been admitted since).
+    accessCache.delete(context);
+    const closesAccess =
+      event.kind === "ENDED" ||
+      event.kind === "CANCELLED" ||
+      (mine !== undefined &&
+        event.participantId === mine &&
+        (event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED"));
+    if (wanted(event, access)) yield event;
+    if (closesAccess && !access.manager) return;
+    if ((event.kind === "ENDED" || event.kind === "CANCELLED") && access.manager) return;
+  }
+}
+
+const SessionStateEvent = builder.objectRef<LiveSessionEventPayload>("SessionStateEvent").implement({
+  description:
+    "The session changed (started, ended, cancelled, locked, recording, details). Load it through `session`.",
+  fields: (t) => ({
+    kind: t.field({ type: LiveSessionEventKindEnum, resolve: (event) => event.kind }),
+    sessionId: t.id({ resolve: (event) => event.sessionId }),
+    session: t.prismaField({
+      type: "LiveSession",
+      resolve: (query, event, _args, context) =>
+        context.prisma.liveSession.findUniqueOrThrow({ ...query, where: { id: event.sessionId } }),
+    }),
+  }),
+});
+
+const SessionParticipantEvent = builder.objectRef<LiveSessionEventPayload>("SessionParticipantEvent").implement({
+  description: "Someone joined, waits, was admitted, denied, left, removed or changed (role, consent).",
+  fields: (t) => ({
+    kind: t.field({ type: LiveSessionEventKindEnum, resolve: (event) => event.kind }),
+    participantId: t.id({ resolve: (event) => event.participantId ?? "" }),
+    participant: t.prismaField({
+      type: "SessionParticipant",
+      resolve: (query, event, _args, context) =>
+        context.prisma.sessionParticipant.findUniqueOrThrow({ ...query, where: { id: event.participantId ?? "" } }),
+    }),
+  }),
+});
+
+const waitingRoomKinds = new Set([
+  "PARTICIPANT_WAITING",
+  "PARTICIPANT_ADMITTED",
+  "PARTICIPANT_DENIED",
+  "PARTICIPANT_LEFT",
+]);
+
+const WaitingRoomUpdate = builder.objectRef<LiveSessionEventPayload>("WaitingRoomUpdate").implement({
+  description: "The waiting-room queue after a change, in arrival order.",
+  fields: (t) => ({
+    kind: t.field({ type: LiveSessionEventKindEnum, resolve: (event) => event.kind }),
+    waiting: t.prismaField({
+      type: ["SessionParticipant"],
+      resolve: (query, event, _args, context) =>
+        context.prisma.sessionParticipant.findMany({
+          ...query,
+          where: { sessionId: event.sessionId, status: "WAITING" },
+          orderBy: [{ firstJoinedAt: "asc" }, { id: "asc" }],
+        }),
+    }),
+  }),
+});
+
+const participantKinds = new Set<string>(liveSessionEventKinds.filter((kind) => kind.startsWith("PARTICIPANT_")));
+
+builder.subscriptionFields((t) => ({
+  sessionState: t.field({
+    type: SessionStateEvent,
+    description: "State changes of a session. Host, admins, or a participant token of this session (waiting included).",
+    authScopes: (_root, args, context) => managerOrParticipant(context, String(args.sessionId)),
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, context) =>
+      sessionEvents(context, String(args.sessionId), (event) => sessionStateKinds.has(event.kind)),
+    resolve: (event) => event,
+  }),
+  sessionParticipantEvents: t.field({
+    type: SessionParticipantEvent,
+    description:
+      "Participant events. The host and admins see all; a participant sees admissions, departures and changes, and " +
+      "waiting/denial events only about themself.",
+    authScopes: (_root, args, context) => managerOrParticipant(context, String(args.sessionId)),
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, context) =>
+      sessionEvents(context, String(args.sessionId), (event, access) => {
+        if (!participantKinds.has(event.kind)) return false;
+        if (access.manager) return true;
+        const aboutWaiting = event.kind === "PARTICIPANT_WAITING" || event.kind === "PARTICIPANT_DENIED";
+        return !aboutWaiting || event.participantId === access.participant?.id;
+      }),
+    resolve: (event) => event,
+  }),
+  sessionWaitingRoom: t.field({
+    type: WaitingRoomUpdate,
+    description: "The waiting-room queue, sent again after each change. Host and admins.",
+    authScopes: (_root, args, context) => isManager(context, String(args.sessionId)),
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, context) =>
+      sessionEvents(context, String(args.sessionId), (event) => waitingRoomKinds.has(event.kind)),
+    resolve: (event) => event,
+  }),
+}));

@@ -1,0 +1,234 @@
+import { verifyPassword } from "../auth/password.ts";
+import { hashToken, randomToken } from "../auth/tokens.ts";
+import type { Clock } from "../clock.ts";
+import { ValidationError } from "../errors.ts";
+import type { LiveSession, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
+import { enqueueJob } from "../jobs/jobs.service.ts";
+import type { RateLimits } from "../ops/rate-limit.ts";
+import type { ParticipantAuth } from "./session-access.service.ts";
+import "./sessions.jobs.ts";
+import {
+  EmailDomainNotAllowedError,
+  EmailVerificationRequiredError,
+  InvalidVerificationCodeError,
+  ParticipantRemovedError,
+  RecordingConsentRequiredError,
+  SessionEndedError,
+  SessionFullError,
+  SessionLockedError,
+  SessionNotFoundError,
+  TooManyAttemptsError,
+  WrongPasswordError,
+} from "./sessions.errors.ts";
+import type { LiveSessionEventKind } from "./sessions.events.ts";
+import { joinInput, parse, verificationCodeRequestInput } from "./sessions.inputs.ts";
+import {
+  domainAllowed,
+  hashVerificationCode,
+  isClosed,
+  newPeerId,
+  newVerificationCode,
+  VERIFICATION_MAX_ATTEMPTS,
+} from "./sessions.rules.ts";
+import { admittedCount, closeVisits, lockSession, openVisit, type SessionEvents } from "./sessions.store.ts";
+
+export interface JoinLimits {
+  verificationCodeTtlMs: number;
+  joinAttemptsPer10Min: number;
+  passwordFailuresPer15Min: number;
+  verificationRequestsPer15Min: number;
+}
+
+export interface JoinResult {
+  participantToken: string;
+  participantId: string;
+  sessionId: string;
+}
+
+/** The public side: looking up a link, proving an email address, joining, leaving, consenting to recording. */
+export class SessionJoinService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly clock: Clock,
+    private readonly events: SessionEvents,
+    private readonly options: { limits: JoinLimits; rateLimits: RateLimits },
+  ) {}
+
+  async byLink(token: string): Promise<LiveSession | null> {
+    if (!token || token.length > 200) return null;
+    return this.prisma.liveSession.findUnique({ where: { linkTokenHash: hashToken(token) } });
+  }
+
+  /** Sends a one-time code to prove the joiner owns `email` (sessions that require verification). */
+  async requestVerificationCode(input: unknown, clientAddress: string): Promise<{ expiresAt: Date }> {
+    const data = parse(verificationCodeRequestInput, input);
+    const linkKey = hashToken(data.token);
+    const limit = this.options.limits.verificationRequestsPer15Min;
+    for (const key of [`verify:${linkKey}:${data.email}`, `verify:${linkKey}:${clientAddress}`]) {
+      await this.options.rateLimits.session(key, { limit, windowMs: 15 * 60_000 });
+    }
+    const session = await this.byLink(data.token);
+    if (!session) throw new SessionNotFoundError();
+    if (isClosed(session.status)) throw new SessionEndedError(session.status);
+    if (!domainAllowed(data.email, session.allowedEmailDomains))
+      throw new EmailDomainNotAllowedError(session.allowedEmailDomains);
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + this.options.limits.verificationCodeTtlMs);
+    const code = newVerificationCode();
+    await this.prisma.$transaction(async (tx) => {
+      const verification = await tx.sessionEmailVerification.create({
+        data: {
+          sessionId: session.id,
+          email: data.email,
+          codeHash: "pending",
+          expiresAt,
+          maxAttempts: VERIFICATION_MAX_ATTEMPTS,
+          createdAt: now,
+        },
+      });
+      await tx.sessionEmailVerification.update({
+        where: { id: verification.id },
+        data: { codeHash: hashVerificationCode(verification.id, code) },
+      });
+      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, code }, { runAt: now });
+    });
+    return { expiresAt };
+  }
+
+  /**
+   * Joins through the access link. Checks in this order, each with its own error: link exists, session not
+   * ended/cancelled, email domain allowed, email verified, password, not removed/denied, not locked, capacity,
+   * recording consent. Then the participant waits or is admitted; rejoining with the same email resumes the row.
+   */
+  async join(input: unknown, clientAddress: string): Promise<JoinResult> {
+    const data = parse(joinInput, input);
+    const linkKey = hashToken(data.token);
+    const { limits } = this.options;
+    await this.options.rateLimits.session(`join:${linkKey}:${clientAddress}`, {
+      limit: limits.joinAttemptsPer10Min,
+      windowMs: 10 * 60_000,
+    });
+
+    const session = await this.prisma.liveSession.findUnique({ where: { linkTokenHash: linkKey } });
+    if (!session) throw new SessionNotFoundError();
+    if (isClosed(session.status)) throw new SessionEndedError(session.status);
+    if (!domainAllowed(data.email, session.allowedEmailDomains))
+      throw new EmailDomainNotAllowedError(session.allowedEmailDomains);
+    if (session.emailVerificationRequired) await this.checkVerification(session.id, data.email, data.verificationCode);
+    if (session.passwordHash) {
+      const passwordKey = `password:${linkKey}:${clientAddress}`;
+      const passwordRule = { limit: limits.passwordFailuresPer15Min, windowMs: 15 * 60_000 };
+      await this.options.rateLimits.sessionBlocked(passwordKey, passwordRule);
+      if (!(await verifyPassword(session.passwordHash, data.password ?? ""))) {
+        await this.options.rateLimits.sessionCount(passwordKey, passwordRule);
+        throw new WrongPasswordError();
+      }
+    }
+
+    const token = randomToken();
+    const now = this.clock.now();
+    const outcome = await this.prisma.$transaction(async (tx) => {
+      // One joiner at a time per session: the capacity count and the insert see the same state.
+      const locked = await lockSession(tx, session.id);
+      if (isClosed(locked.status)) throw new SessionEndedError(locked.status);
+      const existing = await tx.sessionParticipant.findUnique({
+        where: { sessionId_email: { sessionId: session.id, email: data.email } },
+      });
+      if (existing?.role === "HOST")
+        throw ValidationError.field("input.email", "this is the host's address; sign in to host the session");
+      if (existing?.status === "REMOVED" || existing?.status === "DENIED")
+        throw new ParticipantRemovedError(existing.status);
+      const alreadyIn = existing?.status === "ADMITTED";
+      if (!alreadyIn && locked.locked) throw new SessionLockedError();
+      const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval);
+      if (!alreadyIn && !waits && (await admittedCount(tx, session.id)) >= locked.maxParticipants)
+        throw new SessionFullError(locked.maxParticipants);
+      const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
+      if (locked.recording && !waits && !consented) throw new RecordingConsentRequiredError();
+      const status = waits ? "WAITING" : "ADMITTED";
+      const fields = {
+        name: data.name,
+        status,
+        tokenHash: hashToken(token),
+        leftAt: null,
+        ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
+        ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),
+      } as const;
+      const participant = existing
+        ? await tx.sessionParticipant.update({ where: { id: existing.id }, data: fields })
+        : await tx.sessionParticipant.create({
+            data: {
+              ...fields,
+              sessionId: session.id,
+              email: data.email,
+              role: "ATTENDEE",
+              peerId: newPeerId(),
+              firstJoinedAt: now,
+              createdAt: now,
+            },
+          });
+      if (status === "ADMITTED") await openVisit(tx, participant, now);
+      return { participant, kind: (waits ? "PARTICIPANT_WAITING" : "PARTICIPANT_JOINED") as LiveSessionEventKind };
+    });
+    this.events.publish(outcome.kind, session.id, { participantId: outcome.participant.id });
+    return { participantToken: token, participantId: outcome.participant.id, sessionId: session.id };
+  }
+
+  private async checkVerification(sessionId: string, address: string, code: string | null | undefined) {
+    const verified = await this.prisma.sessionEmailVerification.findFirst({
+      where: { sessionId, email: address, verifiedAt: { not: null } },
+      select: { id: true },
+    });
+    if (verified) return;
+    const latest = await this.prisma.sessionEmailVerification.findFirst({
+      where: { sessionId, email: address },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    });
+    if (!code) throw new EmailVerificationRequiredError();
+    if (!latest || latest.expiresAt <= this.clock.now())
+      throw new EmailVerificationRequiredError("The code has expired or was never requested: request a new code");
+    // Counted in the database before comparing, so parallel guesses cannot exceed the limit.
+    const counted = await this.prisma.sessionEmailVerification.updateMany({
+      where: { id: latest.id, attempts: { lt: latest.maxAttempts }, verifiedAt: null },
+      data: { attempts: { increment: 1 } },
+    });
+    if (counted.count === 0) throw new TooManyAttemptsError();
+    if (hashVerificationCode(latest.id, code) !== latest.codeHash) {
+      const attemptsLeft = latest.maxAttempts - latest.attempts - 1;
+      if (attemptsLeft <= 0) throw new TooManyAttemptsError();
+      throw new InvalidVerificationCodeError(attemptsLeft);
+    }
+    await this.prisma.sessionEmailVerification.update({
+      where: { id: latest.id },
+      data: { verifiedAt: this.clock.now() },
+    });
+  }
+
+  /** The participant leaves; their token stays valid so they can come back (same row, a new visit). */
+  async leave(participant: ParticipantAuth): Promise<SessionParticipant> {
+    const now = this.clock.now();
+    const left = await this.prisma.$transaction(async (tx) => {
+      const row = await tx.sessionParticipant.findUniqueOrThrow({ where: { id: participant.participantId } });
+      if (row.role === "HOST") throw ValidationError.field("participantToken", "the host ends the session instead");
+      const updated = await tx.sessionParticipant.update({
+        where: { id: row.id },
+        data: { status: "LEFT", leftAt: now },
+      });
+      await closeVisits(tx, { participantId: row.id }, now);
+      return updated;
+    });
+    this.events.publish("PARTICIPANT_LEFT", left.sessionId, { participantId: left.id });
+    this.events.revokePeers(left.sessionId, [left.peerId]);
+    return left;
+  }
+
+  async giveRecordingConsent(participant: ParticipantAuth): Promise<SessionParticipant> {
+    const now = this.clock.now();
+    const updated = await this.prisma.sessionParticipant.update({
+      where: { id: participant.participantId },
+      data: { recordingConsentAt: now },
+    });
+    this.events.publish("PARTICIPANT_UPDATED", updated.sessionId, { participantId: updated.id });
+    return updated;
+  }
+}

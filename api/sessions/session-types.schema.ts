@@ -1,0 +1,181 @@
+import { builder } from "../builder.ts";
+import { LiveSessionStatus, LiveSessionType, ParticipantRole, ParticipantStatus } from "../generated/prisma/enums.ts";
+import { isManager, isSelf, managerOrAdmitted, mayHaveLink } from "./session-access.schema.ts";
+
+export const LiveSessionTypeEnum = builder.enumType(LiveSessionType, { name: "LiveSessionType" });
+export const LiveSessionStatusEnum = builder.enumType(LiveSessionStatus, {
+  name: "LiveSessionStatus",
+  description: "scheduled → live → ended, or scheduled → cancelled.",
+});
+export const ParticipantRoleEnum = builder.enumType(ParticipantRole, {
+  name: "ParticipantRole",
+  description: "HOST (one per session, not counted in capacity), PRESENTER (publishes media in webinars), ATTENDEE.",
+});
+export const ParticipantStatusEnum = builder.enumType(ParticipantStatus, { name: "ParticipantStatus" });
+
+builder.prismaObject("SessionInvite", {
+  description: "Someone invited by email. Visible to the session's host and admins.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    email: t.exposeString("email"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+export const SessionParticipantRef = builder.prismaObject("SessionParticipant", {
+  description: "A person in a session, the host included (role HOST).",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    sessionId: t.exposeID("sessionId"),
+    name: t.exposeString("name"),
+    role: t.expose("role", { type: ParticipantRoleEnum }),
+    status: t.expose("status", { type: ParticipantStatusEnum }),
+    email: t.exposeString("email", {
+      description: "Visible to the participant themself and to the session's host and admins.",
+      authScopes: async (participant, _args, context) =>
+        isSelf(context, participant) || (await isManager(context, participant.sessionId)),
+    }),
+    peerId: t.string({
+      nullable: true,
+      description:
+        "The PeerJS id to connect with, while the participant is admitted. Visible to the participant, to other " +
+        "admitted participants of the session, and to the host and admins; useless without the owner's token.",
+      resolve: async (participant, _args, context) => {
+        if (participant.status !== "ADMITTED") return null;
+        if (isSelf(context, participant) || (await managerOrAdmitted(context, participant.sessionId)))
+          return participant.peerId;
+        return null;
+      },
+    }),
+    recordingConsent: t.boolean({
+      description: "Whether the participant consented to recording.",
+      resolve: (participant) => participant.recordingConsentAt !== null,
+    }),
+    joinedAt: t.expose("firstJoinedAt", { type: "DateTime", description: "When they first used the link." }),
+    admittedAt: t.expose("admittedAt", { type: "DateTime", nullable: true }),
+    leftAt: t.expose("leftAt", { type: "DateTime", nullable: true }),
+  }),
+});
+
+builder.prismaObject("SessionChatMessage", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    body: t.exposeString("body"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    author: t.relation("participant"),
+  }),
+});
+
+builder.prismaObject("LiveSession", {
+  description:
+    "A live session or webinar. Schedule, options and counts are visible to whoever reaches it (host, admins, its " +
+    "participants, people who may see its ticket); links, invites and the room to the fields' stated audiences.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    publicId: t.exposeString("publicId", { description: "Readable id, e.g. SES-7KQ2M9XA." }),
+    title: t.exposeString("title"),
+    description: t.exposeString("description"),
+    agenda: t.exposeString("agenda"),
+    type: t.expose("type", { type: LiveSessionTypeEnum }),
+    status: t.expose("status", { type: LiveSessionStatusEnum }),
+    scheduledStartAt: t.expose("scheduledStartAt", { type: "DateTime" }),
+    scheduledEndAt: t.expose("scheduledEndAt", { type: "DateTime" }),
+    actualStartAt: t.expose("actualStartAt", { type: "DateTime", nullable: true }),
+    actualEndAt: t.expose("actualEndAt", { type: "DateTime", nullable: true }),
+    maxParticipants: t.exposeInt("maxParticipants", { description: "The host does not count." }),
+    waitingRoom: t.exposeBoolean("waitingRoom"),
+    requiresApproval: t.exposeBoolean("requiresApproval"),
+    hasPassword: t.boolean({ resolve: (session) => session.passwordHash !== null }),
+    emailVerificationRequired: t.exposeBoolean("emailVerificationRequired"),
+    recordingEnabled: t.exposeBoolean("recordingEnabled", { description: "Whether the host may record." }),
+    recording: t.exposeBoolean("recording", { description: "Whether a recording is running now." }),
+    chatEnabled: t.exposeBoolean("chatEnabled"),
+    screenShareEnabled: t.exposeBoolean("screenShareEnabled"),
+    locked: t.exposeBoolean("locked", { description: "Nobody new may join." }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    host: t.relation("host"),
+    admittedCount: t.int({
+      description: "Participants admitted now (the host not counted).",
+      resolve: (session, _args, context) =>
+        context.prisma.sessionParticipant.count({
+          where: { sessionId: session.id, status: "ADMITTED", role: { not: "HOST" } },
+        }),
+    }),
+    ticket: t.prismaField({
+      type: "Ticket",
+      nullable: true,
+      description: "The related ticket, when the viewer may see it.",
+      resolve: async (query, session, _args, context) => {
+        if (!session.ticketId || !context.viewer) return null;
+        const ticket = await context.prisma.ticket.findUnique({ ...query, where: { id: session.ticketId } });
+        return ticket && context.services.tickets.canView(context.viewer, ticket) ? ticket : null;
+      },
+    }),
+    allowedEmailDomains: t.exposeStringList("allowedEmailDomains", {
+      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+    }),
+    reminderOffsets: t.exposeIntList("reminderOffsets", {
+      description: "Minutes before the start at which reminders go out. Host and admins.",
+      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+    }),
+    sequence: t.exposeInt("sequence", {
+      description: "Calendar SEQUENCE; grows each time the times change. Host and admins.",
+      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+    }),
+    accessToken: t.string({
+      description: "The access link token. Host, admins, and signed-in invitees.",
+      authScopes: (session, _args, context) => mayHaveLink(context, session),
+      resolve: (session, _args, context) => context.services.sessions.linkToken(session),
+    }),
+    joinUrl: t.string({
+      description: "The link to share. Host, admins, and signed-in invitees.",
+      authScopes: (session, _args, context) => mayHaveLink(context, session),
+      resolve: (session, _args, context) => context.services.sessions.joinUrl(session),
+    }),
+    invites: t.relation("invites", {
+      description: "Host and admins.",
+      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      query: { where: { removedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+    }),
+    roomId: t.exposeString("roomId", {
+      description: "The WebRTC room id. Host, admins and admitted participants.",
+      authScopes: (session, _args, context) => managerOrAdmitted(context, session.id),
+    }),
+    participants: t.prismaField({
+      type: ["SessionParticipant"],
+      description:
+        "Host and admins: everyone who used the link (filter by status). Admitted participants: who is in the room.",
+      authScopes: (session, _args, context) => managerOrAdmitted(context, session.id),
+      args: { status: t.arg({ type: [ParticipantStatusEnum] }) },
+      resolve: async (query, session, args, context) => {
+        const manager = await isManager(context, session.id);
+        const statuses = manager ? (args.status ?? undefined) : ["ADMITTED" as const];
+        return context.prisma.sessionParticipant.findMany({
+          ...query,
+          where: { sessionId: session.id, ...(statuses ? { status: { in: statuses } } : {}) },
+          orderBy: [{ firstJoinedAt: "asc" }, { id: "asc" }],
+        });
+      },
+    }),
+    waitingList: t.prismaField({
+      type: ["SessionParticipant"],
+      description: "The waiting-room queue in arrival order. Host and admins.",
+      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      resolve: (query, session, _args, context) =>
+        context.prisma.sessionParticipant.findMany({
+          ...query,
+          where: { sessionId: session.id, status: "WAITING" },
+          orderBy: [{ firstJoinedAt: "asc" }, { id: "asc" }],
+        }),
+    }),
+    chatMessages: t.relatedConnection("chatMessages", {
+      cursor: "id",
+      description: "The chat, oldest first. Host, admins and admitted participants.",
+      authScopes: (session, _args, context) => managerOrAdmitted(context, session.id),
+      query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+      totalCount: true,
+    }),
+  }),
+});
