@@ -10,7 +10,7 @@ import { type App, createApp } from "../api/app.ts";
 import type { Clock } from "../api/clock.ts";
 import { type Database, openDatabase } from "../api/db/database.ts";
 import { loadEnv } from "../api/env.ts";
-import type { PeerResolver } from "../api/signaling/signaling.ts";
+import type { PeerDirectory } from "../api/signaling/signaling.ts";
 
 /** Which database this test run uses: set per vitest project (see vitest.config.ts). */
 export const testDatabaseKind = process.env.TEST_DB === "postgres" ? "postgres" : "embedded";
@@ -105,7 +105,7 @@ export async function startTestServer(
     /** A built PWA to serve at `/` (browser tests); by default none. */
     staticDir?: string;
     /** Decides which PeerJS peers may signal; by default the sessions service. */
-    peerResolver?: PeerResolver;
+    peerDirectory?: PeerDirectory;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
@@ -124,7 +124,7 @@ export async function startTestServer(
     clock,
     database,
     staticDir: options.staticDir ?? join(dataDir, "no-static"),
-    peerResolver: options.peerResolver,
+    peerDirectory: options.peerDirectory,
   });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);
