@@ -112,12 +112,15 @@ export async function startTestServer(
   const { database, url: databaseUrl, drop } = await createTestDatabase();
   const clock = options.clock ?? new TestClock();
   // Rate limits are off unless a test turns them on (RATE_LIMITS: "on"): suites sign many users up from 127.0.0.1.
+  // Push endpoints may be private: suites post to a local push service, or register example.net endpoints that
+  // this machine cannot resolve (api/notifications/push-endpoints.test.ts turns the check on).
   const env = loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     DATA_DIR: dataDir,
     PORT: "0",
     RATE_LIMITS: "off",
+    PUSH_ALLOW_PRIVATE_HOSTS: "true",
     ...options.env,
   });
   const app = await createApp(env, {

@@ -1,7 +1,9 @@
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { ErrorInterface } from "../errors.schema.ts";
 import { unauthenticated, ValidationError } from "../errors.ts";
 import type { NotificationPreferences } from "./notification-preferences.ts";
+import { PushEndpointRefusedError } from "./push-endpoints.ts";
 
 function viewerOf(context: Context) {
   if (!context.viewer) throw unauthenticated();
@@ -41,6 +43,14 @@ builder.prismaObjectField("User", "notificationPreferences", (t) =>
   }),
 );
 
+builder.objectType(PushEndpointRefusedError, {
+  name: "PushEndpointRefusedError",
+  description: "The endpoint's host is not a public push service (a private, loopback or metadata address).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof PushEndpointRefusedError,
+  fields: (t) => ({ reason: t.exposeString("reason") }),
+});
+
 const PushSubscriptionRef = builder.prismaObject("PushSubscription", {
   description: "A browser registered to receive Web Push notifications.",
   fields: (t) => ({
@@ -79,7 +89,7 @@ builder.mutationFields((t) => ({
     type: PushSubscriptionRef,
     description: "Registers this browser for Web Push notifications of the signed-in user.",
     authScopes: { authenticated: true },
-    errors: { types: [ValidationError], directResult: true },
+    errors: { types: [ValidationError, PushEndpointRefusedError], directResult: true },
     args: {
       endpoint: t.arg.string({ required: true }),
       keys: t.arg({ type: PushSubscriptionKeysInput, required: true }),

@@ -5,6 +5,7 @@ import { ValidationError } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { PermanentJobError } from "../jobs/job-worker.ts";
 import { enqueueJob, type JobWriter } from "../jobs/jobs.service.ts";
+import { type PushEndpointPolicy, PushEndpointRefusedError, pushEndpointRefusal } from "./push-endpoints.ts";
 
 declare module "../jobs/jobs.service.ts" {
   interface JobPayloads {
@@ -63,12 +64,14 @@ export async function loadVapidKeys(
 
 export class PushService {
   private readonly subscriptionInput: z.ZodType<{ endpoint: string; keys: { p256dh: string; auth: string } }>;
+  private readonly endpointPolicy: PushEndpointPolicy;
 
   constructor(
     private readonly prisma: PrismaClient,
     readonly vapid: VapidKeys,
-    options: { allowInsecureEndpoints: boolean },
+    options: { allowInsecureEndpoints: boolean } & PushEndpointPolicy,
   ) {
+    this.endpointPolicy = options;
     this.subscriptionInput = z.object({
       endpoint: z
         .url({ protocol: options.allowInsecureEndpoints ? /^https?$/ : /^https$/, message: "must be an https URL" })
@@ -79,12 +82,15 @@ export class PushService {
 
   /**
    * Saves the browser's subscription for this owner. An endpoint belongs to one browser profile, so registering it
-   * again (another user signed in on that browser) moves it to the new owner.
+   * again (another user signed in on that browser) moves it to the new owner. Endpoints whose host is not public
+   * are refused (PushEndpointRefusedError).
    */
   async register(owner: PushOwner, input: unknown) {
     const parsed = this.subscriptionInput.safeParse(input);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, "");
     const { endpoint, keys } = parsed.data;
+    const refusal = await pushEndpointRefusal(endpoint, this.endpointPolicy);
+    if (refusal) throw new PushEndpointRefusedError(refusal);
     const ownerColumns = {
       userId: "userId" in owner ? owner.userId : null,
       participantId: "participantId" in owner ? owner.participantId : null,
@@ -105,10 +111,17 @@ export class PushService {
   /**
    * Encrypts (RFC 8291, aes128gcm) and signs (VAPID, RFC 8292) with `web-push`, then posts to the push service.
    * A subscription the service no longer knows (404/410) is deleted; other failures throw, so the job retries.
+   * The endpoint's host is checked again first, as its name may resolve elsewhere now (or the row predates the
+   * check): a refused one is deleted unsent, and the job fails permanently with the reason, which the worker logs.
    */
   async deliver(subscriptionId: string, message: PushMessage): Promise<"sent" | "gone"> {
     const subscription = await this.prisma.pushSubscription.findUnique({ where: { id: subscriptionId } });
     if (!subscription) return "gone";
+    const refusal = await pushEndpointRefusal(subscription.endpoint, this.endpointPolicy);
+    if (refusal) {
+      await this.prisma.pushSubscription.deleteMany({ where: { id: subscription.id } });
+      throw new PermanentJobError(`Push subscription ${subscription.id} deleted unsent: ${refusal}`);
+    }
     const request = webpush.generateRequestDetails(
       { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
       JSON.stringify({ title: message.title, body: message.body, url: message.url }),

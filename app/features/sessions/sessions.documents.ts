@@ -738,7 +738,7 @@ export const RegisterSessionPushMutation = graphql(`
   mutation RegisterSessionPushSubscription($endpoint: String!, $keys: PushSubscriptionKeysInput!) {
     registerSessionPushSubscription(endpoint: $endpoint, keys: $keys) {
       __typename
-      ... on ValidationError {
+      ... on Error {
         message
       }
     }
@@ -749,7 +749,7 @@ export const RegisterPushMutation = graphql(`
   mutation RegisterPushSubscription($endpoint: String!, $keys: PushSubscriptionKeysInput!) {
     registerPushSubscription(endpoint: $endpoint, keys: $keys) {
       __typename
-      ... on ValidationError {
+      ... on Error {
         message
       }
     }
