@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, createCast } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
 import { createSession, join, participantGql } from "../../test/session-fixtures.ts";
-import { enqueuePush } from "./push.service.ts";
-import { pushEndpointRefusal } from "./push-endpoints.ts";
+import { enqueuePush, PushService } from "./push.service.ts";
+import { type AddressLookup, pushEndpointRefusal } from "./push-endpoints.ts";
 
 /**
  * Push endpoints are URLs a client chooses and the server later posts to: only public hosts are accepted
@@ -123,6 +123,28 @@ describe("push delivery", () => {
     });
     expect(job).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(job.lastError).toContain("is not a public host (127.0.0.1)");
+  });
+
+  it("connects only to the addresses it checked: a name rebound to 127.0.0.1 after the check reaches nothing", async () => {
+    // localhost plays an attacker's name (DNS rebinding): public to the check, loopback a moment later, as it is
+    // to the system resolver too.
+    let asked = 0;
+    const rebinding: AddressLookup = async () => [{ address: asked++ === 0 ? "1.1.1.1" : "127.0.0.1" }];
+    const push = new PushService(server.app.prisma, server.app.services.notifications.push.vapid, {
+      allowInsecureEndpoints: true,
+      allowPrivateHosts: false,
+      lookup: rebinding,
+    });
+    const { port } = internalService.address() as AddressInfo;
+    const subscription = await server.app.prisma.pushSubscription.create({
+      data: { endpoint: `http://localhost:${port}/rebound`, p256dh: keys.p256dh, auth: keys.auth, userId: user.id },
+    });
+    await expect(
+      push.deliver(subscription.id, { title: "Reminder", body: "Starts soon", url: "https://support.example.com/" }),
+    ).rejects.toThrow("deleted unsent: localhost is not a public host (127.0.0.1)");
+    expect(asked).toBe(2);
+    expect(leaked).toEqual([]);
+    expect(await server.app.prisma.pushSubscription.findUnique({ where: { id: subscription.id } })).toBeNull();
   });
 });
 

@@ -1,4 +1,7 @@
 import { lookup } from "node:dns/promises";
+import http from "node:http";
+import https from "node:https";
+import { isIPv6, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
 import { DomainError } from "../errors.ts";
 
@@ -60,4 +63,61 @@ export async function pushEndpointRefusal(endpoint: string, policy: PushEndpoint
   }
   const internal = addresses.find((address) => !isPublicAddress(address));
   return internal ? `${hostname} is not a public host (${internal})` : null;
+}
+
+/**
+ * The `lookup` the connection to a push service uses: it resolves the name once more and hands over only
+ * public addresses, so the addresses checked are the ones connected to. A name that answers a public address
+ * to the check and a private one a moment later (DNS rebinding) gains nothing.
+ */
+function publicAddressesOnly(resolve: AddressLookup): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (entries) => {
+        const internal = entries.find((entry) => !isPublicAddress(entry.address));
+        if (internal || entries.length === 0) {
+          const reason = internal ? `is not a public host (${internal.address})` : "does not resolve";
+          callback(new PushEndpointRefusedError(`${hostname} ${reason}`), "");
+          return;
+        }
+        const addresses = entries.map((entry) => ({ address: entry.address, family: isIPv6(entry.address) ? 6 : 4 }));
+        const [first] = addresses;
+        if (options.all || !first) callback(null, addresses);
+        else callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, ""),
+    );
+  };
+}
+
+/**
+ * POSTs one message to a push service and answers the HTTP status. Unless private hosts are allowed, the
+ * connection goes only to public addresses (see publicAddressesOnly); an IP literal is connected to as it is,
+ * so check the endpoint with pushEndpointRefusal first.
+ */
+export function postToPushService(
+  endpoint: string,
+  message: { headers: Record<string, string>; body: Buffer | null; timeoutMs: number },
+  policy: PushEndpointPolicy,
+): Promise<number> {
+  const url = new URL(endpoint);
+  const transport = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      url,
+      {
+        method: "POST",
+        headers: message.headers,
+        signal: AbortSignal.timeout(message.timeoutMs),
+        ...(policy.allowPrivateHosts ? {} : { lookup: publicAddressesOnly(policy.lookup ?? systemLookup) }),
+      },
+      (response) => {
+        resolve(response.statusCode ?? 0);
+        // The status is all we need; the body is read and dropped so the connection can be reused.
+        response.resume();
+      },
+    );
+    request.on("error", reject);
+    request.end(message.body ?? undefined);
+  });
 }
