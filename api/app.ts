@@ -33,7 +33,7 @@ import { createAppPubSub } from "./pubsub.ts";
 import { createRecordingsRoute, isRecordingPath } from "./recordings/recordings.route.ts";
 import { schema } from "./schema.ts";
 import { createServices } from "./services.ts";
-import { createSignaling, type PeerResolver } from "./signaling/signaling.ts";
+import { createSignaling, type PeerDirectory } from "./signaling/signaling.ts";
 
 export interface AppOptions {
   clock?: Clock;
@@ -41,8 +41,8 @@ export interface AppOptions {
   database?: Database;
   /** Where the built PWA lives; defaults to ./dist. */
   staticDir?: string;
-  /** Decides which PeerJS id/token pairs may use the signaling server; refuses everyone when absent. */
-  peerResolver?: PeerResolver;
+  /** Which PeerJS ids the API issued, for which session, and with which tokens; by default the sessions service. */
+  peerDirectory?: PeerDirectory;
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;
@@ -194,7 +194,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
 
   // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
   const signaling = createSignaling({
-    resolvePeer: options.peerResolver ?? ((peerId, token) => services.sessions.resolvePeer(peerId, token)),
+    peers: options.peerDirectory ?? services.sessions,
   });
   const peerRevocations = pubsub.subscribe("peerRevoked");
   void (async () => {

@@ -103,6 +103,11 @@ const envSchema = z
       .string()
       .regex(/^(mailto:|https:\/\/)/, "expected mailto:… or https://…")
       .optional(),
+    /**
+     * Web Push endpoints may be any host, private and loopback addresses included (a push service on the local
+     * network, tests). Off: only hosts whose every address is public, checked at registration and at each send.
+     */
+    PUSH_ALLOW_PRIVATE_HOSTS: flag("false"),
     /** Calls: STUN servers handed to browsers (comma-separated stun: URLs); none by default. */
     STUN_URLS: csv(""),
     /** Calls: TURN servers (comma-separated turn:/turns: URLs) sharing TURN_SECRET with coturn's use-auth-secret. */

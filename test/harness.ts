@@ -10,7 +10,7 @@ import { type App, createApp } from "../api/app.ts";
 import type { Clock } from "../api/clock.ts";
 import { type Database, openDatabase } from "../api/db/database.ts";
 import { loadEnv } from "../api/env.ts";
-import type { PeerResolver } from "../api/signaling/signaling.ts";
+import type { PeerDirectory } from "../api/signaling/signaling.ts";
 
 /** Which database this test run uses: set per vitest project (see vitest.config.ts). */
 export const testDatabaseKind = process.env.TEST_DB === "postgres" ? "postgres" : "embedded";
@@ -105,26 +105,29 @@ export async function startTestServer(
     /** A built PWA to serve at `/` (browser tests); by default none. */
     staticDir?: string;
     /** Decides which PeerJS peers may signal; by default the sessions service. */
-    peerResolver?: PeerResolver;
+    peerDirectory?: PeerDirectory;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
   const { database, url: databaseUrl, drop } = await createTestDatabase();
   const clock = options.clock ?? new TestClock();
   // Rate limits are off unless a test turns them on (RATE_LIMITS: "on"): suites sign many users up from 127.0.0.1.
+  // Push endpoints may be private: suites post to a local push service, or register example.net endpoints that
+  // this machine cannot resolve (api/notifications/push-endpoints.test.ts turns the check on).
   const env = loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     DATA_DIR: dataDir,
     PORT: "0",
     RATE_LIMITS: "off",
+    PUSH_ALLOW_PRIVATE_HOSTS: "true",
     ...options.env,
   });
   const app = await createApp(env, {
     clock,
     database,
     staticDir: options.staticDir ?? join(dataDir, "no-static"),
-    peerResolver: options.peerResolver,
+    peerDirectory: options.peerDirectory,
   });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);

@@ -1,6 +1,8 @@
 import { builder } from "../builder.ts";
+import { ErrorInterface } from "../errors.schema.ts";
 import { ValidationError } from "../errors.ts";
 import type { NotificationPreferences } from "./notification-preferences.ts";
+import { PushEndpointRefusedError } from "./push-endpoints.ts";
 
 const NotificationPreferencesRef = builder.objectRef<NotificationPreferences>("NotificationPreferences").implement({
   description: "Which ticket emails the user receives. Everything is on until turned off.",
@@ -34,6 +36,14 @@ builder.prismaObjectField("User", "notificationPreferences", (t) =>
     resolve: (user, _args, context) => context.services.notifications.preferences.get(user.id),
   }),
 );
+
+builder.objectType(PushEndpointRefusedError, {
+  name: "PushEndpointRefusedError",
+  description: "The endpoint's host is not a public push service (a private, loopback or metadata address).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof PushEndpointRefusedError,
+  fields: (t) => ({ reason: t.exposeString("reason") }),
+});
 
 const PushSubscriptionRef = builder.prismaObject("PushSubscription", {
   description: "A browser registered to receive Web Push notifications.",
@@ -71,7 +81,7 @@ builder.mutationFields((t) => ({
   registerPushSubscription: t.withAuth({ authenticated: true }).prismaField({
     type: PushSubscriptionRef,
     description: "Registers this browser for Web Push notifications of the signed-in user.",
-    errors: { types: [ValidationError], directResult: true },
+    errors: { types: [ValidationError, PushEndpointRefusedError], directResult: true },
     args: {
       endpoint: t.arg.string({ required: true }),
       keys: t.arg({ type: PushSubscriptionKeysInput, required: true }),

@@ -34,7 +34,10 @@ export function createNotifications(deps: {
     clock,
   );
   const preferences = new NotificationPreferenceService(prisma);
-  const push = new PushService(prisma, deps.vapid, { allowInsecureEndpoints: env.NODE_ENV !== "production" });
+  const push = new PushService(prisma, deps.vapid, {
+    allowInsecureEndpoints: env.NODE_ENV !== "production",
+    allowPrivateHosts: env.PUSH_ALLOW_PRIVATE_HOSTS,
+  });
   registerTicketEmailJobs(worker, { prisma, mailer, preferences, publicUrl: env.PUBLIC_URL });
   worker.register("push.send", async ({ subscriptionId, title, body, url }) => {
     await push.deliver(subscriptionId, { title, body, url });

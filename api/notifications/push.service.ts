@@ -5,6 +5,12 @@ import { ValidationError } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { PermanentJobError } from "../jobs/job-worker.ts";
 import { enqueueJob, type JobWriter } from "../jobs/jobs.service.ts";
+import {
+  type PushEndpointPolicy,
+  PushEndpointRefusedError,
+  postToPushService,
+  pushEndpointRefusal,
+} from "./push-endpoints.ts";
 
 declare module "../jobs/jobs.service.ts" {
   interface JobPayloads {
@@ -63,12 +69,14 @@ export async function loadVapidKeys(
 
 export class PushService {
   private readonly subscriptionInput: z.ZodType<{ endpoint: string; keys: { p256dh: string; auth: string } }>;
+  private readonly endpointPolicy: PushEndpointPolicy;
 
   constructor(
     private readonly prisma: PrismaClient,
     readonly vapid: VapidKeys,
-    options: { allowInsecureEndpoints: boolean },
+    options: { allowInsecureEndpoints: boolean } & PushEndpointPolicy,
   ) {
+    this.endpointPolicy = options;
     this.subscriptionInput = z.object({
       endpoint: z
         .url({ protocol: options.allowInsecureEndpoints ? /^https?$/ : /^https$/, message: "must be an https URL" })
@@ -79,12 +87,15 @@ export class PushService {
 
   /**
    * Saves the browser's subscription for this owner. An endpoint belongs to one browser profile, so registering it
-   * again (another user signed in on that browser) moves it to the new owner.
+   * again (another user signed in on that browser) moves it to the new owner. Endpoints whose host is not public
+   * are refused (PushEndpointRefusedError).
    */
   async register(owner: PushOwner, input: unknown) {
     const parsed = this.subscriptionInput.safeParse(input);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, "");
     const { endpoint, keys } = parsed.data;
+    const refusal = await pushEndpointRefusal(endpoint, this.endpointPolicy);
+    if (refusal) throw new PushEndpointRefusedError(refusal);
     const ownerColumns = {
       userId: "userId" in owner ? owner.userId : null,
       participantId: "participantId" in owner ? owner.participantId : null,
@@ -105,10 +116,15 @@ export class PushService {
   /**
    * Encrypts (RFC 8291, aes128gcm) and signs (VAPID, RFC 8292) with `web-push`, then posts to the push service.
    * A subscription the service no longer knows (404/410) is deleted; other failures throw, so the job retries.
+   * The endpoint's host is checked again first, as its name may resolve elsewhere now (or the row predates the
+   * check), and the connection goes only to public addresses: a refused one is deleted unsent, and the job fails
+   * permanently with the reason, which the worker logs.
    */
   async deliver(subscriptionId: string, message: PushMessage): Promise<"sent" | "gone"> {
     const subscription = await this.prisma.pushSubscription.findUnique({ where: { id: subscriptionId } });
     if (!subscription) return "gone";
+    const refusal = await pushEndpointRefusal(subscription.endpoint, this.endpointPolicy);
+    if (refusal) return this.refuse(subscription.id, refusal);
     const request = webpush.generateRequestDetails(
       { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
       JSON.stringify({ title: message.title, body: message.body, url: message.url }),
@@ -118,27 +134,33 @@ export class PushService {
         contentEncoding: "aes128gcm",
       },
     );
-    const headers = Object.fromEntries(
-      Object.entries(request.headers)
-        .filter(([name]) => name.toLowerCase() !== "content-length")
-        .map(([name, value]) => [name, String(value)]),
-    );
-    const response = await fetch(request.endpoint, {
-      method: "POST",
-      headers,
-      body: request.body ? new Uint8Array(request.body) : null,
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.body?.cancel();
-    if (response.status === 404 || response.status === 410) {
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
+    let status: number;
+    try {
+      status = await postToPushService(
+        request.endpoint,
+        { headers, body: request.body, timeoutMs: 30_000 },
+        this.endpointPolicy,
+      );
+    } catch (error) {
+      if (error instanceof PushEndpointRefusedError) return this.refuse(subscription.id, error.reason);
+      throw error;
+    }
+    if (status === 404 || status === 410) {
       await this.prisma.pushSubscription.deleteMany({ where: { id: subscription.id } });
       return "gone";
     }
-    if (response.status === 400 || response.status === 413) {
-      throw new PermanentJobError(`Push service refused the message: HTTP ${response.status}`);
+    if (status === 400 || status === 413) {
+      throw new PermanentJobError(`Push service refused the message: HTTP ${status}`);
     }
-    if (!response.ok) throw new Error(`Push service answered HTTP ${response.status}`);
+    if (status < 200 || status >= 300) throw new Error(`Push service answered HTTP ${status}`);
     return "sent";
+  }
+
+  /** Deletes a subscription whose endpoint is refused; the job fails for good with the reason, which is logged. */
+  private async refuse(subscriptionId: string, reason: string): Promise<never> {
+    await this.prisma.pushSubscription.deleteMany({ where: { id: subscriptionId } });
+    throw new PermanentJobError(`Push subscription ${subscriptionId} deleted unsent: ${reason}`);
   }
 }
 

@@ -75,6 +75,15 @@ export class SessionAccessService {
     return allowed ? { sessionId: participant.sessionId, participantId: participant.id } : null;
   }
 
+  /** For the signaling server: the session a peer id was issued for, connected or not; null for any other id. */
+  async sessionOfPeer(peerId: string): Promise<string | null> {
+    const participant = await this.prisma.sessionParticipant.findUnique({
+      where: { peerId },
+      select: { sessionId: true },
+    });
+    return participant?.sessionId ?? null;
+  }
+
   /** The host's own participant row (created with the session). */
   hostParticipant(sessionId: string, tx: Prisma.TransactionClient | PrismaClient = this.prisma) {
     return tx.sessionParticipant.findFirstOrThrow({ where: { sessionId, role: "HOST" } });

@@ -2,6 +2,7 @@ import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { unauthenticated, ValidationError } from "../errors.ts";
 import { PushSubscriptionKeysInput } from "../notifications/notifications.schema.ts";
+import { PushEndpointRefusedError } from "../notifications/push-endpoints.ts";
 
 function participantOf(context: Context) {
   if (!context.participant) throw unauthenticated("Join the session first (participant token)");
@@ -14,7 +15,7 @@ builder.mutationFields((t) => ({
     description:
       "Registers this browser for Web Push reminders of the participant behind the participant token " +
       "(`x-participant-token`). Registering an endpoint again moves it to the new owner.",
-    errors: { types: [ValidationError], directResult: true },
+    errors: { types: [ValidationError, PushEndpointRefusedError], directResult: true },
     args: {
       endpoint: t.arg.string({ required: true }),
       keys: t.arg({ type: PushSubscriptionKeysInput, required: true }),

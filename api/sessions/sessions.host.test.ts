@@ -144,6 +144,9 @@ describe("waiting room and host controls", () => {
     });
     expect(await peers.resolvePeer(a.participant.peerId, b.participantToken)).toBeNull();
     expect(await peers.resolvePeer("f".repeat(40), a.participantToken)).toBeNull();
+    // What the signaling server checks before `peer` may queue a message for a peer that is not connected.
+    expect(await peers.sessionOfPeer(a.participant.peerId)).toBe(session.id);
+    expect(await peers.sessionOfPeer("f".repeat(40))).toBeNull();
     expect(await peers.resolvePeer(hostRow.peerId, agent.token)).toEqual({
       sessionId: session.id,
       participantId: hostRow.id,

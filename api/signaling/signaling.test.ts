@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
-import { createSignaling, PEER_REFUSED, type PeerResolver } from "./signaling.ts";
+import { createSignaling, PEER_REFUSED, type PeerDirectory } from "./signaling.ts";
 
 /** Stands in for the sessions service: peer id → its token and session. */
 const admitted = new Map<string, { token: string; sessionId: string; participantId: string }>([
@@ -11,15 +11,20 @@ const admitted = new Map<string, { token: string; sessionId: string; participant
   ["peer-b", { token: "token-b", sessionId: "s1", participantId: "pb" }],
   ["peer-c", { token: "token-c", sessionId: "s2", participantId: "pc" }],
   ["peer-d", { token: "token-d", sessionId: "s1", participantId: "pd" }],
+  ["peer-e", { token: "token-e", sessionId: "s2", participantId: "pe" }],
+  ["peer-f", { token: "token-f", sessionId: "s1", participantId: "pf" }],
 ]);
-const resolver: PeerResolver = async (peerId, token) => {
-  const entry = admitted.get(peerId);
-  return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: entry.participantId } : null;
+const directory: PeerDirectory = {
+  resolvePeer: async (peerId, token) => {
+    const entry = admitted.get(peerId);
+    return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: entry.participantId } : null;
+  },
+  sessionOfPeer: async (peerId) => admitted.get(peerId)?.sessionId ?? null,
 };
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ peerResolver: resolver });
+  server = await startTestServer({ peerDirectory: directory });
 });
 afterAll(async () => {
   await server?.close();
@@ -116,6 +121,34 @@ describe("PeerJS signaling gate", () => {
     await Promise.all([a.closed, b.closed, c.closed]);
   });
 
+  it("queues messages for an offline peer only within the session the API issued its id for", async () => {
+    const a = connectPeer("peer-a", "token-a");
+    await a.next("OPEN");
+    // `peer` keeps messages for an id that is not connected and delivers them when it connects.
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-c", payload: { sdp: "other session" } }));
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "never-issued", payload: { sdp: "unknown id" } }));
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-b", payload: { sdp: "same session" } }));
+    a.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-f", payload: { sdp: "never picked up" } }));
+
+    // In order: once b has its offer, a's first two messages were handled too.
+    const b = connectPeer("peer-b", "token-b");
+    expect(await b.next("OFFER")).toMatchObject({ src: "peer-a", payload: { sdp: "same session" } });
+
+    // A connecting peer receives its queue right after OPEN, before anything relayed later.
+    const c = connectPeer("peer-c", "token-c");
+    const e = connectPeer("peer-e", "token-e");
+    await Promise.all([c.next("OPEN"), e.next("OPEN")]);
+    e.socket.send(JSON.stringify({ type: "OFFER", dst: "peer-c", payload: { sdp: "from its own session" } }));
+    expect(await c.next("OFFER")).toMatchObject({ src: "peer-e", payload: { sdp: "from its own session" } });
+
+    // `peer` answers EXPIRE for each destination whose queue was never picked up, in the order the queues were
+    // made: a queue for the unknown id would expire before f's.
+    expect(await a.next("EXPIRE", 15_000)).toMatchObject({ src: "peer-f" });
+    expect(a.messages.filter((message) => message.type === "EXPIRE")).toEqual([]);
+    for (const peer of [a, b, c, e]) peer.socket.close();
+    await Promise.all([a.closed, b.closed, c.closed, e.closed]);
+  });
+
   it("revokePeers closes the peer at once and tells its session's peers it left", async () => {
     const a = connectPeer("peer-a", "token-a");
     const b = connectPeer("peer-b", "token-b");
@@ -137,9 +170,12 @@ describe("PeerJS signaling gate", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    server.app.signaling.setResolver(async (peerId, token) => {
-      await gate;
-      return resolver(peerId, token);
+    server.app.signaling.setDirectory({
+      ...directory,
+      resolvePeer: async (peerId, token) => {
+        await gate;
+        return directory.resolvePeer(peerId, token);
+      },
     });
     try {
       const d = connectPeer("peer-d", "token-d");
@@ -150,7 +186,7 @@ describe("PeerJS signaling gate", () => {
       expect((await d.next()).type).toBe("ERROR");
       expect((await d.closed).code).toBe(PEER_REFUSED);
     } finally {
-      server.app.signaling.setResolver(resolver);
+      server.app.signaling.setDirectory(directory);
     }
   });
 

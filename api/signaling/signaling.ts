@@ -17,17 +17,25 @@ export interface PeerIdentity {
   participantId: string;
 }
 
-/**
- * Answers whether `peerId` may connect with `token`: the API issued the id to an admitted participant (or the
- * host) of a live session, and the token is that participant's. Anything else: null.
- */
-export type PeerResolver = (peerId: string, token: string) => Promise<PeerIdentity | null>;
+/** What the sessions API knows about the peer ids it issued (the sessions service; tests inject their own). */
+export interface PeerDirectory {
+  /**
+   * Whether `peerId` may connect with `token`: the API issued the id to an admitted participant (or the host) of
+   * a live session, and the token is that participant's. Anything else: null.
+   */
+  resolvePeer(peerId: string, token: string): Promise<PeerIdentity | null>;
+  /** The session the API issued `peerId` for, whether or not that peer is connected; null for any other id. */
+  sessionOfPeer(peerId: string): Promise<string | null>;
+}
 
-/** The resolver used until the sessions service is wired in: refuses everyone. */
-export const refuseAllPeers: PeerResolver = async () => null;
+/** The directory used until the sessions service is wired in: knows no peer, so refuses everyone. */
+export const noPeers: PeerDirectory = {
+  resolvePeer: async () => null,
+  sessionOfPeer: async () => null,
+};
 
 export interface SignalingOptions {
-  resolvePeer?: PeerResolver;
+  peers?: PeerDirectory;
   /** Milliseconds without a heartbeat before the server drops a peer (PeerJS clients beat every 5 s). */
   aliveTimeoutMs?: number;
 }
@@ -56,13 +64,14 @@ function sendError(socket: WebSocket, msg: string): void {
  *   Peer discovery (`/peers`) is off.
  * - WebSocket: `peer` gets a `noServer` WebSocketServer; app.ts routes /peerjs upgrades to `handleUpgrade`, which
  *   asks the resolver before `peer` ever sees the socket. Refused sockets get a PeerJS ERROR message and close 4403.
- * - Messages between peers are relayed only within one session: a message addressed to a connected peer of
- *   another session is dropped.
+ * - Messages between peers are relayed only within one session. A message to a connected peer of another session
+ *   is dropped; so is one to a peer id that is not connected unless the API issued it for the sender's session,
+ *   since `peer` queues such a message and delivers it when that id connects.
  * - `revokePeers` closes the sockets of removed participants at once and tells every other peer of their session
  *   that they left (PeerJS LEAVE), which makes PeerJS close its media and data connections to them.
  */
 export function createSignaling(options: SignalingOptions = {}) {
-  let resolvePeer: PeerResolver = options.resolvePeer ?? refuseAllPeers;
+  let directory: PeerDirectory = options.peers ?? noPeers;
   const peers = new Map<string, ConnectedPeer>();
   /** Bumped on every revocation, so an upgrade whose resolve started before it is refused too. */
   const revocations = new Map<string, number>();
@@ -87,15 +96,31 @@ export function createSignaling(options: SignalingOptions = {}) {
   // `peer` initialises (realm, message relay, expiry and heartbeat checks) when mounted in an Express app.
   host.use(PEERJS_PATH, peerApp);
 
-  function sessionOf(peerId: string | undefined): string | undefined {
-    return peerId ? peers.get(peerId)?.identity.sessionId : undefined;
+  /**
+   * Whether `message` from a peer of `sessionId` may reach `peer`'s relay. Messages without a destination
+   * (heartbeats) concern the sender only. A destination that is not connected is looked up, because `peer` would
+   * queue the message for it.
+   */
+  function mayRelay(sessionId: string, message: PeerMessage): boolean | Promise<boolean> {
+    if (message.dst === undefined) return true;
+    if (typeof message.dst !== "string") return false;
+    const connected = peers.get(message.dst);
+    if (connected) return connected.identity.sessionId === sessionId;
+    return directory
+      .sessionOfPeer(message.dst)
+      .then((target) => target === sessionId)
+      .catch(() => false);
   }
 
-  /** Wraps the socket's message listeners so that cross-session messages never reach `peer`'s relay. */
-  function guardMessages(socket: WebSocket, peerId: string): void {
+  /**
+   * Wraps the socket's message listeners so that cross-session messages never reach `peer`'s relay. Messages
+   * still reach it in the order they were sent (an offer before its candidates), lookups or not.
+   */
+  function guardMessages(socket: WebSocket, identity: PeerIdentity): void {
     const on = socket.on.bind(socket);
     const guarded = (event: string | symbol, listener: (...args: any[]) => void) => {
       if (event !== "message") return on(event as "close", listener);
+      let previous: Promise<unknown> = Promise.resolve();
       return on("message", (data: RawData, isBinary: boolean) => {
         let message: PeerMessage;
         try {
@@ -103,10 +128,13 @@ export function createSignaling(options: SignalingOptions = {}) {
         } catch {
           return;
         }
-        const source = sessionOf(peerId);
-        const target = sessionOf(message.dst);
-        if (target !== undefined && target !== source) return;
-        listener(data, isBinary);
+        const verdict = mayRelay(identity.sessionId, message);
+        previous = previous
+          .then(async () => {
+            if (await verdict) listener(data, isBinary);
+          })
+          // `peer` reports its own failures (the error listener above); the next messages still go through.
+          .catch(() => {});
       });
     };
     (socket as unknown as { on: typeof guarded }).on = guarded;
@@ -122,7 +150,7 @@ export function createSignaling(options: SignalingOptions = {}) {
       entry.sockets.delete(socket);
       if (entry.sockets.size === 0 && peers.get(peerId) === entry) peers.delete(peerId);
     });
-    guardMessages(socket, peerId);
+    guardMessages(socket, identity);
     wsServer.emit("connection", socket, request);
   }
 
@@ -150,7 +178,7 @@ export function createSignaling(options: SignalingOptions = {}) {
     const key = url.searchParams.get("key") ?? "";
     const epoch = revocations.get(id) ?? 0;
     const verdict: Promise<PeerIdentity | null> =
-      id && token && key === PEERJS_KEY ? resolvePeer(id, token).catch(() => null) : Promise.resolve(null);
+      id && token && key === PEERJS_KEY ? directory.resolvePeer(id, token).catch(() => null) : Promise.resolve(null);
     void verdict.then((identity) => {
       if (socket.destroyed) return;
       wsServer.handleUpgrade(request, socket, head, (client) => {
@@ -194,9 +222,9 @@ export function createSignaling(options: SignalingOptions = {}) {
     handleUpgrade,
     revokePeers,
     connectedPeerIds,
-    /** Replaces the resolver (the integrator wires the sessions service; tests inject their own). */
-    setResolver(resolver: PeerResolver) {
-      resolvePeer = resolver;
+    /** Replaces the peer directory (the integrator wires the sessions service; tests inject their own). */
+    setDirectory(peerDirectory: PeerDirectory) {
+      directory = peerDirectory;
     },
     close,
   };

@@ -159,6 +159,14 @@ export class TicketService {
     const now = this.clock.now();
     const isRequester = ticket.requesterId === viewer.userId;
     const message = await this.prisma.$transaction(async (tx) => {
+      // The ticket row first, for the whole transaction. Inserting the message (and its attachments) takes a KEY
+      // SHARE lock on the ticket row (foreign key), and setting lastMessageId (a unique column, so a key update)
+      // needs a FOR UPDATE lock, which KEY SHARE blocks: two replies each holding KEY SHARE and waiting to
+      // upgrade deadlocked on PostgreSQL. Replies on one ticket now queue here instead, and read its current state.
+      const [current] = await tx.$queryRaw<Pick<Ticket, "status" | "firstResponseAt">[]>`
+        SELECT status, "firstResponseAt" FROM "Ticket" WHERE id = ${ticket.id} FOR UPDATE`;
+      if (!current) throw new NotFoundError("Ticket");
+      if (current.status === "CLOSED") throw new TicketClosedError();
       const created = await tx.ticketMessage.create({
         data: {
           ticketId: ticket.id,
@@ -173,9 +181,9 @@ export class TicketService {
       });
       const update: Prisma.TicketUpdateInput = { updatedAt: now };
       if (!data.internal) update.lastMessage = { connect: { id: created.id } };
-      if (staff && !isRequester && !data.internal && !ticket.firstResponseAt) update.firstResponseAt = now;
+      if (staff && !isRequester && !data.internal && !current.firstResponseAt) update.firstResponseAt = now;
       // A requester answering a resolved ticket means it is not resolved after all.
-      if (isRequester && ticket.status === "RESOLVED") {
+      if (isRequester && current.status === "RESOLVED") {
         update.status = "OPEN";
         update.resolvedAt = null;
       }

@@ -95,6 +95,7 @@ export const cacheConfig: CacheExchangeOpts = {
     NotificationPreferences: embedded,
     PageInfo: embedded,
     ParticipantRemovedError: embedded,
+    PushEndpointRefusedError: embedded,
     QueryLiveSessionsConnection: embedded,
     QueryLiveSessionsConnectionEdge: embedded,
     QueryTicketsConnection: embedded,

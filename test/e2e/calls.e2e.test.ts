@@ -9,14 +9,14 @@ import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PeerResolver } from "../../api/signaling/signaling.ts";
+import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 import { chromiumAvailable, launchChromium } from "./browser.ts";
 
 /**
  * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
- * bundled into a tiny page. The resolver stands in for the sessions service (participants and tokens).
+ * bundled into a tiny page. The directory stands in for the sessions service (participants and tokens).
  */
 const available = chromiumAvailable;
 
@@ -95,9 +95,14 @@ async function startTurn(): Promise<number> {
 
 /** peer id → token and session: what the sessions service would have issued. */
 const admitted = new Map<string, { token: string; sessionId: string }>();
-const resolver: PeerResolver = async (peerId, token) => {
-  const entry = admitted.get(peerId);
-  return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: `participant-${peerId}` } : null;
+const directory: PeerDirectory = {
+  resolvePeer: async (peerId, token) => {
+    const entry = admitted.get(peerId);
+    return entry && entry.token === token
+      ? { sessionId: entry.sessionId, participantId: `participant-${peerId}` }
+      : null;
+  },
+  sessionOfPeer: async (peerId) => admitted.get(peerId)?.sessionId ?? null,
 };
 function admit(sessionId: string, ...peerIds: string[]): void {
   for (const peerId of peerIds) admitted.set(peerId, { token: `token-of-${peerId}-${sessionId}`, sessionId });
@@ -153,7 +158,7 @@ beforeAll(async () => {
   pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
   const turnPort = turnAvailable ? await startTurn() : 0;
   server = await startTestServer({
-    peerResolver: resolver,
+    peerDirectory: directory,
     // coturn checks the credential's expiry against the real time, so this server's clock starts now.
     clock: new TestClock(new Date()),
     env: turnAvailable ? { TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, TURN_SECRET, TURN_TTL: "10m" } : {},

@@ -122,7 +122,7 @@ export const RegisterSessionPushMutation = graphql(`
   mutation RegisterSessionPushSubscription($endpoint: String!, $keys: PushSubscriptionKeysInput!) {
     registerSessionPushSubscription(endpoint: $endpoint, keys: $keys) {
       __typename
-      ... on ValidationError {
+      ... on Error {
         message
       }
     }

@@ -12,7 +12,7 @@ export const RegisterPushMutation = graphql(`
   mutation RegisterPushSubscription($endpoint: String!, $keys: PushSubscriptionKeysInput!) {
     registerPushSubscription(endpoint: $endpoint, keys: $keys) {
       __typename
-      ... on ValidationError {
+      ... on Error {
         message
       }
     }
