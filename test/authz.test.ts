@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../api/schema.ts";
 import { authzCoverage } from "./authz-coverage.ts";
 import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
-import { type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
+import { eventually, type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
 
 /**
  * Who may call what: every root field of the schema × anonymous, customer (the requester), another customer,
@@ -106,25 +106,21 @@ const gql = async (field: string, actor: Actor | null, query: string, variables:
 async function subscription(actor: Actor | null, topic: () => string, query: string, variables = {}) {
   const before = server.app.pubsub.listenerCount(topic());
   const sub = subscribe(server.wsClient(actor?.token), query, variables);
-  const deadline = Date.now() + 30_000;
-  let live = false;
-  try {
-    while (Date.now() < deadline) {
-      live = server.app.pubsub.listenerCount(topic()) > before;
-      if (live) return "live";
+  const attached = () => server.app.pubsub.listenerCount(topic()) > before;
+  const verdict = await eventually(
+    () => {
+      if (attached()) return "live";
       const [result] = sub.pending();
       if (result) return outcome(result, "");
       if (sub.error) return String((sub.error as { extensions?: { code?: string } }[])[0]?.extensions?.code);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return "timeout";
-  } finally {
-    await sub.stop();
-    // The server detaches it a moment later; the next row counts from a settled state.
-    while (live && server.app.pubsub.listenerCount(topic()) > before && Date.now() < deadline + 30_000) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
+      return null;
+    },
+    { timeoutMs: 30_000 },
+  ).catch(() => "timeout");
+  await sub.stop();
+  // The server detaches it a moment later; the next row counts from a settled state.
+  if (verdict === "live") await eventually(() => !attached(), { timeoutMs: 30_000, what: "the detach" });
+  return verdict;
 }
 
 const all = (value: string): Record<Role, string> => ({

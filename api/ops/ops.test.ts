@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../test/cluster.ts";
 import { createCast, createTicket } from "../../test/fixtures.ts";
-import { startTestServer, subscribe, type TestServer } from "../../test/harness.ts";
+import { eventually, startTestServer, subscribe, type TestServer } from "../../test/harness.ts";
 import { WS_SERVICE_RESTART } from "../app.ts";
 
 const SIGN_UP = `mutation($input: SignUpInput!) {
@@ -104,10 +103,7 @@ describe("graceful shutdown", () => {
       const inFlight = server.gql(`mutation($input: LogInInput!) { logIn(input: $input) { __typename } }`, {
         input: { email: customer.email, password: "correct horse battery" },
       });
-      for (let waited = 0; server.app.inFlight() === 0 && waited < 5000; waited++) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-      expect(server.app.inFlight()).toBe(1);
+      await eventually(() => server.app.inFlight() === 1, { what: "the log-in to be in flight" });
       const closed = server.app.close();
       const refused = await fetch(`${server.url}/graphql`, {
         method: "POST",
