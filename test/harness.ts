@@ -237,11 +237,6 @@ export function subscribe<Data = Record<string, any>>(
   };
 }
 
-/** Waits until the server has attached every subscription (events published before that would be missed). */
-export async function settle(ms = 100): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Waits until `check` returns something truthy and returns it, or fails after `timeoutMs` naming `what` it waited
  * for. The one way tests wait: on a condition (or an event), never for a fixed time.
