@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { eventually, startTestServer, type TestServer } from "../../test/harness.ts";
 import { createSignaling, PEER_REFUSED, type PeerResolver } from "./signaling.ts";
 
 /** Stands in for the sessions service: peer id → its token and session. */
@@ -12,7 +12,13 @@ const admitted = new Map<string, { token: string; sessionId: string; participant
   ["peer-c", { token: "token-c", sessionId: "s2", participantId: "pc" }],
   ["peer-d", { token: "token-d", sessionId: "s1", participantId: "pd" }],
 ]);
+/** While a test holds admissions back, each check notes its peer id and waits for `released`. */
+let held: { asked: string[]; released: Promise<void> } | null = null;
 const resolver: PeerResolver = async (peerId, token) => {
+  if (held) {
+    held.asked.push(peerId);
+    await held.released;
+  }
   const entry = admitted.get(peerId);
   return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: entry.participantId } : null;
 };
@@ -134,28 +140,24 @@ describe("PeerJS signaling gate", () => {
 
   it("refuses a peer whose revocation lands while its admission is being checked", async () => {
     let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    server.app.signaling.setResolver(async (peerId, token) => {
-      await gate;
-      return resolver(peerId, token);
-    });
+    const admissions = { asked: [] as string[], released: new Promise<void>((resolve) => (release = resolve)) };
+    held = admissions;
     try {
       const d = connectPeer("peer-d", "token-d");
-      // Wait until the upgrade request reached the server, then revoke before the resolver answers.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Revoke while the resolver is deciding about peer-d.
+      await eventually(() => admissions.asked.includes("peer-d"), { what: "peer-d's admission check" });
       server.app.signaling.revokePeers(["peer-d"]);
       release();
       expect((await d.next()).type).toBe("ERROR");
       expect((await d.closed).code).toBe(PEER_REFUSED);
     } finally {
-      server.app.signaling.setResolver(resolver);
+      held = null;
+      release();
     }
   });
 
-  it("refuses every peer when no resolver is wired in", async () => {
-    // The signaling module as createApp builds it without a resolver, on a bare HTTP server (no database needed).
+  it("refuses every peer when it has no resolver", async () => {
+    // The signaling module built without a resolver, on a bare HTTP server (no database needed).
     const signaling = createSignaling();
     const bare = createServer((request, response) => signaling.handleRequest(request, response));
     bare.on("upgrade", (request, socket, head) => signaling.handleUpgrade(request, socket, head));

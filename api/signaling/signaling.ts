@@ -23,10 +23,11 @@ export interface PeerIdentity {
  */
 export type PeerResolver = (peerId: string, token: string) => Promise<PeerIdentity | null>;
 
-/** The resolver used until the sessions service is wired in: refuses everyone. */
+/** Refuses everyone: the resolver when none is given, so a server without one never lets a peer in. */
 export const refuseAllPeers: PeerResolver = async () => null;
 
 export interface SignalingOptions {
+  /** Decides every connection, once, before `peer` sees the socket; without one everyone is refused. */
   resolvePeer?: PeerResolver;
   /** Milliseconds without a heartbeat before the server drops a peer (PeerJS clients beat every 5 s). */
   aliveTimeoutMs?: number;
@@ -52,17 +53,17 @@ function sendError(socket: WebSocket, msg: string): void {
 /**
  * The `peer` server, mounted at /peerjs on the API's HTTP server, behind a gate:
  * - HTTP: `peer` is an Express router that initialises only when mounted in an Express app, so a private Express
- *   app (Express is `peer`'s own dependency) hosts it; app.ts hands it /peerjs requests only. Id generation (`GET /peerjs/<key>/id`) is refused: ids come from the API only.
- *   Peer discovery (`/peers`) is off.
- * - WebSocket: `peer` gets a `noServer` WebSocketServer; app.ts routes /peerjs upgrades to `handleUpgrade`, which
- *   asks the resolver before `peer` ever sees the socket. Refused sockets get a PeerJS ERROR message and close 4403.
+ *   app (Express is `peer`'s own dependency) hosts it and sees only /peerjs requests (`handleRequest`). Id
+ *   generation (`GET /peerjs/<key>/id`) is refused: ids come from the API only. Peer discovery (`/peers`) is off.
+ * - WebSocket: `peer` gets a `noServer` WebSocketServer; /peerjs upgrades come to `handleUpgrade`, which asks the
+ *   resolver before `peer` ever sees the socket. Refused sockets get a PeerJS ERROR message and close 4403.
  * - Messages between peers are relayed only within one session: a message addressed to a connected peer of
  *   another session is dropped.
  * - `revokePeers` closes the sockets of removed participants at once and tells every other peer of their session
  *   that they left (PeerJS LEAVE), which makes PeerJS close its media and data connections to them.
  */
 export function createSignaling(options: SignalingOptions = {}) {
-  let resolvePeer: PeerResolver = options.resolvePeer ?? refuseAllPeers;
+  const resolvePeer = options.resolvePeer ?? refuseAllPeers;
   const peers = new Map<string, ConnectedPeer>();
   /** Bumped on every revocation, so an upgrade whose resolve started before it is refused too. */
   const revocations = new Map<string, number>();
@@ -194,10 +195,6 @@ export function createSignaling(options: SignalingOptions = {}) {
     handleUpgrade,
     revokePeers,
     connectedPeerIds,
-    /** Replaces the resolver (the integrator wires the sessions service; tests inject their own). */
-    setResolver(resolver: PeerResolver) {
-      resolvePeer = resolver;
-    },
     close,
   };
 }
