@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../api/schema.ts";
 import { authzCoverage } from "./authz-coverage.ts";
 import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
-import { type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
+import { eventually, type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
 
 /**
  * Who may call what: every root field of the schema × anonymous, customer (the requester), another customer,
@@ -102,29 +102,35 @@ interface Row {
 const gql = async (field: string, actor: Actor | null, query: string, variables: Record<string, unknown> = {}) =>
   outcome(await server.gql(query, variables, actor?.token), field);
 
-/** Opens a subscription over graphql-ws; "live" once it is attached, else the error code it ended with. */
-async function subscription(actor: Actor | null, topic: () => string, query: string, variables = {}) {
+/**
+ * Opens a subscription over graphql-ws: "event" when, once it is attached, what `trigger` does reaches it; else
+ * the error code it was refused with.
+ */
+async function subscription(
+  actor: Actor | null,
+  topic: () => string,
+  query: string,
+  variables: Record<string, unknown>,
+  trigger: () => Promise<unknown>,
+) {
   const before = server.app.pubsub.listenerCount(topic());
   const sub = subscribe(server.wsClient(actor?.token), query, variables);
-  const deadline = Date.now() + 30_000;
-  let live = false;
-  try {
-    while (Date.now() < deadline) {
-      live = server.app.pubsub.listenerCount(topic()) > before;
-      if (live) return "live";
-      const [result] = sub.pending();
-      if (result) return outcome(result, "");
-      if (sub.error) return String((sub.error as { extensions?: { code?: string } }[])[0]?.extensions?.code);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return "timeout";
-  } finally {
-    await sub.stop();
-    // The server detaches it a moment later; the next row counts from a settled state.
-    while (live && server.app.pubsub.listenerCount(topic()) > before && Date.now() < deadline + 30_000) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
+  const attached = () => server.app.pubsub.listenerCount(topic()) > before;
+  const answered = await eventually(() => attached() || sub.pending().length > 0 || sub.done, {
+    timeoutMs: 30_000,
+  }).catch(() => false);
+  const listening = attached();
+  if (listening) await trigger();
+  const verdict = answered
+    ? await sub.next(10_000).then(
+        (result) => (result.errors ? outcome(result, "") : "event"),
+        (error: unknown) => String((error as { extensions?: { code?: string } }[])[0]?.extensions?.code ?? "no event"),
+      )
+    : "timeout";
+  await sub.stop();
+  // The server detaches it a moment later; the next row counts from a settled state.
+  if (listening) await eventually(() => !attached(), { timeoutMs: 30_000, what: "the detach" });
+  return verdict;
 }
 
 const all = (value: string): Record<Role, string> => ({
@@ -523,8 +529,16 @@ const rows: Row[] = [
   // Subscriptions
   {
     field: "ticketFeed",
-    run: (actor) => subscription(actor, () => "ticketFeed", `subscription { ticketFeed { kind } }`),
-    expected: signedIn("live"),
+    // A new ticket of the caller's own (customers see only theirs), or of the customer for staff.
+    run: (actor, role) =>
+      subscription(
+        actor,
+        () => "ticketFeed",
+        `subscription { ticketFeed { kind } }`,
+        {},
+        () => createTicket(server, (role === "other" ? actor : actors.customer) as Actor),
+      ),
+    expected: signedIn("event"),
   },
   {
     field: "ticketEvents",
@@ -533,11 +547,15 @@ const rows: Row[] = [
         actor,
         () => `ticket:${ticket.id}`,
         `subscription($id: ID!) { ticketEvents(ticketId: $id) { kind } }`,
-        {
-          id: ticket.id,
-        },
+        { id: ticket.id },
+        () =>
+          server.gql(
+            `mutation($id: ID!) { addTicketMessage(input: { ticketId: $id, body: "Matrix" }) { __typename } }`,
+            { id: ticket.id },
+            actors.agent?.token,
+          ),
       ),
-    expected: signedIn("live", { other: "NOT_FOUND" }),
+    expected: signedIn("event", { other: "NOT_FOUND" }),
   },
 ];
 

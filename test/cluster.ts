@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { type App, createApp } from "../api/app.ts";
 import { openDatabase } from "../api/db/database.ts";
 import { loadEnv } from "../api/env.ts";
-import { createTestDatabase, TestClock, type TestServer, testDatabaseKind } from "./harness.ts";
+import { createTestDatabase, eventually, TestClock, type TestServer, testDatabaseKind } from "./harness.ts";
 
 /**
  * Several API instances against one database and one Redis, the way server mode runs behind a load balancer.
@@ -182,18 +182,17 @@ export async function startPrivateRedis() {
     });
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {});
-    for (let attempt = 0; attempt < 100; attempt++) {
+    const answers = async () => {
       try {
         await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
+        return (await probe.ping()) === "PONG";
       } catch {
+        return false;
+      } finally {
         probe.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 50));
       }
-    }
-    throw new Error(`redis-server did not start on port ${port}`);
+    };
+    await eventually(answers, { timeoutMs: 5000, what: `redis-server on port ${port}` });
   };
   const stop = async () => {
     const running = child;
@@ -207,16 +206,19 @@ export async function startPrivateRedis() {
   return { url, port, stop, restart: start };
 }
 
-/** Polls until `check` holds (or fails after `timeoutMs`); for conditions that settle asynchronously. */
-export async function eventually<T>(
-  check: () => Promise<T | false | null | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/**
+ * Waits until an instance subscribed a pub/sub topic (`ticket:<id>`) in Redis, so events published next on any
+ * instance reach it. Redis counts one subscriber per instance and topic, however many subscriptions listen there.
+ */
+export async function untilSubscribedInRedis(node: ClusterNode, topic: string): Promise<void> {
+  const redis = node.app.redis;
+  if (!redis) throw new Error("this node runs without Redis");
+  const channel = `${redis.prefix}pubsub:${topic}`;
+  await eventually(
+    async () => {
+      const [, subscribers] = (await redis.commands.pubsub("NUMSUB", channel)) as [string, number];
+      return Number(subscribers) > 0;
+    },
+    { what: `a Redis subscriber on ${topic}` },
+  );
 }

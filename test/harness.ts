@@ -8,7 +8,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import { type App, createApp } from "../api/app.ts";
 import type { Clock } from "../api/clock.ts";
-import { type Database, openDatabase } from "../api/db/database.ts";
+import { type Database, type OpenDatabaseOptions, openDatabase } from "../api/db/database.ts";
 import { loadEnv } from "../api/env.ts";
 import type { PeerDirectory } from "../api/signaling/signaling.ts";
 
@@ -33,7 +33,9 @@ export class TestClock implements Clock {
  * A database of its own for one test file: an in-memory PGlite, or a fresh database on the PostgreSQL server
  * named by TEST_DATABASE_URL, dropped afterwards.
  */
-export async function createTestDatabase(): Promise<{ database: Database; url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  options: OpenDatabaseOptions = {},
+): Promise<{ database: Database; url: string; drop(): Promise<void> }> {
   if (testDatabaseKind === "embedded") {
     const database = await openDatabase("memory://", tmpdir());
     return { database, url: "memory://", drop: async () => {} };
@@ -47,21 +49,17 @@ export async function createTestDatabase(): Promise<{ database: Database; url: s
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase(url.toString(), tmpdir());
+  const database = await openDatabase(url.toString(), tmpdir(), options);
   return {
     database,
     url: url.toString(),
     drop: async () => {
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
-      // Pools close their connections asynchronously: give them a moment, so FORCE only ends stragglers.
-      for (let waited = 0; waited < 2000; waited += 50) {
-        const { rows } = await cleanup.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [
-          name,
-        ]);
-        if (rows[0]?.n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // Pools close their connections asynchronously: give them up to 2 s, so FORCE only ends stragglers.
+      const connections = async () =>
+        (await cleanup.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name])).rows[0]?.n;
+      await eventually(async () => (await connections()) === 0, { timeoutMs: 2000 }).catch(() => {});
       await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await cleanup.end();
     },
@@ -106,10 +104,13 @@ export async function startTestServer(
     staticDir?: string;
     /** Decides which PeerJS peers may signal; by default the sessions service. */
     peerDirectory?: PeerDirectory;
+    /** PostgreSQL tier: told when the server ends one of the pool's connections. */
+    onConnectionError?: (error: Error) => void;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
-  const { database, url: databaseUrl, drop } = await createTestDatabase();
+  const { onConnectionError } = options;
+  const { database, url: databaseUrl, drop } = await createTestDatabase({ onConnectionError });
   const clock = options.clock ?? new TestClock();
   // Rate limits are off unless a test turns them on (RATE_LIMITS: "on"): suites sign many users up from 127.0.0.1.
   // Push endpoints may be private: suites post to a local push service, or register example.net endpoints that
@@ -239,19 +240,30 @@ export function subscribe<Data = Record<string, any>>(
   };
 }
 
-/** Waits until the server has attached every subscription (events published before that would be missed). */
-export async function settle(ms = 100): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until `check` returns something truthy and returns it, or fails after `timeoutMs` naming `what` it waited
+ * for. The one way tests wait: on a condition (or an event), never for a fixed time.
+ */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 10_000, what = "the condition" }: { timeoutMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /**
- * Waits until at least `count` subscriptions listen on a pub/sub topic (`ticketFeed`, `ticket:<id>`), so events
- * published next reach them. Deterministic, unlike waiting a fixed time.
+ * Waits until at least `count` subscriptions listen on a pub/sub topic of this instance (`ticketFeed`,
+ * `ticket:<id>`, `liveSession:<id>`), so events published next reach them.
  */
 export async function untilSubscribed(server: TestServer, topic: string, count = 1, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (server.app.pubsub.listenerCount(topic) < count) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} subscriptions on ${topic}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await eventually(() => server.app.pubsub.listenerCount(topic) >= count, {
+    timeoutMs,
+    what: `${count} subscription(s) on ${topic}`,
+  });
 }

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WS_SERVICE_RESTART } from "../api/app.ts";
-import { type Cluster, eventually, serverModeAvailable, startCluster, startPrivateRedis } from "./cluster.ts";
+import {
+  type Cluster,
+  serverModeAvailable,
+  startCluster,
+  startPrivateRedis,
+  untilSubscribedInRedis,
+} from "./cluster.ts";
 import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
-import { settle, subscribe } from "./harness.ts";
+import { eventually, subscribe } from "./harness.ts";
 import { createSession, hostAction, join, sessionWsClient } from "./session-fixtures.ts";
 
 const EVENTS = `subscription($ticketId: ID!) {
@@ -52,7 +58,7 @@ describe.runIf(serverModeAvailable())("server mode with two instances", () => {
     if (!a || !b) throw new Error("two nodes expected");
     const ticket = await createTicket(b, cast.customer, { subject: "Across instances" });
     const events = subscribe(b.wsClient(cast.customer.token), EVENTS, { ticketId: ticket.id });
-    await settle(200);
+    await untilSubscribedInRedis(b, `ticket:${ticket.id}`);
     const posted = await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "Posted on A" } }, cast.agent.token);
     expect(posted.data?.addTicketMessage.__typename).toBe("TicketMessage");
     const event = await events.next();
@@ -84,34 +90,36 @@ describe.runIf(serverModeAvailable())("server mode with two instances", () => {
   it("shows a participant joining a live session on instance A on the host's panel on instance B", async () => {
     const [a, b] = cluster.nodes;
     if (!a || !b) throw new Error("two nodes expected");
-    const session = await createSession(b, cast.agent, { waitingRoom: true });
-    const started = await hostAction(b, cast.agent, "startLiveSession", { id: session.id });
-    expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
     const host = sessionWsClient(b, { accessToken: cast.agent.token });
-    const participants = subscribe(
-      host,
+    /**
+     * What one subscription of the host's panel on B shows when someone joins on A. A session per subscription:
+     * Redis counts one subscriber per instance and topic, so only a fresh topic tells that this one is attached.
+     */
+    const panelSees = async (query: string, email: string) => {
+      const session = await createSession(b, cast.agent, { waitingRoom: true });
+      const started = await hostAction(b, cast.agent, "startLiveSession", { id: session.id });
+      expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
+      const events = subscribe(host, query, { id: session.id });
+      await untilSubscribedInRedis(b, `liveSession:${session.id}`);
+      const joined = await join(a, session.accessToken, email);
+      expect(joined.participant.status).toBe("WAITING");
+      const event = await events.next();
+      await events.stop();
+      return { participantId: joined.participant.id, data: event.data };
+    };
+    const waiting = await panelSees(
       `subscription($id: ID!) { sessionParticipantEvents(sessionId: $id) { kind participantId } }`,
-      { id: session.id },
+      "across@example.com",
     );
-    const queue = subscribe(
-      host,
-      `subscription($id: ID!) { sessionWaitingRoom(sessionId: $id) { kind waiting { id name } } }`,
-      {
-        id: session.id,
-      },
-    );
-    await settle(300);
-    const joined = await join(a, session.accessToken, "across@example.com");
-    expect(joined.participant.status).toBe("WAITING");
-    expect((await participants.next()).data?.sessionParticipantEvents).toEqual({
+    expect(waiting.data?.sessionParticipantEvents).toEqual({
       kind: "PARTICIPANT_WAITING",
-      participantId: joined.participant.id,
+      participantId: waiting.participantId,
     });
-    expect((await queue.next()).data?.sessionWaitingRoom.waiting).toEqual([
-      { id: joined.participant.id, name: "across" },
-    ]);
-    await participants.stop();
-    await queue.stop();
+    const queue = await panelSees(
+      `subscription($id: ID!) { sessionWaitingRoom(sessionId: $id) { kind waiting { id name } } }`,
+      "across-queue@example.com",
+    );
+    expect(queue.data?.sessionWaitingRoom.waiting).toEqual([{ id: queue.participantId, name: "across-queue" }]);
     await host.dispose();
   });
 
@@ -227,7 +235,7 @@ describe.runIf(serverModeAvailable())("server mode when Redis restarts", () => {
       },
     });
     const events = subscribe(client, EVENTS, { ticketId: ticket.id });
-    await settle(200);
+    await untilSubscribedInRedis(b, `ticket:${ticket.id}`);
     await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "before" } }, agent.token);
     expect((await events.next()).data?.ticketEvents.message.body).toBe("before");
 
@@ -256,8 +264,7 @@ describe.runIf(serverModeAvailable())("server mode when Redis restarts", () => {
       "before",
       "during",
     ]);
-    // And events flow again from A to B.
-    await settle(200);
+    // And events flow again from A to B, once B's client has resubscribed (Redis keeps no subscriptions).
     await eventually(async () => {
       await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "after" } }, agent.token);
       const event = await events.next(1000).catch(() => null);

@@ -1,13 +1,15 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { eventually, startTestServer, type TestServer } from "../../test/harness.ts";
 import { openDatabase } from "./database.ts";
 
 /** PostgreSQL tier only (vitest.config.ts): what the server does when PostgreSQL ends its connections. */
 let server: TestServer;
+/** Errors the server's pool reported for connections PostgreSQL ended. */
+const serverLost: Error[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ onConnectionError: (error) => serverLost.push(error) });
 });
 afterAll(async () => {
   await server?.close();
@@ -39,7 +41,7 @@ describe("PostgreSQL connections ended by the server", () => {
     expect(await terminateConnections()).toBeGreaterThan(0);
     // The idle connections' errors reach the pool's listener (an unhandled one would fail this file); the next
     // requests get fresh connections.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => serverLost.length > 0, { what: "the pool to see its connections end" });
     let ready = 0;
     for (let attempt = 0; attempt < 20 && ready < 3; attempt++) {
       const response = await fetch(`${server.url}/readyz`);
@@ -58,9 +60,8 @@ describe("PostgreSQL connections ended by the server", () => {
     await openIdleConnections(database.prisma);
     await database.prisma.$disconnect();
     expect(await terminateConnections()).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => lost.length > 0, { what: "the pool to see its connections end" });
     await database.close();
-    expect(lost.length).toBeGreaterThan(0);
     expect(lost[0]?.message).toMatch(/terminat/);
   });
 });

@@ -2,8 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 /**
  * Prometheus metrics of one app instance, served at /metrics. Each app has its own registry (tests run several
- * apps in one process). Other domains feed the gauges they own, e.g. `app.metrics.peersConnected.set(n)`, or
- * register their own metric on `app.metrics.registry`.
+ * apps in one process). A domain that owns a number registers its metric on `app.metrics.registry`.
  */
 export function createMetrics() {
   const registry = new Registry();
@@ -60,12 +59,6 @@ export function createMetrics() {
       name: "rate_limited_total",
       help: "Requests refused by a rate limit, by rule.",
       labelNames: ["rule"] as const,
-      registers: [registry],
-    }),
-    /** Fed by the signaling domain: PeerJS peers connected to this instance. */
-    peersConnected: new Gauge({
-      name: "peers_connected",
-      help: "PeerJS peers connected to this instance.",
       registers: [registry],
     }),
     /** Jobs waiting to run (PENDING and due), across all instances; set on each scrape (see app.ts). */

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { eventually, freePort } from "../../test/cluster.ts";
+import { freePort } from "../../test/cluster.ts";
 import { createTicket, signUp } from "../../test/fixtures.ts";
-import { createTestDatabase, type GraphQLResponse, TestClock } from "../../test/harness.ts";
+import { createTestDatabase, eventually, type GraphQLResponse, TestClock } from "../../test/harness.ts";
 import { createSession, hostAction } from "../../test/session-fixtures.ts";
 import type { Database } from "../db/database.ts";
 
@@ -53,10 +53,13 @@ async function startServer(env: Record<string, string>) {
   });
   running.push(child);
   const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    return (await fetch(`${url}/readyz`).catch(() => null))?.ok;
-  }, 120_000);
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+      return (await fetch(`${url}/readyz`).catch(() => null))?.ok;
+    },
+    { timeoutMs: 120_000, what: "the server to answer /readyz" },
+  );
   const gql = async <Data = Record<string, any>>(
     query: string,
     variables: Record<string, unknown> = {},

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { declaredFields, rootFieldOf, rootFieldsOf } from "../../test/authz-coverage.ts";
 import { type Actor, createCast, invite } from "../../test/fixtures.ts";
-import { settle, startTestServer, subscribe, type TestServer } from "../../test/harness.ts";
+import { eventually, startTestServer, subscribe, type TestServer, untilSubscribed } from "../../test/harness.ts";
 import { createSession, hostAction, join, participantGql, sessionWsClient } from "../../test/session-fixtures.ts";
 
 // The machine is shared: give a slow start room without hiding real hangs.
@@ -42,13 +42,14 @@ describe("realtime over graphql-ws", () => {
     const host = ws({ accessToken: agent.token });
     const hostEvents = subscribe(host, PARTICIPANTS, { id: session.id });
     const queue = subscribe(host, WAITING, { id: session.id });
-    await settle(500);
+    const topic = `liveSession:${session.id}`;
+    await untilSubscribed(server, topic, 2);
 
     const joined = await join(server, session.accessToken, "rt@example.com");
     const participant = ws({ participantToken: joined.participantToken });
     const own = subscribe(participant, PARTICIPANTS, { id: session.id });
     const state = subscribe(participant, STATE, { id: session.id });
-    await settle(500);
+    await untilSubscribed(server, topic, 4);
 
     expect((await hostEvents.next()).data?.sessionParticipantEvents).toEqual({
       kind: "PARTICIPANT_WAITING",
@@ -84,7 +85,7 @@ describe("realtime over graphql-ws", () => {
     });
 
     const chat = subscribe(participant, CHAT, { id: session.id });
-    await settle(500);
+    await untilSubscribed(server, topic, 5);
     await server.gql(SEND, { id: session.id, body: "hello from the host" }, agent.token);
     expect((await chat.next()).data?.sessionChat.message).toEqual({
       body: "hello from the host",
@@ -94,8 +95,7 @@ describe("realtime over graphql-ws", () => {
     // Ending closes every subscription of the participant after the final state event.
     await hostAction(server, agent, "endLiveSession", { id: session.id });
     expect((await state.next()).data?.sessionState.kind).toBe("ENDED");
-    for (let waited = 0; !(state.done && chat.done && own.done) && waited < 5000; waited += 100) await settle(100);
-    expect({ state: state.done, chat: chat.done, own: own.done }).toEqual({ state: true, chat: true, own: true });
+    await eventually(() => state.done && chat.done && own.done, { what: "the participant's subscriptions to end" });
     await hostEvents.stop();
     await queue.stop();
   });
@@ -107,40 +107,61 @@ describe("realtime over graphql-ws", () => {
     const client = ws({ participantToken: joined.participantToken });
     const events = subscribe(client, PARTICIPANTS, { id: session.id });
     const chat = subscribe(client, CHAT, { id: session.id });
-    await settle(500);
+    await untilSubscribed(server, `liveSession:${session.id}`, 2);
     await hostAction(server, agent, "removeParticipant", { participantId: joined.participant.id });
     expect((await events.next()).data?.sessionParticipantEvents).toMatchObject({
       kind: "PARTICIPANT_REMOVED",
       participantId: joined.participant.id,
     });
-    for (let waited = 0; !(events.done && chat.done) && waited < 5000; waited += 100) await settle(100);
-    expect(events.done).toBe(true);
-    expect(chat.done).toBe(true);
+    await eventually(() => events.done && chat.done, { what: "the removed participant's subscriptions to end" });
     // The token no longer opens a connection.
     const again = subscribe(ws({ participantToken: joined.participantToken }), STATE, { id: session.id });
-    for (let waited = 0; !again.done && waited < 10_000; waited += 100) await settle(100);
+    await eventually(() => again.done, { what: "the refused connection to close" });
     expect(again.error).toMatchObject({ code: 4403 });
   });
 
   it("authorizes every subscription: host, admins and this session's participants only", async () => {
-    const session = await createSession(server, agent, { waitingRoom: true });
-    const admittedJoin = await join(server, session.accessToken, "m-admitted@example.com");
-    await hostAction(server, agent, "admitParticipant", { participantId: admittedJoin.participant.id });
-    const waitingJoin = await join(server, session.accessToken, "m-waiting@example.com");
     const elsewhere = await createSession(server, agent);
     const foreign = await join(server, elsewhere.accessToken, "m-foreign@example.com");
-
-    const callers = {
-      anonymous: {},
-      customer: { accessToken: customer.token },
-      otherAgent: { accessToken: otherAgent.token },
-      host: { accessToken: agent.token },
-      admin: { accessToken: admin.token },
-      admitted: { participantToken: admittedJoin.participantToken },
-      waiting: { participantToken: waitingJoin.participantToken },
-      foreignParticipant: { participantToken: foreign.participantToken },
-    } as const;
-    const allowed: Record<string, (keyof typeof callers)[]> = {
+    /**
+     * A session of its own for each allowed row: a stopped session subscription stays attached until the next
+     * event it would pass on, so on a shared session one row's leftover would blur whether the next one attached.
+     */
+    let sessions = 0;
+    async function sessionWithCallers() {
+      const session = await createSession(server, agent, { waitingRoom: true });
+      const n = ++sessions;
+      const admittedJoin = await join(server, session.accessToken, `m-admitted-${n}@example.com`);
+      await hostAction(server, agent, "admitParticipant", { participantId: admittedJoin.participant.id });
+      const waitingJoin = await join(server, session.accessToken, `m-waiting-${n}@example.com`);
+      const callers = {
+        anonymous: {},
+        customer: { accessToken: customer.token },
+        otherAgent: { accessToken: otherAgent.token },
+        host: { accessToken: agent.token },
+        admin: { accessToken: admin.token },
+        admitted: { participantToken: admittedJoin.participantToken as string },
+        waiting: { participantToken: waitingJoin.participantToken as string },
+        foreignParticipant: { participantToken: foreign.participantToken as string },
+      };
+      // Something each subscription reports to everyone allowed to open it.
+      const send = (query: string, variables: Record<string, unknown>) =>
+        participantGql(server, query, variables, admittedJoin.participantToken);
+      const triggers: Record<string, () => Promise<unknown>> = {
+        [STATE]: () =>
+          server.gql(
+            `mutation($id: ID!) { updateLiveSession(id: $id, input: { agenda: "matrix" }) { __typename } }`,
+            { id: session.id },
+            agent.token,
+          ),
+        [PARTICIPANTS]: () => send(`mutation { giveRecordingConsent { id } }`, {}),
+        [WAITING]: () => join(server, session.accessToken, `m-newcomer-${n}@example.com`),
+        [CHAT]: () => send(SEND, { id: session.id, body: "matrix" }),
+      };
+      return { id: session.id as string, callers, triggers };
+    }
+    type Caller = keyof Awaited<ReturnType<typeof sessionWithCallers>>["callers"];
+    const allowed: Record<string, Caller[]> = {
       [STATE]: ["host", "admin", "admitted", "waiting"],
       [PARTICIPANTS]: ["host", "admin", "admitted", "waiting"],
       [WAITING]: ["host", "admin"],
@@ -150,23 +171,39 @@ describe("realtime over graphql-ws", () => {
     expect(rootFieldsOf(Object.keys(allowed))).toEqual(
       declaredFields("api/sessions/sessions.realtime.test.ts#subscriptions"),
     );
+    const refusing = await sessionWithCallers();
+    const callerNames = Object.keys(refusing.callers) as Caller[];
+    const outcomes: string[] = [];
+    const expected: string[] = [];
     for (const [query, who] of Object.entries(allowed)) {
-      for (const [name, params] of Object.entries(callers)) {
-        const subscription = subscribe(ws(params), query, { id: session.id });
-        const mayOpen = who.includes(name as keyof typeof callers);
-        // A refusal arrives as an error result; an accepted subscription stays open and silent.
-        const outcome = await Promise.race([
-          subscription
-            .next(8000)
-            .then((result) => result.errors?.[0]?.extensions?.code ?? "EVENT")
-            .catch(() => "OPEN"),
-          settle(mayOpen ? 500 : 8000).then(() => "OPEN"),
-        ]);
-        const expected = mayOpen ? "OPEN" : name === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN";
-        expect(`${name}: ${outcome}`).toBe(`${name}: ${expected}`);
+      const field = rootFieldOf(query);
+      for (const name of callerNames) {
+        const mayOpen = who.includes(name);
+        const session = mayOpen ? await sessionWithCallers() : refusing;
+        const subscription = subscribe(ws(session.callers[name]), query, { id: session.id });
+        // Allowed: once attached, the trigger's event arrives. Refused: an error result with the reason.
+        if (mayOpen) {
+          const topic = `liveSession:${session.id}`;
+          const attached = () => server.app.pubsub.listenerCount(topic) > 0;
+          await eventually(() => attached() || subscription.pending().length > 0 || subscription.done, {
+            what: `${name}'s ${field} to attach or answer`,
+          });
+          if (attached()) {
+            const triggered = (await session.triggers[query]?.()) as { errors?: unknown } | undefined;
+            expect(triggered?.errors).toBeUndefined();
+          }
+        }
+        const outcome = await subscription.next(5000).then(
+          (result) => result.errors?.[0]?.extensions?.code ?? (result.data?.[field] ? "EVENT" : "NO DATA"),
+          (error: unknown) => `NO RESULT (${error instanceof Error ? error.message : JSON.stringify(error)})`,
+        );
+        outcomes.push(`${field} as ${name}: ${outcome}`);
+        const refusal = name === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN";
+        expected.push(`${field} as ${name}: ${mayOpen ? "EVENT" : refusal}`);
         await subscription.stop();
       }
     }
+    expect(outcomes).toEqual(expected);
   });
 });
 
@@ -187,7 +224,7 @@ describe("realtime over SSE", () => {
     });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    await settle(500);
+    await untilSubscribed(server, `liveSession:${session.id}`);
     await participantGql(server, SEND, { id: session.id, body: "over sse" }, joined.participantToken);
     let text = "";
     while (!text.includes("over sse")) {

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { eventually, startTestServer, type TestServer } from "../../test/harness.ts";
 import { createSignaling, PEER_REFUSED, type PeerDirectory } from "./signaling.ts";
 
 /** Stands in for the sessions service: peer id → its token and session. */
@@ -14,8 +14,14 @@ const admitted = new Map<string, { token: string; sessionId: string; participant
   ["peer-e", { token: "token-e", sessionId: "s2", participantId: "pe" }],
   ["peer-f", { token: "token-f", sessionId: "s1", participantId: "pf" }],
 ]);
+/** While a test holds admissions back, each check notes its peer id and waits for `released`. */
+let held: { asked: string[]; released: Promise<void> } | null = null;
 const directory: PeerDirectory = {
   resolvePeer: async (peerId, token) => {
+    if (held) {
+      held.asked.push(peerId);
+      await held.released;
+    }
     const entry = admitted.get(peerId);
     return entry && entry.token === token ? { sessionId: entry.sessionId, participantId: entry.participantId } : null;
   },
@@ -167,31 +173,24 @@ describe("PeerJS signaling gate", () => {
 
   it("refuses a peer whose revocation lands while its admission is being checked", async () => {
     let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    server.app.signaling.setDirectory({
-      ...directory,
-      resolvePeer: async (peerId, token) => {
-        await gate;
-        return directory.resolvePeer(peerId, token);
-      },
-    });
+    const admissions = { asked: [] as string[], released: new Promise<void>((resolve) => (release = resolve)) };
+    held = admissions;
     try {
       const d = connectPeer("peer-d", "token-d");
-      // Wait until the upgrade request reached the server, then revoke before the resolver answers.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Revoke while the directory is deciding about peer-d.
+      await eventually(() => admissions.asked.includes("peer-d"), { what: "peer-d's admission check" });
       server.app.signaling.revokePeers(["peer-d"]);
       release();
       expect((await d.next()).type).toBe("ERROR");
       expect((await d.closed).code).toBe(PEER_REFUSED);
     } finally {
-      server.app.signaling.setDirectory(directory);
+      held = null;
+      release();
     }
   });
 
-  it("refuses every peer when no resolver is wired in", async () => {
-    // The signaling module as createApp builds it without a resolver, on a bare HTTP server (no database needed).
+  it("refuses every peer when it has no directory", async () => {
+    // The signaling module built without a directory, on a bare HTTP server (no database needed).
     const signaling = createSignaling();
     const bare = createServer((request, response) => signaling.handleRequest(request, response));
     bare.on("upgrade", (request, socket, head) => signaling.handleUpgrade(request, socket, head));

@@ -28,13 +28,14 @@ export interface PeerDirectory {
   sessionOfPeer(peerId: string): Promise<string | null>;
 }
 
-/** The directory used until the sessions service is wired in: knows no peer, so refuses everyone. */
+/** Knows no peer, so refuses everyone: the directory when none is given, so a server without one lets no peer in. */
 export const noPeers: PeerDirectory = {
   resolvePeer: async () => null,
   sessionOfPeer: async () => null,
 };
 
 export interface SignalingOptions {
+  /** Decides every connection, once, before `peer` sees the socket, and where messages may go. */
   peers?: PeerDirectory;
   /** Milliseconds without a heartbeat before the server drops a peer (PeerJS clients beat every 5 s). */
   aliveTimeoutMs?: number;
@@ -60,10 +61,10 @@ function sendError(socket: WebSocket, msg: string): void {
 /**
  * The `peer` server, mounted at /peerjs on the API's HTTP server, behind a gate:
  * - HTTP: `peer` is an Express router that initialises only when mounted in an Express app, so a private Express
- *   app (Express is `peer`'s own dependency) hosts it; app.ts hands it /peerjs requests only. Id generation (`GET /peerjs/<key>/id`) is refused: ids come from the API only.
- *   Peer discovery (`/peers`) is off.
- * - WebSocket: `peer` gets a `noServer` WebSocketServer; app.ts routes /peerjs upgrades to `handleUpgrade`, which
- *   asks the resolver before `peer` ever sees the socket. Refused sockets get a PeerJS ERROR message and close 4403.
+ *   app (Express is `peer`'s own dependency) hosts it and sees only /peerjs requests (`handleRequest`). Id
+ *   generation (`GET /peerjs/<key>/id`) is refused: ids come from the API only. Peer discovery (`/peers`) is off.
+ * - WebSocket: `peer` gets a `noServer` WebSocketServer; /peerjs upgrades come to `handleUpgrade`, which asks the
+ *   directory before `peer` ever sees the socket. Refused sockets get a PeerJS ERROR message and close 4403.
  * - Messages between peers are relayed only within one session. A message to a connected peer of another session
  *   is dropped; so is one to a peer id that is not connected unless the API issued it for the sender's session,
  *   since `peer` queues such a message and delivers it when that id connects.
@@ -71,7 +72,7 @@ function sendError(socket: WebSocket, msg: string): void {
  *   that they left (PeerJS LEAVE), which makes PeerJS close its media and data connections to them.
  */
 export function createSignaling(options: SignalingOptions = {}) {
-  let directory: PeerDirectory = options.peers ?? noPeers;
+  const directory: PeerDirectory = options.peers ?? noPeers;
   const peers = new Map<string, ConnectedPeer>();
   /** Bumped on every revocation, so an upgrade whose resolve started before it is refused too. */
   const revocations = new Map<string, number>();
@@ -222,10 +223,6 @@ export function createSignaling(options: SignalingOptions = {}) {
     handleUpgrade,
     revokePeers,
     connectedPeerIds,
-    /** Replaces the peer directory (the integrator wires the sessions service; tests inject their own). */
-    setDirectory(peerDirectory: PeerDirectory) {
-      directory = peerDirectory;
-    },
     close,
   };
 }

@@ -11,7 +11,7 @@ import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
-import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { eventually, startTestServer, TestClock, type TestServer } from "../harness.ts";
 import { chromiumAvailable, launchChromium } from "./browser.ts";
 
 /**
@@ -76,19 +76,16 @@ async function startTurn(): Promise<number> {
   exited.catch(() => undefined);
   for (const stream of [turn.stdout, turn.stderr]) stream?.on("data", (data: Buffer) => (turnLog += data.toString()));
   // Ready once it accepts on its TCP listener (it listens on UDP and TCP at the same port).
-  const ready = (async () => {
-    for (;;) {
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = connect(port, "127.0.0.1", () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.on("error", () => resolve(false));
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
       });
-      if (open) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
+      socket.on("error", () => resolve(false));
+    });
+  const ready = eventually(accepts, { timeoutMs: 30_000, what: `turnserver on port ${port}` });
+  ready.catch(() => undefined);
   await Promise.race([ready, exited]);
   return port;
 }

@@ -147,7 +147,17 @@ const driver: Driver = {
       video.onerror = () => reject(new Error(`cannot play: ${video.error?.message}`));
     });
     await video.play();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Playing: the clock moves past the first frame.
+    await new Promise<void>((resolve, reject) => {
+      const stuck = setTimeout(() => reject(new Error("the recording does not play")), 10_000);
+      const moved = () => {
+        if (video.currentTime === 0) return;
+        clearTimeout(stuck);
+        video.removeEventListener("timeupdate", moved);
+        resolve();
+      };
+      video.addEventListener("timeupdate", moved);
+    });
     return { width: video.videoWidth, height: video.videoHeight, time: video.currentTime, duration: video.duration };
   },
   mountView(options, signalingUrl, roster) {
