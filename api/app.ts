@@ -24,7 +24,7 @@ import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
 import { createLogger, requestIdOf } from "./ops/logger.ts";
 import { createMetrics, type Metrics, routeOf } from "./ops/metrics.ts";
-import { MemoryRateLimiter, RateLimits, RedisRateLimiter } from "./ops/rate-limit.ts";
+import { RateLimiter, RateLimits } from "./ops/rate-limit.ts";
 import { connectRedis, createPrefixedRedisEventTarget } from "./ops/redis.ts";
 import { ticketListCache } from "./ops/response-cache.ts";
 import { sharedSubscriptionResults } from "./ops/shared-subscriptions.ts";
@@ -160,7 +160,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   await redis?.ready(5000);
   const pubsub = createAppPubSub({ eventTarget: redis ? createPrefixedRedisEventTarget(redis) : localEventTarget() });
   const rateLimits = new RateLimits(
-    redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(clock),
+    redis ? RateLimiter.redis(redis) : RateLimiter.memory(clock),
     env.RATE_LIMITS
       ? {
           authPerAddress: env.RATE_LIMIT_AUTH_IP,
