@@ -1,5 +1,6 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Clock } from "../clock.ts";
+import type { Env } from "../env.ts";
 import { RateLimitedError } from "../errors.ts";
 import type { RedisConnections } from "./redis.ts";
 
@@ -175,4 +176,24 @@ export class RateLimits {
     if (!decision.allowed) this.onRefused(name);
     if (!decision.allowed) throw new RateLimitedError(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   }
+}
+
+/** The limits from the configuration, counted in Redis (server mode) or in memory; `onRefused` names the rule. */
+export function createRateLimits(
+  env: Pick<Env, "RATE_LIMITS" | "RATE_LIMIT_AUTH_IP" | "RATE_LIMIT_AUTH_ACCOUNT" | "RATE_LIMIT_WRITES_USER">,
+  redis: RedisConnections | null,
+  clock: Clock,
+  onRefused: (rule: string) => void,
+): RateLimits {
+  return new RateLimits(
+    redis ? RateLimiter.redis(redis) : RateLimiter.memory(clock),
+    env.RATE_LIMITS
+      ? {
+          authPerAddress: env.RATE_LIMIT_AUTH_IP,
+          authPerAccount: env.RATE_LIMIT_AUTH_ACCOUNT,
+          writesPerUser: env.RATE_LIMIT_WRITES_USER,
+        }
+      : { authPerAddress: null, authPerAccount: null, writesPerUser: null },
+    onRefused,
+  );
 }
