@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
-import { type Database, openDatabase } from "../db/database.ts";
+import { type Database, logConnectionLoss, openDatabase } from "../db/database.ts";
 import { applyMigrations } from "../db/migrate.ts";
 import type { Env } from "../env.ts";
 import { FileStore } from "../files/file-store.ts";
@@ -22,9 +22,7 @@ function localEventTarget() {
 export async function openInfrastructure(env: Env, logger: Logger, openedDatabase?: Database) {
   const database =
     openedDatabase ??
-    (await openDatabase(env.DATABASE_URL, env.DATA_DIR, {
-      onConnectionError: (error) => logger.warn({ err: error }, "database connection lost; the pool reconnects"),
-    }));
+    (await openDatabase(env.DATABASE_URL, env.DATA_DIR, { onConnectionError: logConnectionLoss(logger) }));
   await database.withSession((session) => applyMigrations(session));
   // Server mode: Redis carries realtime events between instances and holds the shared rate-limit counters.
   const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, env.REDIS_PREFIX) : null;
