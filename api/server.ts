@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import { ConfigError, loadEnv } from "./env.ts";
+import { createStartupLogger } from "./ops/logger.ts";
 
 /** Starts the one server: GraphQL (HTTP, SSE, graphql-ws), files, health checks and the PWA on one port. */
 async function main() {
@@ -42,11 +43,12 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
+  const logger = createStartupLogger();
   // Problems the operator fixes (bad configuration, database already in use): the message alone, exit 2.
   if (error instanceof ConfigError || (error instanceof Error && error.name === "DatabaseInUseError")) {
-    console.error(error.message);
+    logger.fatal(error.message);
     process.exit(2);
   }
-  console.error(error);
+  logger.fatal({ err: error }, "could not start");
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { jwtVerify, SignJWT } from "jose";
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import {
@@ -40,15 +41,8 @@ export interface AuthOptions {
   sessionCacheMs?: number;
 }
 
-/** At most this many sign-ins (and checked tokens) are remembered per instance; the oldest go first. */
+/** At most this many sign-ins (and checked tokens) are remembered per instance; the least recently used go first. */
 const SESSION_CACHE_MAX = 10_000;
-
-/** Stores `value` as the newest entry of a cache bounded at SESSION_CACHE_MAX, dropping the oldest when full. */
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  cache.delete(key);
-  if (cache.size >= SESSION_CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(key, value);
-}
 
 const email = z
   .string()
@@ -87,9 +81,9 @@ export class AuthService {
    * once and, through the `authChanged` event, on every other instance; the expiry bounds what a lost event
    * (Redis away) could leave behind, and on Redis' return the app forgets everything.
    */
-  private readonly sessions = new Map<string, { viewer: Viewer; until: number }>();
-  /** Access tokens whose signature was checked, with their claims (`exp` in seconds), while they are valid. */
-  private readonly verifiedTokens = new Map<string, { sub: string; sid: string; exp: number }>();
+  private readonly sessions: LRUCache<string, Viewer>;
+  /** Access tokens whose signature was checked, with their claims, each until it expires. */
+  private readonly verifiedTokens: LRUCache<string, { sub: string; sid: string }>;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -98,6 +92,11 @@ export class AuthService {
     private readonly pubsub?: PubSub,
   ) {
     this.key = new TextEncoder().encode(options.secret);
+    // Entries expire on the app's clock, like the tokens they stand for.
+    const perf = { now: () => clock.now().getTime() };
+    const timing = { perf, ttlResolution: 0 };
+    this.sessions = new LRUCache({ max: SESSION_CACHE_MAX, ttl: options.sessionCacheMs || undefined, ...timing });
+    this.verifiedTokens = new LRUCache({ max: SESSION_CACHE_MAX, ...timing });
   }
 
   /** Drops what this instance remembers about a user's sign-ins (all of them without a user). */
@@ -106,7 +105,7 @@ export class AuthService {
       this.sessions.clear();
       return;
     }
-    for (const [id, entry] of this.sessions) if (entry.viewer.userId === userId) this.sessions.delete(id);
+    for (const [id, viewer] of this.sessions.entries()) if (viewer.userId === userId) this.sessions.delete(id);
   }
 
   /** Forgets the user here and tells every other instance to. */
@@ -185,9 +184,8 @@ export class AuthService {
   async authenticate(accessToken: string): Promise<Viewer | null> {
     const claims = await this.verifyAccessToken(accessToken);
     if (!claims) return null;
-    const now = Date.now();
     const cached = this.sessions.get(claims.sid);
-    if (cached && cached.until > now && cached.viewer.userId === claims.sub) return cached.viewer;
+    if (cached && cached.userId === claims.sub) return cached;
     const session = await this.prisma.authSession.findUnique({
       where: { id: claims.sid },
       include: { user: { select: { id: true, role: true, email: true, name: true } } },
@@ -195,8 +193,7 @@ export class AuthService {
     if (!session || session.revokedAt || session.userId !== claims.sub) return null;
     const { user } = session;
     const viewer = { userId: user.id, sessionId: session.id, role: user.role, email: user.email, name: user.name };
-    const cacheMs = this.options.sessionCacheMs ?? 0;
-    if (cacheMs > 0) remember(this.sessions, session.id, { viewer, until: now + cacheMs });
+    if ((this.options.sessionCacheMs ?? 0) > 0) this.sessions.set(session.id, viewer);
     return viewer;
   }
 
@@ -205,12 +202,8 @@ export class AuthService {
    * expires (the same bytes verify the same way), which takes the signature check off every request after the first.
    */
   private async verifyAccessToken(accessToken: string): Promise<{ sub: string; sid: string } | null> {
-    const nowSeconds = this.clock.now().getTime() / 1000;
     const known = this.verifiedTokens.get(accessToken);
-    if (known) {
-      if (known.exp > nowSeconds) return known;
-      this.verifiedTokens.delete(accessToken);
-    }
+    if (known) return known;
     let payload: { sub?: string; sid?: unknown; exp?: number };
     try {
       ({ payload } = await jwtVerify(accessToken, this.key, { algorithms: ["HS256"], currentDate: this.clock.now() }));
@@ -218,8 +211,11 @@ export class AuthService {
       return null;
     }
     if (typeof payload.sid !== "string" || !payload.sub || typeof payload.exp !== "number") return null;
-    const claims = { sub: payload.sub, sid: payload.sid, exp: payload.exp };
-    if ((this.options.sessionCacheMs ?? 0) > 0) remember(this.verifiedTokens, accessToken, claims);
+    const claims = { sub: payload.sub, sid: payload.sid };
+    const validForMs = Math.floor(payload.exp * 1000 - this.clock.now().getTime());
+    if ((this.options.sessionCacheMs ?? 0) > 0 && validForMs > 0) {
+      this.verifiedTokens.set(accessToken, claims, { ttl: validForMs });
+    }
     return claims;
   }
 

@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { createLogger, type Logger } from "../ops/logger.ts";
 
 /** A connection that can run migration scripts: several statements in one string, and queries with parameters. */
 export interface SqlSession {
@@ -45,8 +46,16 @@ export async function openDatabase(
   return openEmbedded(url ?? `file:${resolve(dataDir, "pglite")}`);
 }
 
+/** Logs a pooled connection the server ended; the pool opens a new one when it needs one. */
+export function logConnectionLoss(logger: Logger): (error: Error) => void {
+  return (error) => logger.warn({ err: error }, "database connection lost; the pool reconnects");
+}
+
 export interface OpenDatabaseOptions {
-  /** PostgreSQL: told when the server ends an idle pooled connection (restart, failover, terminated backend). */
+  /**
+   * PostgreSQL: told when the server ends an idle pooled connection (restart, failover, terminated backend);
+   * logged by default.
+   */
   onConnectionError?: (error: Error) => void;
 }
 
@@ -143,10 +152,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   });
   // The pool drops a connection the server ended and opens a new one on demand; with no listener, pg would raise
   // the error as an uncaught exception and stop the process.
-  pool.on("error", (error) => {
-    if (options.onConnectionError) options.onConnectionError(error);
-    else console.warn(`PostgreSQL connection lost: ${error.message}`);
-  });
+  // Without a handler (scripts), a logger is made only when a connection is lost: they are rare.
+  pool.on("error", options.onConnectionError ?? ((error) => logConnectionLoss(createLogger("info"))(error)));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: "postgres",

@@ -5,6 +5,7 @@ import type { FileLinks } from "../files/file-links.ts";
 import type { FileStore } from "../files/file-store.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { TicketService } from "../tickets/tickets.service.ts";
+import { bearerToken } from "./request-auth.ts";
 
 /**
  * GET /files/<attachmentId>: with a signed link from `Attachment.url`, or with `Authorization: Bearer` under the
@@ -33,7 +34,7 @@ export function createFilesRoute(deps: {
         include: { ticket: { select: { requesterId: true } }, message: { select: { internal: true } } },
       });
     } else {
-      const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
+      const bearer = bearerToken(request.headers.authorization);
       const viewer = bearer ? await deps.auth.authenticate(bearer) : null;
       if (!viewer) {
         response.writeHead(401, { "content-type": "text/plain; charset=utf-8" }).end("Sign in or use a fresh link");

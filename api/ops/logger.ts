@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { pino } from "pino";
+import { type DestinationStream, pino } from "pino";
 import type { Env } from "../env.ts";
 
-/** Structured JSON logs on stdout (one object per line), the format log collectors read. */
-export function createLogger(level: Env["LOG_LEVEL"]) {
-  return pino({ level, base: { service: "live-support" }, timestamp: pino.stdTimeFunctions.isoTime });
+/** Structured JSON logs (one object per line), the format log collectors read: on stdout unless told otherwise. */
+export function createLogger(level: Env["LOG_LEVEL"], destination?: DestinationStream) {
+  return pino({ level, base: { service: "live-support" }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+}
+
+/**
+ * For a start that failed before the app had its logger: on stderr, written before the process exits, at the
+ * default level since the configuration (LOG_LEVEL included) may be what failed.
+ */
+export function createStartupLogger() {
+  return createLogger("info", pino.destination({ dest: 2, sync: true }));
 }
 
 export type Logger = ReturnType<typeof createLogger>;

@@ -1,4 +1,6 @@
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Clock } from "../clock.ts";
+import type { Env } from "../env.ts";
 import { RateLimitedError } from "../errors.ts";
 import type { RedisConnections } from "./redis.ts";
 
@@ -15,72 +17,103 @@ export interface RateDecision {
 }
 
 /**
- * Fixed-window counters. Embedded mode counts in memory; server mode counts in Redis, so every instance
- * shares the same budget.
+ * Fixed windows that start at a key's first hit (rate-limiter-flexible). Embedded mode counts in memory; server
+ * mode counts in Redis, so every instance shares the same budget.
  */
-export interface RateLimiter {
-  hit(key: string, rule: RateRule): Promise<RateDecision>;
+export class RateLimiter {
+  /** One library limiter per rule (points and duration are per limiter); keys of every rule share one namespace. */
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+
+  private constructor(private readonly create: (rule: RateRule) => RateLimiterAbstract) {}
+
+  static memory(clock: Clock): RateLimiter {
+    return new RateLimiter((rule) => {
+      const limiter = new RateLimiterMemory({ points: rule.limit, duration: rule.windowMs / 1000 });
+      // The library's memory store reads Date.now(); windows follow the app's clock instead (tests move it).
+      (limiter as unknown as { _memoryStorage: ClockedStorage })._memoryStorage = new ClockedStorage(clock);
+      return limiter;
+    });
+  }
+
+  static redis(redis: RedisConnections): RateLimiter {
+    return new RateLimiter(
+      (rule) =>
+        new RateLimiterRedis({
+          storeClient: redis.commands,
+          keyPrefix: `${redis.prefix}rate`,
+          points: rule.limit,
+          duration: rule.windowMs / 1000,
+        }),
+    );
+  }
+
+  async hit(key: string, rule: RateRule): Promise<RateDecision> {
+    try {
+      await this.limiterFor(rule).consume(key);
+      return { allowed: true, retryAfterMs: 0 };
+    } catch (refusal) {
+      // The library rejects with a RateLimiterRes when the budget is spent, with an Error when the store failed.
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      return { allowed: false, retryAfterMs: refusal.msBeforeNext };
+    }
+  }
+
   /** Whether the key has already used its budget, without counting a hit. */
-  peek(key: string, rule: RateRule): Promise<RateDecision>;
+  async peek(key: string, rule: RateRule): Promise<RateDecision> {
+    const state = await this.limiterFor(rule).get(key);
+    if (!state || state.consumedPoints < rule.limit || state.msBeforeNext <= 0)
+      return { allowed: true, retryAfterMs: 0 };
+    return { allowed: false, retryAfterMs: state.msBeforeNext };
+  }
+
+  /** Counts a hit without refusing. */
+  async count(key: string, rule: RateRule): Promise<void> {
+    await this.limiterFor(rule).penalty(key);
+  }
+
+  private limiterFor(rule: RateRule): RateLimiterAbstract {
+    const id = `${rule.limit}/${rule.windowMs}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = this.create(rule);
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
 }
 
-export class MemoryRateLimiter implements RateLimiter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+/** RateLimiterMemory's store on the app's clock: a counter per key that expires `durationSec` after its first hit. */
+class ClockedStorage {
+  private readonly records = new Map<string, { value: number; expiresAt: number }>();
 
   constructor(private readonly clock: Clock) {}
 
-  async hit(key: string, rule: RateRule): Promise<RateDecision> {
+  incrby(key: string, value: number, durationSec: number): RateLimiterRes {
     const now = this.clock.now().getTime();
-    if (this.windows.size > 10_000) this.sweep(now);
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + rule.windowMs };
-      this.windows.set(key, window);
-    }
-    window.count += 1;
-    return window.count <= rule.limit
-      ? { allowed: true, retryAfterMs: 0 }
-      : { allowed: false, retryAfterMs: window.resetAt - now };
+    const record = this.records.get(key);
+    if (!record || record.expiresAt <= now) return this.set(key, value, durationSec);
+    record.value += value;
+    return new RateLimiterRes(0, record.expiresAt - now, record.value, false);
   }
 
-  async peek(key: string, rule: RateRule): Promise<RateDecision> {
+  set(key: string, value: number, durationSec: number): RateLimiterRes {
     const now = this.clock.now().getTime();
-    const window = this.windows.get(key);
-    if (!window || window.resetAt <= now || window.count < rule.limit) return { allowed: true, retryAfterMs: 0 };
-    return { allowed: false, retryAfterMs: window.resetAt - now };
+    if (this.records.size > 10_000) this.sweep(now);
+    this.records.set(key, { value, expiresAt: now + durationSec * 1000 });
+    return new RateLimiterRes(0, durationSec * 1000, value, true);
+  }
+
+  get(key: string): RateLimiterRes | null {
+    const record = this.records.get(key);
+    return record ? new RateLimiterRes(0, record.expiresAt - this.clock.now().getTime(), record.value, false) : null;
+  }
+
+  delete(key: string): boolean {
+    return this.records.delete(key);
   }
 
   private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
-  }
-}
-
-/** INCR, and PEXPIRE on the first hit of a window, atomically; returns the count and the window's remaining ms. */
-const HIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}`;
-
-export class RedisRateLimiter implements RateLimiter {
-  constructor(private readonly redis: RedisConnections) {}
-
-  async hit(key: string, rule: RateRule): Promise<RateDecision> {
-    const [count, ttl] = (await this.redis.commands.eval(
-      HIT_SCRIPT,
-      1,
-      `${this.redis.prefix}rate:${key}`,
-      String(rule.windowMs),
-    )) as [number, number];
-    return count <= rule.limit ? { allowed: true, retryAfterMs: 0 } : { allowed: false, retryAfterMs: ttl };
-  }
-
-  async peek(key: string, rule: RateRule): Promise<RateDecision> {
-    const redisKey = `${this.redis.prefix}rate:${key}`;
-    const [count, ttl] = await Promise.all([this.redis.commands.get(redisKey), this.redis.commands.pttl(redisKey)]);
-    if (count === null || Number(count) < rule.limit || ttl <= 0) return { allowed: true, retryAfterMs: 0 };
-    return { allowed: false, retryAfterMs: ttl };
+    for (const [key, record] of this.records) if (record.expiresAt <= now) this.records.delete(key);
   }
 }
 
@@ -134,7 +167,7 @@ export class RateLimits {
 
   /** Counts one use against a session budget without refusing (a wrong password counted after the fact). */
   async sessionCount(key: string, rule: RateRule): Promise<void> {
-    await this.limiter.hit(`session:${key}`, rule);
+    await this.limiter.count(`session:${key}`, rule);
   }
 
   private async check(name: string, key: string, rule: RateRule | null): Promise<void> {
@@ -143,4 +176,24 @@ export class RateLimits {
     if (!decision.allowed) this.onRefused(name);
     if (!decision.allowed) throw new RateLimitedError(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   }
+}
+
+/** The limits from the configuration, counted in Redis (server mode) or in memory; `onRefused` names the rule. */
+export function createRateLimits(
+  env: Pick<Env, "RATE_LIMITS" | "RATE_LIMIT_AUTH_IP" | "RATE_LIMIT_AUTH_ACCOUNT" | "RATE_LIMIT_WRITES_USER">,
+  redis: RedisConnections | null,
+  clock: Clock,
+  onRefused: (rule: string) => void,
+): RateLimits {
+  return new RateLimits(
+    redis ? RateLimiter.redis(redis) : RateLimiter.memory(clock),
+    env.RATE_LIMITS
+      ? {
+          authPerAddress: env.RATE_LIMIT_AUTH_IP,
+          authPerAccount: env.RATE_LIMIT_AUTH_ACCOUNT,
+          writesPerUser: env.RATE_LIMIT_WRITES_USER,
+        }
+      : { authPerAddress: null, authPerAccount: null, writesPerUser: null },
+    onRefused,
+  );
 }

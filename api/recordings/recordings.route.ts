@@ -3,15 +3,15 @@ import { pipeline } from "node:stream/promises";
 import { GraphQLError } from "graphql";
 import type { AuthService, Viewer } from "../auth/auth.service.ts";
 import { DomainError, NotFoundError, ValidationError } from "../errors.ts";
+import { bearerToken } from "../http/request-auth.ts";
 import { ChunkOutOfOrderError, ChunkTooLargeError, ChunkTypeError, RecordingClosedError } from "./recordings.errors.ts";
 import type { RecordingService } from "./recordings.service.ts";
 
 const CHUNK_PATH = /^\/recordings\/([A-Za-z0-9]+)\/chunks\/(\d{1,9})$/;
 const DOWNLOAD_PATH = /^\/files\/recordings\/([A-Za-z0-9]+)$/;
 
-export function isRecordingPath(pathname: string): boolean {
-  return pathname.startsWith("/recordings/") || pathname.startsWith("/files/recordings/");
-}
+/** Every path this route answers (chunk uploads and downloads); the HTTP router mounts it on these. */
+export const RECORDING_PATHS = /^\/(?:files\/)?recordings\//;
 
 function json(response: ServerResponse, status: number, body: Record<string, unknown>, close = false) {
   response
@@ -49,7 +49,7 @@ function statusOf(error: DomainError): number {
  */
 export function createRecordingsRoute(deps: { auth: AuthService; recordings: RecordingService }) {
   const authenticate = async (request: IncomingMessage): Promise<Viewer | null> => {
-    const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    const bearer = bearerToken(request.headers.authorization);
     return bearer ? deps.auth.authenticate(bearer) : null;
   };
 

@@ -1,0 +1,42 @@
+import { GraphQLError } from "graphql";
+import { DomainError, ValidationError } from "../errors.ts";
+
+/**
+ * Duck-typed: graphql ships CommonJS and ESM builds, and libraries may load the other one, so `instanceof`
+ * would miss errors created there.
+ */
+function isGraphQLError(value: unknown): value is GraphQLError {
+  return value instanceof Error && value.name === "GraphQLError";
+}
+
+/**
+ * Expected failures keep their message and `extensions.code` (domain errors, auth errors, GraphQL validation);
+ * anything else becomes "Unexpected error." so internals never reach clients.
+ */
+export function maskUnexpectedErrors(error: unknown, message: string): Error {
+  const located = isGraphQLError(error) ? error : null;
+  let current: unknown = error;
+  while (current instanceof Error) {
+    if (current instanceof DomainError) {
+      const extensions: Record<string, unknown> = { code: current.code };
+      if (current instanceof ValidationError) extensions.fieldErrors = current.fieldErrors;
+      return new GraphQLError(current.message, { nodes: located?.nodes, path: located?.path, extensions });
+    }
+    if (!isGraphQLError(current)) break;
+    if (current.extensions?.code) {
+      return new GraphQLError(current.message, {
+        nodes: located?.nodes,
+        path: located?.path,
+        extensions: current.extensions,
+      });
+    }
+    // The outermost error keeps the context (e.g. which variable held a bad enum value); the message is the same.
+    if (!current.originalError) return located ?? current;
+    current = current.originalError;
+  }
+  return new GraphQLError(message, {
+    nodes: located?.nodes,
+    path: located?.path,
+    extensions: { code: "INTERNAL_SERVER_ERROR" },
+  });
+}

@@ -1,0 +1,110 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { execute as graphqlExecute, subscribe as graphqlSubscribe } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import type { Viewer } from "../auth/auth.service.ts";
+import type { Metrics } from "../ops/metrics.ts";
+import type { GraphQLHandler } from "./graphql.handler.ts";
+import type { RequestAuth } from "./request-auth.ts";
+
+/** Close code graphql-ws clients see when their token is refused. */
+export const WS_FORBIDDEN = 4403;
+/** Close code graphql-ws clients see when the instance shuts down: reconnect (the proxy picks another instance). */
+export const WS_SERVICE_RESTART = 1012;
+
+/**
+ * graphql-ws on the WebSocket upgrade of /graphql: authenticated once when the socket connects (a refused token
+ * closes it with 4403), each operation run through yoga's envelop so both transports share one pipeline.
+ */
+export function createGraphQLWsHandler(deps: { graphql: GraphQLHandler; requestAuth: RequestAuth; metrics: Metrics }) {
+  const { graphql, requestAuth, metrics } = deps;
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const disposable = useServer<
+    Record<string, unknown>,
+    { viewer?: Viewer | null; participantToken?: string | null; request: IncomingMessage }
+  >(
+    {
+      execute: (args) => (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof graphqlSubscribe }).subscribe(args),
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const found = await requestAuth.viewerFromAuthorization(params.authorization ?? params.Authorization);
+        // A client that presents a token we refuse is told so at once (4403) instead of acting anonymous.
+        if (found === "invalid") return false;
+        ctx.extra.viewer = found;
+        const participantToken = params.participantToken;
+        if (participantToken !== undefined && participantToken !== null && participantToken !== "") {
+          if (!(await requestAuth.participantFromToken(participantToken))) return false;
+          ctx.extra.participantToken = participantToken as string;
+        }
+        return true;
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const request = ctx.extra.request;
+        const standIn = new Request(`http://localhost${request.url ?? "/graphql"}`, {
+          headers: { "user-agent": request.headers["user-agent"] ?? "" },
+        });
+        graphql.markRealtime(standIn);
+        const {
+          schema: envelopedSchema,
+          execute,
+          subscribe,
+          contextFactory,
+          parse,
+          validate,
+        } = graphql.yoga.getEnveloped({
+          ...ctx,
+          req: request,
+          socket: ctx.extra.socket,
+          params,
+          request: standIn,
+          viewer: ctx.extra.viewer ?? null,
+          participantToken: ctx.extra.participantToken ?? null,
+          clientAddress: requestAuth.clientAddressOfHeaders(request.socket.remoteAddress, request.headers),
+        });
+        const args = {
+          schema: envelopedSchema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    /** Takes over an upgrade of /graphql. */
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+      wsServer.handleUpgrade(request, socket, head, (client) => {
+        metrics.wsConnections.inc();
+        client.once("close", () => metrics.wsConnections.dec());
+        wsServer.emit("connection", client, request);
+      });
+    },
+    /** Asks every client to reconnect (1012) and resolves once their sockets closed. */
+    restartClients(reason: string): Promise<void> {
+      const sockets = [...wsServer.clients];
+      const closed = Promise.all(
+        sockets.map((client) => new Promise<void>((done) => client.once("close", () => done()))),
+      );
+      for (const client of sockets) client.close(WS_SERVICE_RESTART, reason);
+      return closed.then(() => undefined);
+    },
+    clientCount: () => wsServer.clients.size,
+    /** Stops graphql-ws and cuts the sockets still open. */
+    async close(): Promise<void> {
+      await disposable.dispose();
+      for (const client of wsServer.clients) client.terminate();
+      wsServer.close();
+    },
+  };
+}
+
+export type GraphQLWsHandler = ReturnType<typeof createGraphQLWsHandler>;

@@ -1,0 +1,132 @@
+import type { IncomingMessage } from "node:http";
+import { createFetch } from "@whatwg-node/fetch";
+import { createYoga, type YogaInitialContext } from "graphql-yoga";
+import type { Viewer } from "../auth/auth.service.ts";
+import type { Context } from "../context.ts";
+import type { Env } from "../env.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../ops/logger.ts";
+import { metricsPlugin } from "../ops/metrics.plugin.ts";
+import type { Metrics } from "../ops/metrics.ts";
+import { operationLimitPlugins } from "../ops/operation-limits.ts";
+import { ticketListCache } from "../ops/response-cache.ts";
+import { sharedSubscriptionResults } from "../ops/shared-subscriptions.ts";
+import type { PubSub } from "../pubsub.ts";
+import { schema } from "../schema.ts";
+import type { Services } from "../services.ts";
+import { maskUnexpectedErrors } from "./graphql-errors.ts";
+import type { RequestAuth } from "./request-auth.ts";
+
+/** What a transport may settle before yoga builds the context (graphql-ws authenticates once, at connect). */
+export interface TransportContext {
+  viewer?: Viewer | null;
+  clientAddress?: string;
+  participantToken?: string | null;
+  req?: IncomingMessage;
+}
+
+/**
+ * The GraphQL endpoint: yoga with the metrics plugin, error masking and the ticket-list response cache, and one
+ * context factory for HTTP, SSE and graphql-ws.
+ */
+export function createGraphQLHandler(deps: {
+  env: Env;
+  logger: Logger;
+  metrics: Metrics;
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  services: Services;
+  requestAuth: RequestAuth;
+}) {
+  const { env, logger, metrics, prisma, pubsub, services, requestAuth } = deps;
+  /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
+  const realtimeRequests = new WeakSet<Request>();
+  const ticketLists = ticketListCache({
+    schema,
+    ttlMs: env.RESPONSE_CACHE_TTL,
+    viewerKey: async (request) => {
+      const viewer = await requestAuth.viewerOfRequest(request);
+      return viewer && viewer !== "invalid" ? `${viewer.userId}:${viewer.role}` : null;
+    },
+    onHit: () => metrics.responseCacheHits.inc(),
+    bypass: (request) => realtimeRequests.has(request),
+  });
+
+  const yoga = createYoga<TransportContext, Context>({
+    schema,
+    plugins: [
+      ...operationLimitPlugins<Context>({
+        maxTokens: env.GRAPHQL_MAX_TOKENS,
+        maxDepth: env.GRAPHQL_MAX_DEPTH,
+        maxAliases: env.GRAPHQL_MAX_ALIASES,
+        maxCost: env.GRAPHQL_MAX_COST,
+        introspection: env.GRAPHQL_INTROSPECTION,
+      }),
+      metricsPlugin(metrics),
+      ticketLists.plugin,
+      sharedSubscriptionResults<Context>(({ viewer, participant }) =>
+        viewer || participant
+          ? `${viewer?.userId ?? ""}:${viewer?.role ?? ""}:${participant?.participantId ?? ""}`
+          : "anonymous",
+      ),
+    ],
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    graphiql: env.NODE_ENV !== "production" ? { title: "Live Support API" } : false,
+    cors: env.CORS_ORIGINS.length > 0 ? { origin: env.CORS_ORIGINS, credentials: true } : false,
+    fetchAPI: createFetch({
+      // Larger files are cut off while parsing; the service then refuses them with a typed error.
+      formDataLimits: { fileSize: env.UPLOAD_MAX_BYTES + 1, files: env.UPLOAD_MAX_FILES + 1, fieldSize: 1_000_000 },
+      skipPonyfill: false,
+    }),
+    logging:
+      env.LOG_LEVEL === "silent"
+        ? false
+        : {
+            debug: (...args: unknown[]) => logger.debug({ detail: args }, "graphql"),
+            info: (...args: unknown[]) => logger.info({ detail: args }, "graphql"),
+            warn: (...args: unknown[]) => logger.warn({ detail: args }, "graphql"),
+            error: (...args: unknown[]) =>
+              logger.error(args[0] instanceof Error ? { err: args[0] } : { detail: args }, "graphql"),
+          },
+    maskedErrors: { maskError: maskUnexpectedErrors },
+    context: async (initial: YogaInitialContext & TransportContext) => {
+      let viewer: Viewer | null = initial.viewer ?? null;
+      if (initial.viewer === undefined) {
+        const found = await requestAuth.viewerOfRequest(initial.request);
+        // A stale token on HTTP acts as anonymous: protected fields answer UNAUTHENTICATED, so clients refresh.
+        viewer = found === "invalid" ? null : found;
+      }
+      return {
+        env,
+        prisma,
+        pubsub,
+        services,
+        viewer,
+        participant: await requestAuth.participantFromToken(
+          initial.participantToken !== undefined
+            ? initial.participantToken
+            : initial.request.headers.get("x-participant-token"),
+        ),
+        authenticatedUserIds: new Set<string>(),
+        clientAddress:
+          initial.clientAddress ??
+          requestAuth.clientAddressOf(
+            initial.req?.socket.remoteAddress,
+            initial.request.headers.get("x-forwarded-for"),
+          ),
+        userAgent: initial.request.headers.get("user-agent") ?? undefined,
+      };
+    },
+  });
+
+  return {
+    yoga,
+    /** Forgets every cached ticket list (a ticket changed, or events may have been missed). */
+    clearTicketLists: () => ticketLists.clear(),
+    /** Marks a graphql-ws operation's stand-in request: the response cache never answers those. */
+    markRealtime: (request: Request) => void realtimeRequests.add(request),
+  };
+}
+
+export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;

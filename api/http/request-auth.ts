@@ -1,0 +1,59 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { AuthService, Viewer } from "../auth/auth.service.ts";
+import type { SessionService } from "../sessions/sessions.service.ts";
+
+/** The token of an `Authorization: Bearer <token>` value; null when there is none. */
+export function bearerToken(authorization: unknown): string | null {
+  return typeof authorization === "string" ? (/^Bearer (.+)$/i.exec(authorization)?.[1] ?? null) : null;
+}
+
+/** A sign-in check's outcome: a viewer, nobody (no token), or a token that was refused. */
+export type ViewerCheck = Viewer | null | "invalid";
+
+/**
+ * Who is calling, read the same way for every transport: the access token (`Authorization`, HTTP header or
+ * graphql-ws connection parameter), the participant token of a live session, and the client's address.
+ */
+export function createRequestAuth(deps: { trustProxy: boolean; auth: AuthService; sessions: SessionService }) {
+  /** GraphQL also takes the bare token, without the `Bearer ` scheme. */
+  async function viewerFromAuthorization(value: unknown): Promise<ViewerCheck> {
+    if (typeof value !== "string" || value === "") return null;
+    return (await deps.auth.authenticate(bearerToken(value) ?? value)) ?? "invalid";
+  }
+
+  /** One sign-in check per HTTP request, shared by the response cache (which asks first) and the context. */
+  const viewerByRequest = new WeakMap<Request, Promise<ViewerCheck>>();
+  function viewerOfRequest(request: Request): Promise<ViewerCheck> {
+    let found = viewerByRequest.get(request);
+    if (!found) {
+      found = viewerFromAuthorization(request.headers.get("authorization"));
+      viewerByRequest.set(request, found);
+    }
+    return found;
+  }
+
+  async function participantFromToken(value: unknown) {
+    return typeof value === "string" && value !== "" ? deps.sessions.authenticateParticipant(value) : null;
+  }
+
+  /** The caller's address: the socket's, or with TRUST_PROXY the first hop a trusted proxy reports. */
+  function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null | undefined): string {
+    const forwarded = deps.trustProxy ? forwardedFor?.split(",")[0]?.trim() : undefined;
+    return forwarded || socketAddress || "unknown";
+  }
+
+  /** The same, from a Node request's socket and headers (graphql-ws upgrades). */
+  function clientAddressOfHeaders(socketAddress: string | undefined, headers: IncomingHttpHeaders): string {
+    return clientAddressOf(socketAddress, [headers["x-forwarded-for"]].flat()[0] ?? null);
+  }
+
+  return {
+    viewerFromAuthorization,
+    viewerOfRequest,
+    participantFromToken,
+    clientAddressOf,
+    clientAddressOfHeaders,
+  };
+}
+
+export type RequestAuth = ReturnType<typeof createRequestAuth>;
