@@ -103,8 +103,11 @@ export function filterEvents<T>(source: AsyncIterable<T>, keep: (value: T) => bo
   });
 }
 
-/** An iterator whose `next` reads from `source`; ending it (return or throw) ends the source. */
-function derived<T, U>(
+/**
+ * An iterator whose `next` reads from `source`; ending it (return or throw) ends the source at once, even while a
+ * `next` waits for an event (an async generator would end only after its pending `for await` step).
+ */
+export function derived<T, U>(
   source: AsyncIterable<T>,
   next: (iterator: AsyncIterator<T>) => Promise<IteratorResult<U>>,
 ): AsyncIterableIterator<U> {

@@ -1,5 +1,6 @@
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { derived } from "../ops/shared-subscriptions.ts";
 import {
   accessCache,
   isManager,
@@ -13,28 +14,34 @@ const LiveSessionEventKindEnum = builder.enumType("LiveSessionEventKind", { valu
 
 /**
  * The session's events for this caller, ending after the event that closes their access: the session ended or
- * was cancelled, or (for a participant) they were removed or denied.
+ * was cancelled, or (for a participant) they were removed or denied. Built on `derived` rather than an async
+ * generator, so stopping the subscription detaches its pub/sub listener at once instead of after the next event.
  */
-export async function* sessionEvents(
+export async function sessionEvents(
   context: Context,
   sessionId: string,
   wanted: (event: LiveSessionEventPayload, access: SessionAccess) => boolean,
-): AsyncGenerator<LiveSessionEventPayload> {
+): Promise<AsyncIterableIterator<LiveSessionEventPayload>> {
   const access = await sessionAccess(context, sessionId);
   const mine = access.participant?.id;
-  for await (const event of context.pubsub.subscribe("liveSession", sessionId)) {
-    // Fields of this event are authorized on fresh state (a waiting participant may have been admitted since).
-    accessCache.delete(context);
-    const closesAccess =
-      event.kind === "ENDED" ||
-      event.kind === "CANCELLED" ||
-      (mine !== undefined &&
-        event.participantId === mine &&
-        (event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED"));
-    if (wanted(event, access)) yield event;
-    if (closesAccess && !access.manager) return;
-    if ((event.kind === "ENDED" || event.kind === "CANCELLED") && access.manager) return;
-  }
+  const closesAccess = (event: LiveSessionEventPayload) =>
+    event.kind === "ENDED" ||
+    event.kind === "CANCELLED" ||
+    (!access.manager &&
+      mine !== undefined &&
+      event.participantId === mine &&
+      (event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED"));
+  return derived(context.pubsub.subscribe("liveSession", sessionId), async (events) => {
+    for (;;) {
+      const step = await events.next();
+      if (step.done) return step;
+      // Fields of this event are authorized on fresh state (a waiting participant may have been admitted since).
+      accessCache.delete(context);
+      // The last event of this caller's access: detach now, and the next read answers done.
+      if (closesAccess(step.value)) await events.return?.();
+      if (wanted(step.value, access)) return step;
+    }
+  });
 }
 
 const SessionStateEvent = builder.objectRef<LiveSessionEventPayload>("SessionStateEvent").implement({

@@ -120,13 +120,22 @@ describe("realtime over graphql-ws", () => {
     expect(again.error).toMatchObject({ code: 4403 });
   });
 
+  it("detaches a stopped subscription at once, with no event published", async () => {
+    const session = await createSession(server, agent);
+    const topic = `liveSession:${session.id}`;
+    const host = ws({ accessToken: agent.token });
+    const subscriptions = [STATE, PARTICIPANTS, WAITING, CHAT].map((query) =>
+      subscribe(host, query, { id: session.id }),
+    );
+    await untilSubscribed(server, topic, subscriptions.length);
+    for (const subscription of subscriptions) await subscription.stop();
+    await eventually(() => server.app.pubsub.listenerCount(topic) === 0, { what: "the subscriptions to detach" });
+  });
+
   it("authorizes every subscription: host, admins and this session's participants only", async () => {
     const elsewhere = await createSession(server, agent);
     const foreign = await join(server, elsewhere.accessToken, "m-foreign@example.com");
-    /**
-     * A session of its own for each allowed row: a stopped session subscription stays attached until the next
-     * event it would pass on, so on a shared session one row's leftover would blur whether the next one attached.
-     */
+    /** A session of its own for each allowed row: its attach check and its trigger start from a quiet topic. */
     let sessions = 0;
     async function sessionWithCallers() {
       const session = await createSession(server, agent, { waitingRoom: true });
