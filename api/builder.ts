@@ -64,6 +64,13 @@ export interface AuthScopes {
    * participant admitted since). Do the same after replacing `ctx.participant` in a request (joinSession).
    */
   sessionParticipantToken: string;
+  /**
+   * Signed in as someone on this session's invite list (a session id; removed invitees are not), e.g. a ticket's
+   * requester: next to `sessionManager` for the access link.
+   *
+   *     joinUrl: t.string({ authScopes: (session) => ({ sessionManager: session, sessionInvitee: session.id }), … }),
+   */
+  sessionInvitee: string;
 }
 
 type SignedIn<V extends Viewer = Viewer> = Context & { viewer: V };
@@ -79,6 +86,7 @@ export interface AuthContexts {
   sessionManager: SignedIn;
   sessionParticipant: WithParticipantToken;
   sessionParticipantToken: WithParticipantToken;
+  sessionInvitee: SignedIn;
 }
 
 /** Builds the builder only: plugins, scalars and context. Types live in each domain's *.schema.ts. */

@@ -17,12 +17,14 @@ let sessionId: string;
 /** The session's access link token. */
 let sessionLink: string;
 let credentials: Awaited<ReturnType<typeof sessionCallers>>["callers"];
+let customerEmail: string;
 type Caller = keyof typeof credentials;
 
 beforeAll(async () => {
   server = await startTestServer();
   const { admin, agent, customer } = await createCast(server);
   host = agent;
+  customerEmail = customer.email;
   const otherAgent = await invite(server, admin, "otto@example.com", "AGENT");
   const cast = await sessionCallers(server, { admin, agent, customer, otherAgent });
   sessionId = cast.session.id;
@@ -133,6 +135,20 @@ describe("session scopes", () => {
     const room = { sessionManager: sessionId, sessionParticipant: sessionId };
     expect(await hasScopes(await contextOf("admitted"), room)).toBe(true);
     expect(await hasScopes(await contextOf("waiting"), room)).toBe(false);
+  });
+
+  it("sessionInvitee: signed in as someone on the session's invite list, until removed from it", async () => {
+    const invite = (people: { name: string; email: string }[]) =>
+      server.gql(
+        `mutation($id: ID!, $people: [InviteeInput!]) { updateLiveSession(id: $id, input: { invites: $people }) {
+          __typename } }`,
+        { id: sessionId, people },
+        host.token,
+      );
+    await invite([{ name: "Customer", email: customerEmail }]);
+    expect(await matrix(() => ({ sessionInvitee: sessionId }))).toEqual({ ...refusedAll, customer: "ok" });
+    await invite([]);
+    expect(await check(await contextOf("customer"), { sessionInvitee: sessionId })).toBe("FORBIDDEN");
   });
 
   it("caches a result for the request until forgetScopeResults (a subscription's next event)", async () => {

@@ -40,6 +40,14 @@ export function requestScopes(context: Context) {
       return row?.status === "ADMITTED";
     },
     sessionParticipantToken: (sessionId: string) => context.participant?.sessionId === sessionId,
+    sessionInvitee: async (sessionId: string) => {
+      if (!viewer) return false;
+      const invite = await context.prisma.sessionInvite.findUnique({
+        where: { sessionId_email: { sessionId, email: viewer.email } },
+        select: { removedAt: true },
+      });
+      return invite !== null && invite.removedAt === null;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Viewer } from "../auth/auth.service.ts";
 import { hashToken, randomToken } from "../auth/tokens.ts";
-import { forbidden, NotFoundError } from "../errors.ts";
+import { NotFoundError } from "../errors.ts";
 import type { LiveSession, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { isClosed, LinkCipher } from "./sessions.rules.ts";
 
@@ -27,20 +27,18 @@ export class SessionAccessService {
     this.links = new LinkCipher(options.secret);
   }
 
-  /** The host of a session and admins manage it. */
+  /** The host of a session and admins manage it: the rule behind the `sessionManager` scope (auth/scopes.ts). */
   canManage(viewer: Viewer | null, session: Pick<LiveSession, "hostId">): boolean {
     return viewer !== null && (viewer.role === "ADMIN" || viewer.userId === session.hostId);
   }
 
-  /** The session if the viewer may manage it: NotFound when it does not exist, FORBIDDEN when it is not theirs. */
-  async managedSession(
-    viewer: Viewer,
+  /** The session, or NotFound: for services acting for a caller the field's scopes already let through. */
+  async existingSession(
     sessionId: string,
     tx: Prisma.TransactionClient | PrismaClient = this.prisma,
   ): Promise<LiveSession> {
     const session = await tx.liveSession.findUnique({ where: { id: sessionId } });
     if (!session) throw new NotFoundError("LiveSession");
-    if (!this.canManage(viewer, session)) throw forbidden("Only the session's host or an admin may do this");
     return session;
   }
 

@@ -1,16 +1,16 @@
 import { builder } from "../builder.ts";
 import { ValidationError } from "../errors.ts";
-import { managerOrAdmitted } from "./session-access.schema.ts";
 import { sessionEvents } from "./session-events.schema.ts";
 import { RateLimitedError, SessionEndedError, SessionOptionDisabledError } from "./sessions.errors.ts";
 import type { LiveSessionEventPayload } from "./sessions.events.ts";
 import { changedRow } from "./sessions.resolvers.ts";
+import { inTheRoom } from "./sessions.scopes.ts";
 
 builder.mutationFields((t) => ({
   sendSessionChatMessage: t.prismaField({
     type: "SessionChatMessage",
     description: "Chat as the host or an admitted participant (by token).",
-    authScopes: (_root, args, context) => managerOrAdmitted(context, String(args.sessionId)),
+    authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
     errors: {
       types: [ValidationError, SessionEndedError, SessionOptionDisabledError, RateLimitedError],
       directResult: true,
@@ -36,7 +36,7 @@ builder.subscriptionFields((t) => ({
   sessionChat: t.field({
     type: SessionChatEvent,
     description: "New chat messages. Host, admins and admitted participants.",
-    authScopes: (_root, args, context) => managerOrAdmitted(context, String(args.sessionId)),
+    authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
     args: { sessionId: t.arg.id({ required: true }) },
     subscribe: (_root, args, context) =>
       sessionEvents(context, String(args.sessionId), (event) => event.kind === "CHAT_MESSAGE"),

@@ -42,6 +42,8 @@ export class SessionChatService {
   async send(actor: SessionActor, sessionId: string, body: unknown) {
     const text = parse(chatBody, body, "body");
     const speaker = await this.speaker(actor, sessionId);
+    // The field's scopes let in the session's managers; a message still needs an author in the room, which an admin
+    // who does not host is not.
     if (speaker?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants chat");
     const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
     if (isClosed(session.status)) throw new SessionEndedError(session.status);

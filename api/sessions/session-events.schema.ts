@@ -1,14 +1,9 @@
-import { builder } from "../builder.ts";
+import { forgetScopeResults } from "../auth/scopes.ts";
+import { builder, hasScopes } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { derived } from "../ops/shared-subscriptions.ts";
-import {
-  accessCache,
-  isManager,
-  managerOrParticipant,
-  type SessionAccess,
-  sessionAccess,
-} from "./session-access.schema.ts";
 import { type LiveSessionEventPayload, liveSessionEventKinds, sessionStateKinds } from "./sessions.events.ts";
+import { ofTheSession } from "./sessions.scopes.ts";
 
 const LiveSessionEventKindEnum = builder.enumType("LiveSessionEventKind", { values: liveSessionEventKinds });
 
@@ -20,28 +15,39 @@ const LiveSessionEventKindEnum = builder.enumType("LiveSessionEventKind", { valu
 export async function sessionEvents(
   context: Context,
   sessionId: string,
-  wanted: (event: LiveSessionEventPayload, access: SessionAccess) => boolean,
+  wanted: (event: LiveSessionEventPayload, caller: SessionCaller) => boolean,
 ): Promise<AsyncIterableIterator<LiveSessionEventPayload>> {
-  const access = await sessionAccess(context, sessionId);
-  const mine = access.participant?.id;
+  // The field's scopes let the caller through; this is only which of them they are.
+  const caller: SessionCaller = {
+    manager: await hasScopes(context, { sessionManager: sessionId }),
+    participantId: context.participant?.sessionId === sessionId ? context.participant.participantId : null,
+  };
   const closesAccess = (event: LiveSessionEventPayload) =>
     event.kind === "ENDED" ||
     event.kind === "CANCELLED" ||
-    (!access.manager &&
-      mine !== undefined &&
-      event.participantId === mine &&
+    (!caller.manager &&
+      caller.participantId !== null &&
+      event.participantId === caller.participantId &&
       (event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED"));
   return derived(context.pubsub.subscribe("liveSession", sessionId), async (events) => {
     for (;;) {
       const step = await events.next();
       if (step.done) return step;
-      // Fields of this event are authorized on fresh state (a waiting participant may have been admitted since).
-      accessCache.delete(context);
       // The last event of this caller's access: detach now, and the next read answers done.
       if (closesAccess(step.value)) await events.return?.();
-      if (wanted(step.value, access)) return step;
+      if (wanted(step.value, caller)) {
+        // Fields of this event are authorized on fresh state (a waiting participant may have been admitted since).
+        forgetScopeResults(context);
+        return step;
+      }
     }
   });
+}
+
+/** Who the subscriber is to the session: its host or an admin, and/or one of its participants (by token). */
+interface SessionCaller {
+  manager: boolean;
+  participantId: string | null;
 }
 
 const SessionStateEvent = builder.objectRef<LiveSessionEventPayload>("SessionStateEvent").implement({
@@ -100,7 +106,7 @@ builder.subscriptionFields((t) => ({
   sessionState: t.field({
     type: SessionStateEvent,
     description: "State changes of a session. Host, admins, or a participant token of this session (waiting included).",
-    authScopes: (_root, args, context) => managerOrParticipant(context, String(args.sessionId)),
+    authScopes: (_root, args) => ofTheSession(String(args.sessionId)),
     args: { sessionId: t.arg.id({ required: true }) },
     subscribe: (_root, args, context) =>
       sessionEvents(context, String(args.sessionId), (event) => sessionStateKinds.has(event.kind)),
@@ -111,21 +117,21 @@ builder.subscriptionFields((t) => ({
     description:
       "Participant events. The host and admins see all; a participant sees admissions, departures and changes, and " +
       "waiting/denial events only about themself.",
-    authScopes: (_root, args, context) => managerOrParticipant(context, String(args.sessionId)),
+    authScopes: (_root, args) => ofTheSession(String(args.sessionId)),
     args: { sessionId: t.arg.id({ required: true }) },
     subscribe: (_root, args, context) =>
-      sessionEvents(context, String(args.sessionId), (event, access) => {
+      sessionEvents(context, String(args.sessionId), (event, caller) => {
         if (!participantKinds.has(event.kind)) return false;
-        if (access.manager) return true;
+        if (caller.manager) return true;
         const aboutWaiting = event.kind === "PARTICIPANT_WAITING" || event.kind === "PARTICIPANT_DENIED";
-        return !aboutWaiting || event.participantId === access.participant?.id;
+        return !aboutWaiting || event.participantId === caller.participantId;
       }),
     resolve: (event) => event,
   }),
   sessionWaitingRoom: t.field({
     type: WaitingRoomUpdate,
     description: "The waiting-room queue, sent again after each change. Host and admins.",
-    authScopes: (_root, args, context) => isManager(context, String(args.sessionId)),
+    authScopes: (_root, args) => ({ sessionManager: String(args.sessionId) }),
     args: { sessionId: t.arg.id({ required: true }) },
     subscribe: (_root, args, context) =>
       sessionEvents(context, String(args.sessionId), (event) => waitingRoomKinds.has(event.kind)),

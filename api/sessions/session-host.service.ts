@@ -1,4 +1,3 @@
-import type { Viewer } from "../auth/auth.service.ts";
 import type { Clock } from "../clock.ts";
 import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
 import type { LiveSession, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
@@ -16,7 +15,10 @@ import {
 import { isClosed, reminderKeyPrefix } from "./sessions.rules.ts";
 import { admittedCount, closeVisits, lockSession, openVisit, type SessionEvents } from "./sessions.store.ts";
 
-/** The host's controls: start and end, the waiting room, removing, locking, recording, presenter roles. */
+/**
+ * The host's controls: start and end, the waiting room, removing, locking, recording, presenter roles. Who may use
+ * them (the session's host or an admin) is decided by the fields' scopes (session-host.schema.ts).
+ */
 export class HostControlService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -25,8 +27,8 @@ export class HostControlService {
     private readonly events: SessionEvents,
   ) {}
 
-  async start(viewer: Viewer, sessionId: string): Promise<LiveSession> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async start(sessionId: string): Promise<LiveSession> {
+    const existing = await this.access.existingSession(sessionId);
     if (existing.status !== "SCHEDULED")
       throw new InvalidTransitionError(existing.status, "LIVE", "only a scheduled session can start");
     const now = this.clock.now();
@@ -47,8 +49,8 @@ export class HostControlService {
   }
 
   /** Closes the session for everyone: visits end, participant tokens stop working, subscriptions complete. */
-  async end(viewer: Viewer, sessionId: string): Promise<LiveSession> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async end(sessionId: string): Promise<LiveSession> {
+    const existing = await this.access.existingSession(sessionId);
     if (existing.status !== "LIVE")
       throw new InvalidTransitionError(existing.status, "ENDED", "only a live session can end; cancel it instead");
     const now = this.clock.now();
@@ -68,10 +70,11 @@ export class HostControlService {
     return session;
   }
 
-  private async managedParticipant(viewer: Viewer, participantId: string) {
+  /** A participant the host may act on: not the host, in a session still open. */
+  private async targetParticipant(participantId: string) {
     const participant = await this.prisma.sessionParticipant.findUnique({ where: { id: participantId } });
     if (!participant) throw new NotFoundError("SessionParticipant");
-    const session = await this.access.managedSession(viewer, participant.sessionId);
+    const session = await this.access.existingSession(participant.sessionId);
     if (isClosed(session.status)) throw new SessionEndedError(session.status);
     if (participant.role === "HOST") throw ValidationError.field("participantId", "this is the host");
     return { participant, session };
@@ -81,8 +84,8 @@ export class HostControlService {
    * Lets a waiting participant in (capacity and recording consent permitting). A removed or denied participant
    * becomes LEFT: they may join again with the link.
    */
-  async admit(viewer: Viewer, participantId: string): Promise<SessionParticipant> {
-    const { participant } = await this.managedParticipant(viewer, participantId);
+  async admit(participantId: string): Promise<SessionParticipant> {
+    const { participant } = await this.targetParticipant(participantId);
     const now = this.clock.now();
     const result = await this.prisma.$transaction(async (tx) => {
       const session = await lockSession(tx, participant.sessionId);
@@ -110,8 +113,8 @@ export class HostControlService {
   }
 
   /** Admits waiting participants in arrival order while seats remain; returns those admitted. */
-  async admitAll(viewer: Viewer, sessionId: string): Promise<SessionParticipant[]> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async admitAll(sessionId: string): Promise<SessionParticipant[]> {
+    const existing = await this.access.existingSession(sessionId);
     if (isClosed(existing.status)) throw new SessionEndedError(existing.status);
     const now = this.clock.now();
     const admitted = await this.prisma.$transaction(async (tx) => {
@@ -139,8 +142,8 @@ export class HostControlService {
     return admitted;
   }
 
-  async deny(viewer: Viewer, participantId: string): Promise<SessionParticipant> {
-    const { participant } = await this.managedParticipant(viewer, participantId);
+  async deny(participantId: string): Promise<SessionParticipant> {
+    const { participant } = await this.targetParticipant(participantId);
     const changed = await this.prisma.sessionParticipant.updateMany({
       where: { id: participant.id, status: "WAITING" },
       data: { status: "DENIED", tokenHash: null },
@@ -151,8 +154,8 @@ export class HostControlService {
     return this.prisma.sessionParticipant.findUniqueOrThrow({ where: { id: participant.id } });
   }
 
-  async denyAll(viewer: Viewer, sessionId: string): Promise<SessionParticipant[]> {
-    const session = await this.access.managedSession(viewer, sessionId);
+  async denyAll(sessionId: string): Promise<SessionParticipant[]> {
+    const session = await this.access.existingSession(sessionId);
     const waiting = await this.prisma.sessionParticipant.findMany({
       where: { sessionId: session.id, status: "WAITING" },
       select: { id: true },
@@ -167,8 +170,8 @@ export class HostControlService {
   }
 
   /** Removes a participant: token revoked, visit closed, peer dropped; they can come back only if re-admitted. */
-  async remove(viewer: Viewer, participantId: string): Promise<SessionParticipant> {
-    const { participant } = await this.managedParticipant(viewer, participantId);
+  async remove(participantId: string): Promise<SessionParticipant> {
+    const { participant } = await this.targetParticipant(participantId);
     const now = this.clock.now();
     const removed = await this.prisma.$transaction(async (tx) => {
       const updated = await tx.sessionParticipant.update({
@@ -183,8 +186,8 @@ export class HostControlService {
     return removed;
   }
 
-  async setLocked(viewer: Viewer, sessionId: string, locked: boolean): Promise<LiveSession> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async setLocked(sessionId: string, locked: boolean): Promise<LiveSession> {
+    const existing = await this.access.existingSession(sessionId);
     if (isClosed(existing.status)) throw new SessionEndedError(existing.status);
     const session = await this.prisma.liveSession.update({
       where: { id: existing.id },
@@ -195,8 +198,8 @@ export class HostControlService {
   }
 
   /** Recording starts only when every present participant has consented (the host consents by starting it). */
-  async setRecording(viewer: Viewer, sessionId: string, recording: boolean): Promise<LiveSession> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async setRecording(sessionId: string, recording: boolean): Promise<LiveSession> {
+    const existing = await this.access.existingSession(sessionId);
     if (existing.status !== "LIVE")
       throw new InvalidTransitionError(existing.status, existing.status, "recording happens only while live");
     if (recording && !existing.recordingEnabled) throw new SessionOptionDisabledError("RECORDING");
@@ -219,9 +222,9 @@ export class HostControlService {
   }
 
   /** Webinars: the host promotes attendees to presenters (who publish media) and back. */
-  async setRole(viewer: Viewer, participantId: string, role: ParticipantRole): Promise<SessionParticipant> {
+  async setRole(participantId: string, role: ParticipantRole): Promise<SessionParticipant> {
     if (role === "HOST") throw ValidationError.field("role", "a session has one host");
-    const { participant } = await this.managedParticipant(viewer, participantId);
+    const { participant } = await this.targetParticipant(participantId);
     const updated = await this.prisma.sessionParticipant.update({ where: { id: participant.id }, data: { role } });
     this.events.publish("PARTICIPANT_UPDATED", updated.sessionId, { participantId: updated.id });
     return updated;

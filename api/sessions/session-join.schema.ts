@@ -1,7 +1,7 @@
+import { forgetScopeResults } from "../auth/scopes.ts";
 import { builder } from "../builder.ts";
 import { ValidationError } from "../errors.ts";
 import type { LiveSession } from "../generated/prisma/client.ts";
-import { participantOf } from "./session-access.schema.ts";
 import type { JoinResult } from "./session-join.service.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
 import {
@@ -146,24 +146,25 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: JoinSessionInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const result = await context.services.sessions.joining.join(input, context.clientAddress);
-      // The payload's fields are resolved as the new participant.
+      // The payload's fields are resolved as the new participant, and authorized afresh.
       context.participant = { participantId: result.participantId, sessionId: result.sessionId };
+      forgetScopeResults(context);
       return result;
     },
   }),
-  leaveSession: t.prismaField({
+  leaveSession: t.withAuth({ participant: true }).prismaField({
     type: "SessionParticipant",
     description: "The participant (by token) leaves; joining again with the link resumes the same participant.",
     errors: { types: [ValidationError], directResult: true },
     resolve: changedRow("sessionParticipant", (_args: unknown, context) =>
-      context.services.sessions.joining.leave(participantOf(context)),
+      context.services.sessions.joining.leave(context.participant),
     ),
   }),
-  giveRecordingConsent: t.prismaField({
+  giveRecordingConsent: t.withAuth({ participant: true }).prismaField({
     type: "SessionParticipant",
     description: "The participant (by token) consents to being recorded.",
     resolve: changedRow("sessionParticipant", (_args: unknown, context) =>
-      context.services.sessions.joining.giveRecordingConsent(participantOf(context)),
+      context.services.sessions.joining.giveRecordingConsent(context.participant),
     ),
   }),
 }));

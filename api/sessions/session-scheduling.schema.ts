@@ -1,9 +1,9 @@
 import { builder } from "../builder.ts";
 import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
-import { managerOrParticipant, viewerOf } from "./session-access.schema.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
 import { SessionEndedError } from "./sessions.errors.ts";
 import { changedRow } from "./sessions.resolvers.ts";
+import { managesSession, ofTheSession } from "./sessions.scopes.ts";
 
 const SessionWhenEnum = builder.enumType("SessionWhen", {
   values: {
@@ -76,20 +76,19 @@ function present<T extends Record<string, unknown>>(input: T): Partial<T> {
 }
 
 builder.queryFields((t) => ({
-  liveSessions: t.prismaConnection({
+  liveSessions: t.withAuth({ agent: true }).prismaConnection({
     type: "LiveSession",
     cursor: "id",
     description: "Sessions the viewer hosts (admins: all), newest first. Agents and admins.",
-    authScopes: { agent: true },
     args: { filter: t.arg({ type: LiveSessionFilter }) },
     totalCount: (_parent, args, context) =>
       context.prisma.liveSession.count({
-        where: context.services.sessions.scheduling.listWhere(viewerOf(context), args.filter),
+        where: context.services.sessions.scheduling.listWhere(context.viewer, args.filter),
       }),
     resolve: (query, _root, args, context) =>
       context.prisma.liveSession.findMany({
         ...query,
-        where: context.services.sessions.scheduling.listWhere(viewerOf(context), args.filter),
+        where: context.services.sessions.scheduling.listWhere(context.viewer, args.filter),
         orderBy: [{ scheduledStartAt: "desc" }, { id: "desc" }],
       }),
   }),
@@ -98,53 +97,49 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "One session for its host, admins, or a participant token of it; null otherwise.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, args, context) => {
-      const id = String(args.id);
-      if (!(await managerOrParticipant(context, id))) return null;
-      return context.prisma.liveSession.findUnique({ ...query, where: { id } });
-    },
+    authScopes: (_root, args) => ofTheSession(String(args.id)),
+    unauthorizedResolver: () => null,
+    resolve: (query, _root, args, context) =>
+      context.prisma.liveSession.findUnique({ ...query, where: { id: String(args.id) } }),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  createLiveSession: t.prismaField({
+  createLiveSession: t.withAuth({ agent: true }).prismaField({
     type: "LiveSession",
     description: "Schedules a session hosted by the viewer; invitations and reminders are queued. Agents and admins.",
-    authScopes: { agent: true },
     errors: { types: [ValidationError], directResult: true },
     args: { input: t.arg({ type: CreateLiveSessionInput, required: true }) },
     resolve: changedRow("liveSession", ({ input }, context) =>
-      context.services.sessions.scheduling.create(viewerOf(context), present(input)),
+      context.services.sessions.scheduling.create(context.viewer, present(input)),
     ),
   }),
   updateLiveSession: t.prismaField({
     type: "LiveSession",
     description: "Changes a session. Moving it re-sends invitations (new SEQUENCE) and reschedules reminders.",
-    authScopes: { agent: true },
+    authScopes: (_root, args, context) => managesSession(context, String(args.id)),
     errors: { types: [ValidationError, NotFoundError, SessionEndedError], directResult: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateLiveSessionInput, required: true }) },
     resolve: changedRow("liveSession", (args, context) =>
-      context.services.sessions.scheduling.update(viewerOf(context), String(args.id), sent(args.input)),
+      context.services.sessions.scheduling.update(String(args.id), sent(args.input)),
     ),
   }),
   cancelLiveSession: t.prismaField({
     type: "LiveSession",
     description: "Cancels a scheduled session: invitees are told, reminders dropped.",
-    authScopes: { agent: true },
+    authScopes: (_root, args, context) => managesSession(context, String(args.id)),
     errors: { types: [NotFoundError, InvalidTransitionError], directResult: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: changedRow("liveSession", (args, context) =>
-      context.services.sessions.scheduling.cancel(viewerOf(context), String(args.id)),
-    ),
+    resolve: changedRow("liveSession", (args, context) => context.services.sessions.scheduling.cancel(String(args.id))),
   }),
   rotateSessionLink: t.prismaField({
     type: "LiveSession",
     description: "Issues a new access link; the old one stops working. Invitees get the new link unless told not to.",
-    authScopes: { agent: true },
+    authScopes: (_root, args, context) => managesSession(context, String(args.id)),
     errors: { types: [NotFoundError, SessionEndedError], directResult: true },
     args: { id: t.arg.id({ required: true }), notifyInvitees: t.arg.boolean({ defaultValue: true }) },
     resolve: changedRow("liveSession", (args, context) =>
-      context.services.sessions.scheduling.rotateLink(viewerOf(context), String(args.id), args.notifyInvitees ?? true),
+      context.services.sessions.scheduling.rotateLink(String(args.id), args.notifyInvitees ?? true),
     ),
   }),
 }));

@@ -1,8 +1,7 @@
-import type { Viewer } from "../auth/auth.service.ts";
 import { hashPassword } from "../auth/password.ts";
-import { isStaff } from "../auth/roles.ts";
+import type { StaffViewer } from "../auth/roles.ts";
 import type { Clock } from "../clock.ts";
-import { forbidden, InvalidTransitionError, ValidationError } from "../errors.ts";
+import { InvalidTransitionError, ValidationError } from "../errors.ts";
 import type { LiveSession, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
@@ -39,8 +38,8 @@ export class SessionSchedulingService {
     private readonly events: SessionEvents,
   ) {}
 
-  async create(viewer: Viewer, input: unknown): Promise<LiveSession> {
-    if (!isStaff(viewer.role)) throw forbidden("Only agents and admins host sessions");
+  /** A session hosted by `host`, whom the field's `agent` scope let through. */
+  async create(host: StaffViewer, input: unknown): Promise<LiveSession> {
     const data = parse(createSessionInput, input);
     const now = this.clock.now();
     if (data.scheduledStartAt.getTime() < now.getTime() - START_GRACE_MS)
@@ -49,7 +48,7 @@ export class SessionSchedulingService {
     const { password, ...fields } = data;
     const passwordHash = password ? await hashPassword(password) : null;
     const session = await this.prisma.$transaction((tx) =>
-      this.insertSession(tx, viewer.userId, { ...fields, passwordHash }, now),
+      this.insertSession(tx, host.userId, { ...fields, passwordHash }, now),
     );
     return session;
   }
@@ -128,9 +127,9 @@ export class SessionSchedulingService {
     }
   }
 
-  async update(viewer: Viewer, sessionId: string, input: unknown): Promise<LiveSession> {
+  async update(sessionId: string, input: unknown): Promise<LiveSession> {
     const data = parse(updateSessionInput, input);
-    const existing = await this.access.managedSession(viewer, sessionId);
+    const existing = await this.access.existingSession(sessionId);
     if (isClosed(existing.status)) throw new SessionEndedError(existing.status);
     const now = this.clock.now();
     const start = data.scheduledStartAt ?? existing.scheduledStartAt;
@@ -201,8 +200,8 @@ export class SessionSchedulingService {
     return fresh;
   }
 
-  async cancel(viewer: Viewer, sessionId: string): Promise<LiveSession> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async cancel(sessionId: string): Promise<LiveSession> {
+    const existing = await this.access.existingSession(sessionId);
     if (existing.status !== "SCHEDULED")
       throw new InvalidTransitionError(existing.status, "CANCELLED", "only a scheduled session can be cancelled");
     const now = this.clock.now();
@@ -225,8 +224,8 @@ export class SessionSchedulingService {
   }
 
   /** A new access link; the old one stops working at once. Invitees get the new link unless told otherwise. */
-  async rotateLink(viewer: Viewer, sessionId: string, notifyInvitees: boolean): Promise<LiveSession> {
-    const existing = await this.access.managedSession(viewer, sessionId);
+  async rotateLink(sessionId: string, notifyInvitees: boolean): Promise<LiveSession> {
+    const existing = await this.access.existingSession(sessionId);
     if (isClosed(existing.status)) throw new SessionEndedError(existing.status);
     const now = this.clock.now();
     return this.prisma.$transaction(async (tx) => {
@@ -249,8 +248,7 @@ export class SessionSchedulingService {
   }
 
   /** Hosts see the sessions they host; admins see all (optionally one host's). Newest first. */
-  listWhere(viewer: Viewer, filterInput: SessionFilter | null | undefined): Prisma.LiveSessionWhereInput {
-    if (!isStaff(viewer.role)) throw forbidden("Only agents and admins list sessions");
+  listWhere(viewer: StaffViewer, filterInput: SessionFilter | null | undefined): Prisma.LiveSessionWhereInput {
     const filter = parse(sessionFilterInput, filterInput ?? {}, "filter");
     const where: Prisma.LiveSessionWhereInput[] = [];
     if (viewer.role !== "ADMIN") where.push({ hostId: viewer.userId });

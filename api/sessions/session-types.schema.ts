@@ -1,6 +1,8 @@
-import { builder } from "../builder.ts";
+import { builder, hasScopes } from "../builder.ts";
+import type { Context } from "../context.ts";
+import type { SessionParticipant } from "../generated/prisma/client.ts";
 import { LiveSessionStatus, LiveSessionType, ParticipantRole, ParticipantStatus } from "../generated/prisma/enums.ts";
-import { isManager, isSelf, managerOrAdmitted, mayHaveLink } from "./session-access.schema.ts";
+import { inTheRoom } from "./sessions.scopes.ts";
 
 export const LiveSessionTypeEnum = builder.enumType(LiveSessionType, { name: "LiveSessionType" });
 export const LiveSessionStatusEnum = builder.enumType(LiveSessionStatus, {
@@ -23,6 +25,11 @@ builder.prismaObject("SessionInvite", {
   }),
 });
 
+/** The participant behind the caller's own participant token. */
+function ownParticipant(context: Context, participant: SessionParticipant): boolean {
+  return context.participant?.participantId === participant.id;
+}
+
 export const SessionParticipantRef = builder.prismaObject("SessionParticipant", {
   description: "A person in a session, the host included (role HOST).",
   fields: (t) => ({
@@ -33,8 +40,8 @@ export const SessionParticipantRef = builder.prismaObject("SessionParticipant", 
     status: t.expose("status", { type: ParticipantStatusEnum }),
     email: t.exposeString("email", {
       description: "Visible to the participant themself and to the session's host and admins.",
-      authScopes: async (participant, _args, context) =>
-        isSelf(context, participant) || (await isManager(context, participant.sessionId)),
+      authScopes: (participant, _args, context) =>
+        ownParticipant(context, participant) || { sessionManager: participant.sessionId },
     }),
     peerId: t.string({
       nullable: true,
@@ -43,9 +50,9 @@ export const SessionParticipantRef = builder.prismaObject("SessionParticipant", 
         "admitted participants of the session, and to the host and admins; useless without the owner's token.",
       resolve: async (participant, _args, context) => {
         if (participant.status !== "ADMITTED") return null;
-        if (isSelf(context, participant) || (await managerOrAdmitted(context, participant.sessionId)))
-          return participant.peerId;
-        return null;
+        const visible =
+          ownParticipant(context, participant) || (await hasScopes(context, inTheRoom(participant.sessionId)));
+        return visible ? participant.peerId : null;
       },
     }),
     recordingConsent: t.boolean({
@@ -114,43 +121,43 @@ builder.prismaObject("LiveSession", {
       },
     }),
     allowedEmailDomains: t.exposeStringList("allowedEmailDomains", {
-      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      authScopes: (session) => ({ sessionManager: session }),
     }),
     reminderOffsets: t.exposeIntList("reminderOffsets", {
       description: "Minutes before the start at which reminders go out. Host and admins.",
-      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      authScopes: (session) => ({ sessionManager: session }),
     }),
     sequence: t.exposeInt("sequence", {
       description: "Calendar SEQUENCE; grows each time the times change. Host and admins.",
-      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      authScopes: (session) => ({ sessionManager: session }),
     }),
     accessToken: t.string({
       description: "The access link token. Host, admins, and signed-in invitees.",
-      authScopes: (session, _args, context) => mayHaveLink(context, session),
+      authScopes: (session) => ({ sessionManager: session, sessionInvitee: session.id }),
       resolve: (session, _args, context) => context.services.sessions.linkToken(session),
     }),
     joinUrl: t.string({
       description: "The link to share. Host, admins, and signed-in invitees.",
-      authScopes: (session, _args, context) => mayHaveLink(context, session),
+      authScopes: (session) => ({ sessionManager: session, sessionInvitee: session.id }),
       resolve: (session, _args, context) => context.services.sessions.joinUrl(session),
     }),
     invites: t.relation("invites", {
       description: "Host and admins.",
-      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      authScopes: (session) => ({ sessionManager: session }),
       query: { where: { removedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
     }),
     roomId: t.exposeString("roomId", {
       description: "The WebRTC room id. Host, admins and admitted participants.",
-      authScopes: (session, _args, context) => managerOrAdmitted(context, session.id),
+      authScopes: (session) => inTheRoom(session.id),
     }),
     participants: t.prismaField({
       type: ["SessionParticipant"],
       description:
         "Host and admins: everyone who used the link (filter by status). Admitted participants: who is in the room.",
-      authScopes: (session, _args, context) => managerOrAdmitted(context, session.id),
+      authScopes: (session) => inTheRoom(session.id),
       args: { status: t.arg({ type: [ParticipantStatusEnum] }) },
       resolve: async (query, session, args, context) => {
-        const manager = await isManager(context, session.id);
+        const manager = await hasScopes(context, { sessionManager: session });
         const statuses = manager ? (args.status ?? undefined) : ["ADMITTED" as const];
         return context.prisma.sessionParticipant.findMany({
           ...query,
@@ -162,7 +169,7 @@ builder.prismaObject("LiveSession", {
     waitingList: t.prismaField({
       type: ["SessionParticipant"],
       description: "The waiting-room queue in arrival order. Host and admins.",
-      authScopes: (session, _args, context) => context.services.sessions.canManage(context.viewer, session),
+      authScopes: (session) => ({ sessionManager: session }),
       resolve: (query, session, _args, context) =>
         context.prisma.sessionParticipant.findMany({
           ...query,
@@ -173,7 +180,7 @@ builder.prismaObject("LiveSession", {
     chatMessages: t.relatedConnection("chatMessages", {
       cursor: "id",
       description: "The chat, oldest first. Host, admins and admitted participants.",
-      authScopes: (session, _args, context) => managerOrAdmitted(context, session.id),
+      authScopes: (session) => inTheRoom(session.id),
       query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
       totalCount: true,
     }),

@@ -10,13 +10,13 @@ interface ChangedRows {
 
 /**
  * The resolver of a mutation that returns one row: `change` calls the service, then the row it changed is loaded
- * again with the relations the GraphQL query selects.
+ * again with the relations the GraphQL query selects. `context` is the field's, narrowed by its `t.withAuth` scopes.
  */
-export function changedRow<Model extends keyof ChangedRows, Args>(
+export function changedRow<Model extends keyof ChangedRows, Args, FieldContext extends Context = Context>(
   model: Model,
-  change: (args: Args, context: Context) => Promise<{ id: string }>,
+  change: (args: Args, context: FieldContext) => Promise<{ id: string }>,
 ) {
-  return async (query: object, _root: unknown, args: Args, context: Context): Promise<ChangedRows[Model]> => {
+  return async (query: object, _root: unknown, args: Args, context: FieldContext): Promise<ChangedRows[Model]> => {
     const { id } = await change(args, context);
     // One delegate per model, chosen by name: TypeScript cannot call a union of them.
     const rows = context.prisma[model] as unknown as {

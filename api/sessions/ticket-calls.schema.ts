@@ -1,17 +1,15 @@
 import { builder } from "../builder.ts";
 import { NotFoundError } from "../errors.ts";
-import { viewerOf } from "./session-access.schema.ts";
 import { changedRow } from "./sessions.resolvers.ts";
 
 builder.mutationFields((t) => ({
-  startCallFromTicket: t.prismaField({
+  startCallFromTicket: t.withAuth({ agent: true }).prismaField({
     type: "LiveSession",
     description: "Creates a support call starting now, hosted by the viewer, with the ticket's requester invited.",
-    authScopes: { agent: true },
     errors: { types: [NotFoundError], directResult: true },
     args: { ticketId: t.arg.id({ required: true }) },
     resolve: changedRow("liveSession", (args, context) =>
-      context.services.sessions.ticketCalls.startCallFromTicket(viewerOf(context), String(args.ticketId)),
+      context.services.sessions.ticketCalls.startCallFromTicket(context.viewer, String(args.ticketId)),
     ),
   }),
 }));
