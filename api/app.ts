@@ -48,6 +48,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     prisma,
     pubsub,
     clock,
+    logger,
     authSecret: env.AUTH_SECRET ?? (await sharedSecret(prisma, "auth.secret")),
     files: fileStoreFromEnv(env),
     vapid: await loadVapidKeys(prisma, {

@@ -10,7 +10,7 @@ import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
-import { createLogger } from "./ops/logger.ts";
+import type { Logger } from "./ops/logger.ts";
 import type { RateLimits } from "./ops/rate-limit.ts";
 import type { PubSub } from "./pubsub.ts";
 import { RecordingService } from "./recordings/recordings.service.ts";
@@ -46,9 +46,10 @@ export function createServices(deps: {
   authSecret: string;
   vapid: VapidKeys;
   rateLimits: RateLimits;
+  /** The app's logger: what services report goes where the app logs, at its level. */
+  logger: Logger;
 }): Services {
-  const { env, prisma, pubsub, files, clock } = deps;
-  const logger = createLogger(env.LOG_LEVEL);
+  const { env, prisma, pubsub, files, clock, logger } = deps;
   const auth = new AuthService(
     prisma,
     {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCast } from "../../test/fixtures.ts";
 import { createTestDatabase, eventually, startTestServer, TestClock, type TestServer } from "../../test/harness.ts";
 import { type App, createApp } from "../app.ts";
@@ -56,7 +56,11 @@ describe("backoff", () => {
   it("puts a failed job back with a later runAt, then fails it for good after maxAttempts", async () => {
     flakyFails = true;
     const id = await enqueue("test.flaky", "backoff", 3);
+    const warn = vi.spyOn(server.app.logger, "warn");
     expect(await server.app.services.jobs.drain()).toBe(1);
+    // A failed attempt is reported through the app's own logger (its level, destination and request ids).
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ job: expect.objectContaining({ id }) }), "job failed");
+    warn.mockRestore();
     let job = await jobOf(id);
     const firstRetry = job.runAt.getTime() - server.clock.now().getTime();
     expect(job).toMatchObject({ status: "PENDING", attempts: 1, lastError: "Error: backoff failed" });
