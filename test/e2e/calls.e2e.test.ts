@@ -562,6 +562,120 @@ describe.skipIf(!available)("calls in a real browser", () => {
   });
 });
 
+/** Opens one participant's page with the real call screen (CallView) and joins from its pre-join screen. */
+async function enterView(peerId: string, roster: Participant[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  pages.push(page);
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => "call" in window);
+  await page.evaluate(
+    ([id, url, token, entries]) =>
+      (window as any).call.mountView(
+        {
+          peerId: id,
+          token,
+          iceServers: [],
+          topology: "mesh",
+          publishes: true,
+          statsIntervalMs: 500,
+          reconnectBaseMs: 300,
+          videoConstraints: { width: 320, height: 240, frameRate: 15 },
+        },
+        url,
+        entries.map((entry: Participant) => ({ peerId: entry.peerId, publishes: true, name: entry.peerId })),
+      ),
+    [peerId, server.url, tokenOf(peerId), roster] as const,
+  );
+  await page.getByRole("button", { name: "Join" }).click();
+  return page;
+}
+
+/** Waits until the page shows `count` video elements, each playing (decoded size and a moving clock). */
+async function allVideosPlay(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (expected) => {
+      const videos = [...document.querySelectorAll("video")];
+      return videos.length === expected && videos.every((video) => video.videoWidth > 0 && video.currentTime > 0);
+    },
+    count,
+    { timeout: 60_000 },
+  );
+}
+
+interface PlaybackSample {
+  label: string;
+  sameNode: boolean;
+  time: number;
+  frames: number;
+}
+
+/**
+ * Reads every video element once a second for `seconds`: its clock, its decoded frame count and whether it is
+ * still the element first seen (a replaced element or a reloaded source would start again from zero).
+ */
+function samplePlayback(page: Page, seconds: number): Promise<PlaybackSample[][]> {
+  return page.evaluate(
+    (count) =>
+      new Promise<PlaybackSample[][]>((resolve) => {
+        const first = [...document.querySelectorAll("video")];
+        const samples: PlaybackSample[][] = [];
+        const read = () => {
+          const now = [...document.querySelectorAll("video")];
+          samples.push(
+            first.map((video, index) => ({
+              label: video.getAttribute("aria-label") ?? `video ${index}`,
+              sameNode: now[index] === video && video.isConnected,
+              time: video.currentTime,
+              frames: video.getVideoPlaybackQuality().totalVideoFrames,
+            })),
+          );
+          if (samples.length > count) {
+            clearInterval(timer);
+            resolve(samples);
+          }
+        };
+        const timer = setInterval(read, 1000);
+        read();
+      }),
+    seconds,
+  );
+}
+
+function expectPlaysOn(samples: PlaybackSample[][], who: string): void {
+  for (const [index, sample] of samples.entries()) {
+    const previous = samples[index - 1];
+    if (!previous) continue;
+    for (const [videoIndex, now] of sample.entries()) {
+      const before = previous[videoIndex] as PlaybackSample;
+      const where = `${who}: ${now.label} at ${index} s`;
+      expect(now.sameNode, `${where} is the same element`).toBe(true);
+      expect(now.time, `${where}: currentTime`).toBeGreaterThan(before.time);
+      expect(now.frames, `${where}: totalVideoFrames`).toBeGreaterThan(before.frames);
+    }
+  }
+}
+
+describe.skipIf(!available)("call screen playback", () => {
+  afterEach(closeAll);
+
+  for (const size of [2, 4]) {
+    it(`plays every video on without restarting for 10 s in a ${size}-person call`, async () => {
+      const ids = Array.from({ length: size }, (_, index) => `play${size}-${index}`);
+      admit(`s-play-${size}`, ...ids);
+      const roster = ids.map((peerId) => ({ peerId }));
+      const joined: Page[] = [];
+      for (const id of ids) joined.push(await enterView(id, roster));
+      for (const page of joined) await allVideosPlay(page, size);
+      const sampled = await Promise.all(joined.map((page) => samplePlayback(page, 10)));
+      for (const [index, samples] of sampled.entries()) {
+        expect(samples[0]).toHaveLength(size);
+        expectPlaysOn(samples, ids[index] ?? "");
+      }
+    }, 150_000);
+  }
+});
+
 /** The selected ICE candidate pair of the media connection to `peerId`: local and remote candidate types. */
 async function selectedPair(page: Page, peerId: string): Promise<{ local: string; remote: string } | null> {
   return page.evaluate(async (id) => {

@@ -1,4 +1,5 @@
 import { createEffect, createMemo, createSignal, For, type JSX, on, onCleanup, onMount, Show } from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
 import { type CallClient, type CallState, listDevices, type RemoteState, type RosterEntry } from "./call-client.ts";
 import type { Quality } from "./quality.ts";
 
@@ -42,7 +43,8 @@ const STYLE = `
 function Video(props: { stream: MediaStream | null; muted?: boolean; label: string }): JSX.Element {
   let element: HTMLVideoElement | undefined;
   createEffect(() => {
-    if (!element) return;
+    // Assigning srcObject again, even the same stream, reloads the element: playback would start over.
+    if (!element || element.srcObject === props.stream) return;
     element.srcObject = props.stream;
     if (props.stream) void element.play().catch(() => undefined);
   });
@@ -75,7 +77,11 @@ function RemoteTile(props: { remote: RemoteState; presenter: boolean }): JSX.Ele
 }
 
 export function CallView(props: CallViewProps): JSX.Element {
-  const [state, setState] = createSignal<CallState>(props.client.state, { equals: false });
+  // A store reconciled by peer id: each remote keeps its object across the client's updates, so the keyed <For>
+  // keeps its tile (and <video> element) instead of building a new one on every quality sample.
+  const [call, setCall] = createStore<CallState>({ ...props.client.state });
+  const state = () => call;
+  const setState = (next: CallState) => setCall(reconcile(next, { key: "peerId" }));
   const [devices, setDevices] = createSignal<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }>({
     audio: [],
     video: [],
