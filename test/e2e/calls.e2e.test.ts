@@ -743,6 +743,19 @@ describe.skipIf(!available)("call screen", () => {
     await expect(a.locator(".call-tiles").getAttribute("data-layout")).resolves.toBe("grid");
     await screenshot(a, "call-4");
     await expectNoAxeViolations(a);
+    // Landscape phone and desktop: the same tiles (same elements), two columns.
+    for (const [name, viewport] of [
+      ["call-4-landscape", { width: 844, height: 390 }],
+      ["call-4-desktop", { width: 1280, height: 800 }],
+    ] as const) {
+      await a.setViewportSize(viewport);
+      await a.waitForFunction(() => {
+        const grid = document.querySelector(".call-tiles") as HTMLElement;
+        return getComputedStyle(grid).gridTemplateColumns.split(" ").length === 2;
+      });
+      await screenshot(a, name);
+    }
+    await a.setViewportSize({ width: 390, height: 844 });
 
     await a.evaluate(() => (window as any).call.raiseHand("play4-c", true));
     await a.getByRole("button", { name: "Raise your hand" }).click();

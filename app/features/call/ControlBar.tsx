@@ -44,6 +44,36 @@ const PANEL_BUTTONS: Record<CallPanel, { label: string; icon: () => JSX.Element 
   people: { label: "Participants", icon: PeopleIcon },
 };
 
+/** Microphone and camera on/off: in the control bar and over the pre-join preview. */
+export function MediaToggles(props: {
+  local: LocalState;
+  setAudioMuted(muted: boolean): void;
+  setVideoOff(off: boolean): void;
+}): JSX.Element {
+  return (
+    <>
+      <button
+        type="button"
+        class="round"
+        aria-pressed={props.local.audioMuted}
+        aria-label={props.local.audioMuted ? "Unmute microphone" : "Mute microphone"}
+        onClick={() => props.setAudioMuted(!props.local.audioMuted)}
+      >
+        <MicIcon off={props.local.audioMuted} />
+      </button>
+      <button
+        type="button"
+        class="round"
+        aria-pressed={props.local.videoOff}
+        aria-label={props.local.videoOff ? "Turn camera on" : "Turn camera off"}
+        onClick={() => props.setVideoOff(!props.local.videoOff)}
+      >
+        <CameraIcon off={props.local.videoOff} />
+      </button>
+    </>
+  );
+}
+
 export function ControlBar(props: ControlBarProps): JSX.Element {
   const [picking, setPicking] = createSignal(false);
   return (
@@ -70,24 +100,7 @@ export function ControlBar(props: ControlBarProps): JSX.Element {
       <div class="controls" role="toolbar" aria-label="Call controls">
         <div class="controls-scroll">
           <Show when={props.local.stream}>
-            <button
-              type="button"
-              class="round"
-              aria-pressed={props.local.audioMuted}
-              aria-label={props.local.audioMuted ? "Unmute microphone" : "Mute microphone"}
-              onClick={() => props.setAudioMuted(!props.local.audioMuted)}
-            >
-              <MicIcon off={props.local.audioMuted} />
-            </button>
-            <button
-              type="button"
-              class="round"
-              aria-pressed={props.local.videoOff}
-              aria-label={props.local.videoOff ? "Turn camera on" : "Turn camera off"}
-              onClick={() => props.setVideoOff(!props.local.videoOff)}
-            >
-              <CameraIcon off={props.local.videoOff} />
-            </button>
+            <MediaToggles {...props} />
             <Show when={props.canSwitchCamera}>
               <button type="button" class="round" aria-label="Switch camera" onClick={() => props.switchCamera()}>
                 <SwitchCameraIcon />

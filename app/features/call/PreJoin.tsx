@@ -1,6 +1,6 @@
 import { createEffect, createSignal, createUniqueId, For, type JSX, onCleanup, Show } from "solid-js";
+import { MediaToggles } from "./ControlBar.tsx";
 import type { LocalState } from "./call-types.ts";
-import { CameraIcon, MicIcon } from "./icons.tsx";
 import { Video } from "./ParticipantTile.tsx";
 import { canChooseAudioOutput } from "./phone-habits.ts";
 
@@ -81,24 +81,7 @@ export function PreJoin(props: PreJoinProps): JSX.Element {
           <p class="prejoin-off">Camera is off</p>
         </Show>
         <div class="prejoin-toggles">
-          <button
-            type="button"
-            class="round"
-            aria-pressed={props.local.audioMuted}
-            aria-label={props.local.audioMuted ? "Turn microphone on" : "Turn microphone off"}
-            onClick={() => props.setAudioMuted(!props.local.audioMuted)}
-          >
-            <MicIcon off={props.local.audioMuted} />
-          </button>
-          <button
-            type="button"
-            class="round"
-            aria-pressed={props.local.videoOff}
-            aria-label={props.local.videoOff ? "Turn camera on" : "Turn camera off"}
-            onClick={() => props.setVideoOff(!props.local.videoOff)}
-          >
-            <CameraIcon off={props.local.videoOff} />
-          </button>
+          <MediaToggles local={props.local} setAudioMuted={props.setAudioMuted} setVideoOff={props.setVideoOff} />
         </div>
       </div>
       <label class="prejoin-level">
