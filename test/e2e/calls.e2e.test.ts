@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
 import { eventually, startTestServer, TestClock, type TestServer } from "../harness.ts";
-import { chromiumAvailable, launchChromium } from "./browser.ts";
+import { axeViolations, chromiumAvailable, launchChromium, screenshot } from "./browser.ts";
 
 /**
  * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
@@ -148,7 +148,8 @@ beforeAll(async () => {
       response.writeHead(404).end();
       return;
     }
-    response.writeHead(200, { "content-type": path.endsWith(".js") ? "text/javascript" : "text/html" });
+    const type = path.endsWith(".js") ? "text/javascript" : path.endsWith(".css") ? "text/css" : "text/html";
+    response.writeHead(200, { "content-type": type });
     response.end(readFileSync(path));
   });
   await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
@@ -550,8 +551,7 @@ describe.skipIf(!available)("calls in a real browser", () => {
     }
     // The badge shows a measured grade (the exact grade depends on the load of this shared machine).
     await phone.waitForFunction(
-      () =>
-        document.querySelector('.badge.good[role="status"], .badge.fair[role="status"], .badge.poor[role="status"]'),
+      () => document.querySelector('.quality.good[role="img"], .quality.fair[role="img"], .quality.poor[role="img"]'),
       undefined,
       { timeout: 45_000 },
     );
@@ -562,6 +562,234 @@ describe.skipIf(!available)("calls in a real browser", () => {
     await phone.getByRole("button", { name: "Unmute microphone" }).waitFor();
     await closeAll();
   });
+});
+
+/**
+ * Opens one participant's page with the real call screen (CallView) and joins from its pre-join screen;
+ * `beforeJoin` looks at the pre-join screen first.
+ */
+async function enterView(
+  peerId: string,
+  roster: Participant[],
+  beforeJoin?: (page: Page) => Promise<void>,
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  pages.push(page);
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => "call" in window);
+  await page.evaluate(
+    ([id, url, token, entries]) =>
+      (window as any).call.mountView(
+        {
+          peerId: id,
+          token,
+          iceServers: [],
+          topology: "mesh",
+          publishes: true,
+          statsIntervalMs: 500,
+          reconnectBaseMs: 300,
+          videoConstraints: { width: 320, height: 240, frameRate: 15 },
+        },
+        url,
+        entries.map((entry: Participant) => ({ peerId: entry.peerId, publishes: true, name: entry.peerId })),
+      ),
+    [peerId, server.url, tokenOf(peerId), roster] as const,
+  );
+  await beforeJoin?.(page);
+  await page.getByRole("button", { name: "Join" }).click();
+  return page;
+}
+
+/** Waits until the page shows `count` video elements, each playing (decoded size and a moving clock). */
+async function allVideosPlay(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (expected) => {
+      const videos = [...document.querySelectorAll("video")];
+      return videos.length === expected && videos.every((video) => video.videoWidth > 0 && video.currentTime > 0);
+    },
+    count,
+    { timeout: 60_000 },
+  );
+}
+
+interface PlaybackSample {
+  label: string;
+  sameNode: boolean;
+  time: number;
+  frames: number;
+}
+
+/**
+ * Reads every video element once a second for `seconds`: its clock, its decoded frame count and whether it is
+ * still the element first seen (a replaced element or a reloaded source would start again from zero).
+ */
+function samplePlayback(page: Page, seconds: number): Promise<PlaybackSample[][]> {
+  return page.evaluate(
+    (count) =>
+      new Promise<PlaybackSample[][]>((resolve) => {
+        const first = [...document.querySelectorAll("video")];
+        const samples: PlaybackSample[][] = [];
+        const read = () => {
+          const now = [...document.querySelectorAll("video")];
+          samples.push(
+            first.map((video, index) => ({
+              label: video.getAttribute("aria-label") ?? `video ${index}`,
+              sameNode: now[index] === video && video.isConnected,
+              time: video.currentTime,
+              frames: video.getVideoPlaybackQuality().totalVideoFrames,
+            })),
+          );
+          if (samples.length > count) {
+            clearInterval(timer);
+            resolve(samples);
+          }
+        };
+        const timer = setInterval(read, 1000);
+        read();
+      }),
+    seconds,
+  );
+}
+
+/**
+ * Never backwards (a restart drops both counters to near zero) and onwards over the whole run. A single second
+ * without a new frame is allowed: this shared 2-core machine sometimes starves the decoder that long.
+ */
+function expectPlaysOn(samples: PlaybackSample[][], who: string): void {
+  for (const [index, sample] of samples.entries()) {
+    const previous = samples[index - 1];
+    if (!previous) continue;
+    for (const [videoIndex, now] of sample.entries()) {
+      const before = previous[videoIndex] as PlaybackSample;
+      const where = `${who}: ${now.label} at ${index} s`;
+      expect(now.sameNode, `${where} is the same element`).toBe(true);
+      expect(now.time, `${where}: currentTime`).toBeGreaterThanOrEqual(before.time);
+      expect(now.frames, `${where}: totalVideoFrames`).toBeGreaterThanOrEqual(before.frames);
+    }
+  }
+  const first = samples[0] ?? [];
+  const last = samples.at(-1) ?? [];
+  for (const [videoIndex, end] of last.entries()) {
+    const start = first[videoIndex] as PlaybackSample;
+    expect(end.time - start.time, `${who}: ${end.label} played on`).toBeGreaterThan(samples.length / 2);
+    expect(end.frames, `${who}: ${end.label} decoded on`).toBeGreaterThan(start.frames + samples.length);
+  }
+}
+
+/** The pre-join screen once the preview plays and the devices are listed. */
+async function preJoinReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const preview = document.querySelector('video[aria-label="Your camera preview"]') as HTMLVideoElement | null;
+    const camera = document.querySelector("select") as HTMLSelectElement | null;
+    return (preview?.videoWidth ?? 0) > 0 && (camera?.options.length ?? 0) > 0;
+  });
+}
+
+async function expectNoAxeViolations(page: Page): Promise<void> {
+  expect(await axeViolations(page)).toEqual([]);
+}
+
+describe.skipIf(!available)("call screen", () => {
+  afterEach(closeAll);
+
+  it("plays every video on without restarting for 10 s in a 2-person call; pre-join, call and screen share pass axe", async () => {
+    const ids = ["play2-a", "play2-b"];
+    admit("s-play-2", ...ids);
+    const roster = ids.map((peerId) => ({ peerId }));
+    const a = await enterView("play2-a", roster, async (page) => {
+      await preJoinReady(page);
+      await page.getByRole("meter", { name: "Microphone level" }).waitFor();
+      // The pre-join fits one phone screen: Join is on it without scrolling.
+      const join = await page.getByRole("button", { name: "Join" }).boundingBox();
+      expect((join?.y ?? 0) + (join?.height ?? 0)).toBeLessThanOrEqual(844);
+      await screenshot(page, "call-prejoin");
+      await expectNoAxeViolations(page);
+    });
+    const b = await enterView("play2-b", roster);
+    for (const page of [a, b]) await allVideosPlay(page, 2);
+    const sampled = await Promise.all([a, b].map((page) => samplePlayback(page, 10)));
+    for (const [index, samples] of sampled.entries()) {
+      expect(samples[0]).toHaveLength(2);
+      expectPlaysOn(samples, ids[index] ?? "");
+    }
+    // One remote fills the screen, the self-view sits in a corner.
+    await expect(a.locator(".call-tiles").getAttribute("data-layout")).resolves.toBe("pair");
+    await expect(a.locator(".tile.corner.self").count()).resolves.toBe(1);
+    await screenshot(a, "call-2");
+    await expectNoAxeViolations(a);
+
+    await a.getByRole("button", { name: "Share your screen" }).click();
+    await b.waitForFunction(() => document.querySelector(".call-tiles")?.getAttribute("data-layout") === "focus");
+    await b.waitForFunction(() => {
+      const video = document.querySelector(".tile.stage.presenter video") as HTMLVideoElement | null;
+      return (video?.videoWidth ?? 0) > 320;
+    });
+    await expect(b.locator(".tile.stage.presenter").getAttribute("data-fit")).resolves.toBe("contain");
+    await screenshot(b, "call-screen-share");
+  }, 150_000);
+
+  it("plays every video on without restarting for 10 s in a 4-person call; hands and reactions show on the tiles", async () => {
+    const ids = ["play4-a", "play4-b", "play4-c", "play4-d"];
+    admit("s-play-4", ...ids);
+    const roster = ids.map((peerId) => ({ peerId }));
+    const joined: Page[] = [];
+    for (const id of ids) joined.push(await enterView(id, roster));
+    for (const page of joined) await allVideosPlay(page, 4);
+    const sampled = await Promise.all(joined.map((page) => samplePlayback(page, 10)));
+    for (const [index, samples] of sampled.entries()) {
+      expect(samples[0]).toHaveLength(4);
+      expectPlaysOn(samples, ids[index] ?? "");
+    }
+    const [a] = joined as [Page];
+    await expect(a.locator(".call-tiles").getAttribute("data-layout")).resolves.toBe("grid");
+    await screenshot(a, "call-4");
+    await expectNoAxeViolations(a);
+    // Landscape phone and desktop: the same tiles (same elements), two columns.
+    for (const [name, viewport] of [
+      ["call-4-landscape", { width: 844, height: 390 }],
+      ["call-4-desktop", { width: 1280, height: 800 }],
+    ] as const) {
+      await a.setViewportSize(viewport);
+      await a.waitForFunction(() => {
+        const grid = document.querySelector(".call-tiles") as HTMLElement;
+        return getComputedStyle(grid).gridTemplateColumns.split(" ").length === 2;
+      });
+      await screenshot(a, name);
+    }
+    await a.setViewportSize({ width: 390, height: 844 });
+
+    await a.evaluate(() => (window as any).call.raiseHand("play4-c", true));
+    await a.getByRole("button", { name: "Raise your hand" }).click();
+    await a.getByRole("button", { name: "Reactions" }).click();
+    await a.getByRole("button", { name: "React 🎉" }).click();
+    await a.evaluate(() => (window as any).call.react("play4-b", "👍"));
+    await a.getByRole("img", { name: "play4-b reacted 👍" }).waitFor();
+    await expect(a.getByRole("img", { name: "Hand raised" }).count()).resolves.toBe(2);
+    await screenshot(a, "call-reactions");
+    await a.getByRole("button", { name: "Participants" }).click();
+    await a.getByRole("heading", { name: "Participants" }).waitFor();
+    await screenshot(a, "call-participants");
+    await expectNoAxeViolations(a);
+  }, 150_000);
+
+  it("shows eight participants as the active speaker over a scrollable filmstrip", async () => {
+    const ids = Array.from({ length: 8 }, (_, index) => `eight-${index}`);
+    admit("s-eight", ...ids);
+    const [viewer, ...others] = ids as [string, ...string[]];
+    // The others connect only to the viewer (not a full mesh): the screen under test is the viewer's.
+    for (const id of others) await enter(id, [{ peerId: viewer }, { peerId: id }]);
+    const page = await enterView(
+      viewer,
+      ids.map((peerId) => ({ peerId })),
+    );
+    await allVideosPlay(page, 8);
+    await expect(page.locator(".call-tiles").getAttribute("data-layout")).resolves.toBe("speaker");
+    await expect(page.locator(".tile.stage").count()).resolves.toBe(1);
+    const strip = await page.locator(".call-tiles").evaluate((element) => element.scrollWidth > element.clientWidth);
+    expect(strip).toBe(true);
+    await screenshot(page, "call-8");
+  }, 180_000);
 });
 
 /** The selected ICE candidate pair of the media connection to `peerId`: local and remote candidate types. */

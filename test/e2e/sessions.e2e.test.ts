@@ -10,6 +10,7 @@ import {
   chromiumAvailable,
   launchChromium,
   persistedCacheHas,
+  screenshot,
   watchSubscriptions,
 } from "./browser.ts";
 
@@ -77,6 +78,10 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     expect(token).toBeTruthy();
     await host.getByRole("button", { name: "Start session" }).click();
     await host.getByTestId("session-status").getByText("Live").waitFor();
+    // The host waits in the call.
+    await host.getByRole("button", { name: "Join call" }).click();
+    await host.getByRole("button", { name: "Join", exact: true }).click();
+    await host.getByRole("toolbar", { name: "Call controls" }).waitFor();
 
     // The participant, on a phone, opens the link.
     const guestContext = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
@@ -118,18 +123,25 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
       }),
     ).toBe(1);
 
-    // The host admits from the live waiting-room panel; the participant's page moves on by itself.
+    // In the call, the host hears and sees the knock, and finds the waiting room in the sheet over the video.
+    await host.getByRole("status").filter({ hasText: "Pat Doe asks to join" }).waitFor();
+    await screenshot(host, "call-host-knock");
+    await host.getByRole("button", { name: "Participants" }).click();
+    await host.getByRole("button", { name: "Admit Pat Doe" }).waitFor();
+    await screenshot(host, "call-host-sheet");
+    expect(await axeViolations(host)).toEqual([]);
+    // The host admits; the participant's page moves on by itself.
     await host.getByRole("button", { name: "Admit Pat Doe" }).click();
     await guest.getByRole("region", { name: "Call" }).waitFor();
     await guest.getByRole("button", { name: "Join", exact: true }).click();
-    await host.getByRole("button", { name: "Join call" }).click();
-    await host.getByRole("button", { name: "Join", exact: true }).click();
 
     // Both decode each other's video.
     await expect.poll(() => decoding(guest, "agent's video"), { timeout: 60_000 }).toBe(true);
     await expect.poll(() => decoding(host, "Pat Doe's video"), { timeout: 60_000 }).toBe(true);
 
-    // Chat both ways.
+    // Chat both ways, in a sheet over the call.
+    await guest.getByRole("button", { name: "Chat" }).click();
+    await host.getByRole("button", { name: "Chat" }).click();
     await guest.getByRole("textbox", { name: "Message" }).fill("Hello from Pat");
     await guest.getByRole("button", { name: "Send" }).click();
     await host.getByTestId("chat-log").getByText("Hello from Pat").waitFor();
@@ -137,7 +149,8 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await host.getByRole("button", { name: "Send" }).click();
     await guest.getByTestId("chat-log").getByText("Hi Pat, welcome").waitFor();
 
-    // The host ends the session; the participant sees it ended.
+    // The host ends the session from the sheet; the participant sees it ended.
+    await host.getByRole("button", { name: "Participants" }).click();
     await host.getByRole("button", { name: "End session" }).click();
     await guest.getByTestId("join-done").getByText("The session has ended").waitFor();
     await host.getByTestId("session-status").getByText("Ended").waitFor();
@@ -202,6 +215,14 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await server.gql(`mutation($id: ID!) { endLiveSession(id: $id) { __typename } }`, { id: session.id }, agent.token);
     await page.getByRole("button", { name: "Join" }).click();
     await page.getByTestId("join-refusal").getByText("This session has ended.").waitFor();
+    // Opened after the end, the page shows only that: no form, no "Ask to join", no head count.
+    await page.reload();
+    await page.getByTestId("join-ended").getByText("This session has ended.").waitFor();
+    await expect(page.getByRole("textbox").count()).resolves.toBe(0);
+    await expect(page.getByRole("button").filter({ hasText: /join/i }).count()).resolves.toBe(0);
+    await expect(page.getByText(/\d+\/\d+ in/).count()).resolves.toBe(0);
+    await screenshot(page, "join-ended");
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
   });
 

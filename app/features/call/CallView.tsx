@@ -1,91 +1,91 @@
 import { createEffect, createMemo, createSignal, For, type JSX, on, onCleanup, onMount, Show } from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
+import { isOnline } from "../../lib/online.ts";
+import { type CallPanel, ControlBar } from "./ControlBar.tsx";
 import { type CallClient, type CallState, listDevices, type RemoteState, type RosterEntry } from "./call-client.ts";
-import type { Quality } from "./quality.ts";
+import { CloseIcon } from "./icons.tsx";
+import { ParticipantTile } from "./ParticipantTile.tsx";
+import { PreJoin } from "./PreJoin.tsx";
+import { keepScreenAwake, pictureInPictureOnHide, rememberDevices, rememberedDevices } from "./phone-habits.ts";
+import "./call.css";
 
 /**
- * The call screen: a pre-join preview with device pickers, then an adaptive grid of tiles (the shared screen
- * large), touch-sized controls with accessible labels, a quality badge per remote tile and a recording indicator.
- * It only renders the client's state and calls its methods.
+ * The call screen, after LiveKit's VideoConference prefab: a pre-join (preview, devices, level), then the tiles in
+ * the layout their number calls for (see `layoutOf`), a control bar, and sheets over the video for chat and
+ * participants. It renders the client's state and calls its methods; hands and reactions come from the caller
+ * (the sessions API carries them, so they reach everyone whatever carries the media).
  */
+export interface CallReaction {
+  id: string;
+  peerId: string;
+  emoji: string;
+}
+
 export interface CallViewProps {
   client: CallClient;
   /** Participants in the room, from the session subscription. */
   roster: RosterEntry[];
+  /** This participant's name on their own tile. */
+  selfName?: string;
   /** Shown to everyone while the host records (the sessions API tells who records). */
   recording?: boolean;
   /** Whether this participant may share a screen (the session's screen-share setting and role). */
   canShareScreen?: boolean;
+  /** Peer ids with a raised hand, in the order raised. */
+  hands?: string[];
+  /** Reactions as they arrive; each floats over its sender's tile for a moment. */
+  reactions?: CallReaction[];
+  onRaiseHand?: (raised: boolean) => void;
+  onReact?: (emoji: string) => void;
+  /** The chat, shown in a sheet over the call (only when the session has chat). */
+  chat?: () => JSX.Element;
+  /** The participants sheet: the host's tools, or who is here. */
+  people?: () => JSX.Element;
+  /** A line shown over the call (e.g. the recording consent question). */
+  notice?: () => JSX.Element;
   onLeave?: () => void;
 }
 
-const STYLE = `
-.call { display: flex; flex-direction: column; height: 100%; min-height: 100dvh; background: #111; color: #fff; }
-.call-grid { flex: 1; display: grid; gap: 4px; padding: 4px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 240px), 1fr)); grid-auto-rows: minmax(120px, 1fr); }
-.call-grid.presenting { grid-template-columns: 1fr; grid-template-rows: minmax(0, 3fr); grid-auto-rows: minmax(0, 1fr); }
-.call-grid.presenting .tile.presenter { grid-column: 1 / -1; }
-@media (max-width: 600px) { .call-grid { grid-template-columns: repeat(auto-fit, minmax(45%, 1fr)); } }
-.tile { position: relative; background: #222; border-radius: 8px; overflow: hidden; }
-.tile video { width: 100%; height: 100%; object-fit: cover; }
-.tile.presenter video { object-fit: contain; }
-.tile-label { position: absolute; left: 6px; bottom: 6px; background: rgba(0,0,0,.6); padding: 2px 6px; border-radius: 4px; font-size: 14px; }
-.badge { position: absolute; right: 6px; top: 6px; padding: 2px 6px; border-radius: 4px; font-size: 12px; }
-.badge.good { background: #1b7f3a; } .badge.fair { background: #9a6b00; } .badge.poor { background: #b3261e; } .badge.unknown { background: #555; }
-.recording { display: flex; align-items: center; gap: 6px; padding: 6px 10px; background: #b3261e; font-weight: 600; }
-.controls { display: flex; flex-wrap: wrap; justify-content: center; gap: 12px; padding: 12px; padding-bottom: max(12px, env(safe-area-inset-bottom)); }
-.controls button, .prejoin button, .prejoin select { min-width: 48px; min-height: 48px; font-size: 16px; border-radius: 24px; border: 0; padding: 0 16px; }
-.controls button[aria-pressed="true"] { background: #b3261e; color: #fff; }
-.controls .leave { background: #b3261e; color: #fff; }
-.prejoin { display: flex; flex-direction: column; gap: 12px; padding: 16px; max-width: 480px; margin: 0 auto; }
-.prejoin video { width: 100%; aspect-ratio: 16 / 9; background: #222; border-radius: 8px; object-fit: cover; }
-`;
+/**
+ * - solo: only you; pair: the other fills the screen, you in a corner; grid: up to 4 tiles;
+ * - speaker: more than 4, the active speaker large over a scrollable filmstrip;
+ * - focus: someone shares a screen, pinned large (shown whole) over the filmstrip.
+ */
+export type CallLayout = "solo" | "pair" | "grid" | "speaker" | "focus";
 
-function Video(props: { stream: MediaStream | null; muted?: boolean; label: string }): JSX.Element {
-  let element: HTMLVideoElement | undefined;
-  createEffect(() => {
-    if (!element) return;
-    element.srcObject = props.stream;
-    if (props.stream) void element.play().catch(() => undefined);
-  });
-  return <video ref={element} autoplay playsinline muted={props.muted} aria-label={props.label} />;
+export function layoutOf(remotes: number, sharing: boolean): CallLayout {
+  if (sharing) return "focus";
+  if (remotes === 0) return "solo";
+  if (remotes === 1) return "pair";
+  return remotes <= 3 ? "grid" : "speaker";
 }
 
-const QUALITY_TEXT: Record<Quality, string> = {
-  good: "Good connection",
-  fair: "Fair connection",
-  poor: "Poor connection",
-  unknown: "Measuring connection",
-};
-
-function RemoteTile(props: { remote: RemoteState; presenter: boolean }): JSX.Element {
-  const name = () => props.remote.name ?? "Participant";
-  return (
-    <div class="tile" classList={{ presenter: props.presenter }}>
-      <Video stream={props.remote.stream} label={`${name()}'s video`} />
-      <span class={`badge ${props.remote.quality}`} role="status" aria-label={QUALITY_TEXT[props.remote.quality]}>
-        {props.remote.connection === "reconnecting" ? "Reconnecting…" : props.remote.quality}
-      </span>
-      <span class="tile-label">
-        {name()}
-        {props.remote.audioMuted ? " · muted" : ""}
-        {props.remote.videoOff ? " · camera off" : ""}
-        {props.presenter ? " · presenting" : ""}
-      </span>
-    </div>
-  );
-}
+const SELF = "self";
+/** How long a reaction floats over a tile. */
+const REACTION_MS = 4000;
+/** Below this audio level nobody is speaking. */
+const SPEAKING_LEVEL = 0.03;
 
 export function CallView(props: CallViewProps): JSX.Element {
-  const [state, setState] = createSignal<CallState>(props.client.state, { equals: false });
-  const [devices, setDevices] = createSignal<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }>({
-    audio: [],
-    video: [],
-  });
+  // A store reconciled by peer id: each remote keeps its object across the client's updates, so the keyed <For>
+  // keeps its tile (and <video> element) instead of building a new one on every quality sample.
+  const [state, setState] = createStore<CallState>({ ...props.client.state });
+  onCleanup(props.client.subscribe((next) => setState(reconcile(next, { key: "peerId" }))));
+  const [devices, setDevices] = createSignal<{
+    audio: MediaDeviceInfo[];
+    video: MediaDeviceInfo[];
+    output: MediaDeviceInfo[];
+  }>({ audio: [], video: [], output: [] });
+  const [audioOutputId, setAudioOutputId] = createSignal(rememberedDevices().audioOutputId);
   const [failure, setFailure] = createSignal<string | null>(null);
-  onCleanup(props.client.subscribe(setState));
 
   onMount(async () => {
+    const remembered = rememberedDevices();
     try {
-      await props.client.startPreview();
+      // The devices chosen last time, or the defaults when one of them is gone.
+      await props.client
+        .startPreview({ audioDeviceId: remembered.audioDeviceId, videoDeviceId: remembered.videoDeviceId })
+        .catch(() => props.client.startPreview());
       setDevices(await listDevices());
     } catch (error) {
       setFailure(error instanceof Error ? error.message : "Camera or microphone unavailable");
@@ -104,12 +104,17 @@ export function CallView(props: CallViewProps): JSX.Element {
     ),
   );
 
-  const pick = async (kind: "audio" | "video", deviceId: string) => {
-    const local = state().local;
+  const pick = async (kind: "audio" | "video" | "output", deviceId: string) => {
+    if (kind === "output") {
+      setAudioOutputId(deviceId);
+      rememberDevices({ audioOutputId: deviceId });
+      return;
+    }
     await props.client.startPreview({
-      audioDeviceId: kind === "audio" ? deviceId : local.audioDeviceId,
-      videoDeviceId: kind === "video" ? deviceId : local.videoDeviceId,
+      audioDeviceId: kind === "audio" ? deviceId : state.local.audioDeviceId,
+      videoDeviceId: kind === "video" ? deviceId : state.local.videoDeviceId,
     });
+    rememberDevices({ audioDeviceId: state.local.audioDeviceId, videoDeviceId: state.local.videoDeviceId });
   };
 
   const join = async () => {
@@ -125,105 +130,257 @@ export function CallView(props: CallViewProps): JSX.Element {
     props.onLeave?.();
   };
 
-  const presenterId = createMemo(() => state().presenterId);
-  const local = () => state().local;
+  const inCall = () => state.status === "joined" || state.status === "joining";
 
   return (
     <section class="call" aria-label="Call">
-      <style>{STYLE}</style>
-      <Show when={props.recording}>
-        <div class="recording" role="status">
-          ● This session is being recorded
-        </div>
+      <Show when={failure() ?? state.error}>
+        {(message) => (
+          <p class="call-alert" role="alert">
+            {message()}
+          </p>
+        )}
       </Show>
-      <Show when={failure() ?? state().error}>{(message) => <p role="alert">{message()}</p>}</Show>
       <Show
-        when={state().status === "joined" || state().status === "joining"}
+        when={inCall()}
         fallback={
-          <Show when={state().status !== "left"} fallback={<p>You left the call.</p>}>
-            <div class="prejoin">
-              <Video stream={local().stream} muted label="Your camera preview" />
-              <label>
-                Camera{" "}
-                <select
-                  aria-label="Camera"
-                  value={local().videoDeviceId ?? ""}
-                  onChange={(event) => void pick("video", event.currentTarget.value)}
-                >
-                  <For each={devices().video}>
-                    {(device) => <option value={device.deviceId}>{device.label || "Camera"}</option>}
-                  </For>
-                </select>
-              </label>
-              <label>
-                Microphone{" "}
-                <select
-                  aria-label="Microphone"
-                  value={local().audioDeviceId ?? ""}
-                  onChange={(event) => void pick("audio", event.currentTarget.value)}
-                >
-                  <For each={devices().audio}>
-                    {(device) => <option value={device.deviceId}>{device.label || "Microphone"}</option>}
-                  </For>
-                </select>
-              </label>
-              <button type="button" onClick={() => void join()}>
-                Join
-              </button>
-            </div>
+          <Show when={state.status !== "left"} fallback={<p class="call-left">You left the call.</p>}>
+            <PreJoin
+              local={state.local}
+              devices={devices()}
+              audioOutputId={audioOutputId()}
+              pick={(kind, id) => void pick(kind, id)}
+              setAudioMuted={(muted) => props.client.setAudioMuted(muted)}
+              setVideoOff={(off) => props.client.setVideoOff(off)}
+              join={() => void join()}
+            />
           </Show>
         }
       >
-        <div class="call-grid" classList={{ presenting: presenterId() !== null }}>
-          <For each={state().remotes.filter((remote) => remote.peerId === presenterId())}>
-            {(remote) => <RemoteTile remote={remote} presenter />}
-          </For>
-          <Show when={local().stream}>
-            <div class="tile" classList={{ presenter: presenterId() !== null && local().screenSharing }}>
-              <Video stream={local().stream} muted label="Your video" />
-              <span class="tile-label">You{local().audioMuted ? " · muted" : ""}</span>
-            </div>
-          </Show>
-          <For each={state().remotes.filter((remote) => remote.peerId !== presenterId() && remote.publishes)}>
-            {(remote) => <RemoteTile remote={remote} presenter={false} />}
-          </For>
-        </div>
-        <div class="controls" role="toolbar" aria-label="Call controls">
-          <Show when={local().stream}>
-            <button
-              type="button"
-              aria-pressed={local().audioMuted}
-              aria-label={local().audioMuted ? "Unmute microphone" : "Mute microphone"}
-              onClick={() => props.client.setAudioMuted(!local().audioMuted)}
-            >
-              {local().audioMuted ? "Unmute" : "Mute"}
-            </button>
-            <button
-              type="button"
-              aria-pressed={local().videoOff}
-              aria-label={local().videoOff ? "Turn camera on" : "Turn camera off"}
-              onClick={() => props.client.setVideoOff(!local().videoOff)}
-            >
-              {local().videoOff ? "Camera on" : "Camera off"}
-            </button>
-            <Show when={props.canShareScreen !== false && "getDisplayMedia" in (navigator.mediaDevices ?? {})}>
-              <button
-                type="button"
-                aria-pressed={local().screenSharing}
-                aria-label={local().screenSharing ? "Stop sharing your screen" : "Share your screen"}
-                onClick={() =>
-                  void (local().screenSharing ? props.client.stopScreenShare() : props.client.startScreenShare())
-                }
-              >
-                {local().screenSharing ? "Stop sharing" : "Share screen"}
-              </button>
-            </Show>
-          </Show>
-          <button type="button" class="leave" aria-label="Leave the call" onClick={leave}>
-            Leave
-          </button>
-        </div>
+        <InCall
+          {...props}
+          state={state}
+          devices={devices()}
+          audioOutputId={audioOutputId()}
+          pick={(kind, id) => void pick(kind, id)}
+          leave={leave}
+        />
       </Show>
     </section>
+  );
+}
+
+function InCall(
+  props: CallViewProps & {
+    state: CallState;
+    devices: { video: MediaDeviceInfo[] };
+    audioOutputId?: string;
+    pick(kind: "video", deviceId: string): void;
+    leave(): void;
+  },
+): JSX.Element {
+  keepScreenAwake();
+  const videos = new Map<string, HTMLVideoElement>();
+  const [panel, setPanel] = createSignal<CallPanel | null>(null);
+  const [ownHand, setOwnHand] = createSignal(false);
+  const [floating, setFloating] = createSignal<CallReaction[]>([]);
+  const local = () => props.state.local;
+  const selfPeer = () => props.client.peerId;
+
+  const shown = createMemo(() => props.state.remotes.filter((remote) => remote.publishes));
+  const presenter = () => {
+    const id = props.state.presenterId;
+    return id === null ? null : id === selfPeer() ? SELF : id;
+  };
+  const layout = createMemo(() => layoutOf(shown().length, presenter() !== null));
+
+  /** The loudest remote, kept until someone else is clearly louder (no flicker between two speakers). */
+  const activeSpeaker = createMemo<string | undefined>((previous) => {
+    const remotes = shown();
+    const current = remotes.find((remote) => remote.peerId === previous);
+    const loudest = remotes.reduce<RemoteState | undefined>(
+      (best, remote) => (remote.audioLevel > (best?.audioLevel ?? SPEAKING_LEVEL) ? remote : best),
+      undefined,
+    );
+    if (loudest && (!current || loudest.audioLevel > current.audioLevel * 1.5)) return loudest.peerId;
+    return current?.peerId ?? remotes[0]?.peerId;
+  });
+
+  const stage = () => {
+    switch (layout()) {
+      case "focus":
+        return presenter();
+      case "speaker":
+        return activeSpeaker();
+      case "pair":
+        return shown()[0]?.peerId;
+      case "solo":
+        return SELF;
+      default:
+        return undefined;
+    }
+  };
+  const place = (id: string) => {
+    if (id === stage()) return "stage";
+    if (layout() === "pair") return "corner";
+    return layout() === "grid" ? "grid" : "strip";
+  };
+
+  pictureInPictureOnHide(() => videos.get(stage() ?? "") ?? videos.get(shown()[0]?.peerId ?? ""));
+
+  const hands = () => props.hands ?? (ownHand() ? [selfPeer()] : []);
+  const handRaised = (peerId: string) => hands().includes(peerId);
+  const setHandRaised = (raised: boolean) => {
+    setOwnHand(raised);
+    props.onRaiseHand?.(raised);
+  };
+
+  // Each reaction floats for a moment after it first arrives.
+  const seen = new Set<string>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  onCleanup(() => {
+    for (const timer of timers) clearTimeout(timer);
+  });
+  const float = (reaction: CallReaction) => {
+    setFloating((list) => [...list, reaction]);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      setFloating((list) => list.filter((item) => item !== reaction));
+    }, REACTION_MS);
+    timers.add(timer);
+  };
+  createEffect(() => {
+    for (const reaction of props.reactions ?? []) {
+      if (seen.has(reaction.id)) continue;
+      seen.add(reaction.id);
+      float(reaction);
+    }
+  });
+  const reactionsOf = (peerId: string) => floating().filter((reaction) => reaction.peerId === peerId);
+
+  const switchCamera = () => {
+    const cameras = props.devices.video;
+    const index = cameras.findIndex((camera) => camera.deviceId === local().videoDeviceId);
+    const next = cameras[(index + 1) % cameras.length];
+    if (next) props.pick("video", next.deviceId);
+  };
+
+  const panels = (): CallPanel[] => [...(props.chat ? (["chat"] as const) : []), "people"];
+  const reconnecting = () => !isOnline() || props.state.remotes.some((remote) => remote.connection === "reconnecting");
+
+  return (
+    <div class="call-screen">
+      <div class="call-banners">
+        <Show when={props.recording}>
+          <p class="call-recording" role="status">
+            <span aria-hidden="true">●</span> This session is being recorded
+          </p>
+        </Show>
+        {props.notice?.()}
+        <Show when={reconnecting()}>
+          <p class="call-reconnecting" role="status">
+            Reconnecting…
+          </p>
+        </Show>
+      </div>
+      <div class="call-stage">
+        <div class={`call-tiles ${layout()}`} data-layout={layout()}>
+          <For each={shown()}>
+            {(remote) => (
+              <ParticipantTile
+                name={remote.name ?? "Participant"}
+                stream={remote.stream}
+                audioMuted={remote.audioMuted}
+                videoOff={remote.videoOff}
+                handRaised={handRaised(remote.peerId)}
+                presenter={presenter() === remote.peerId}
+                place={place(remote.peerId)}
+                quality={remote.quality}
+                reconnecting={remote.connection === "reconnecting"}
+                reactions={reactionsOf(remote.peerId)}
+                audioOutputId={props.audioOutputId}
+                videoRef={(element) => videos.set(remote.peerId, element)}
+              />
+            )}
+          </For>
+          <Show when={local().stream}>
+            <ParticipantTile
+              self
+              name={props.selfName ?? "You"}
+              stream={local().stream}
+              audioMuted={local().audioMuted}
+              videoOff={local().videoOff}
+              handRaised={handRaised(selfPeer())}
+              presenter={presenter() === SELF}
+              place={place(SELF)}
+              reactions={reactionsOf(selfPeer())}
+            />
+          </Show>
+        </div>
+        <Show when={panel()}>
+          {(open) => (
+            <section class="call-sheet" aria-labelledby="call-sheet-title">
+              <header>
+                <h2 id="call-sheet-title">{open() === "chat" ? "Chat" : "Participants"}</h2>
+                <button type="button" class="round" aria-label="Close" onClick={() => setPanel(null)}>
+                  <CloseIcon />
+                </button>
+              </header>
+              <div class="call-sheet-body">
+                {open() === "chat" ? props.chat?.() : (props.people?.() ?? <RosterList {...props} hands={hands()} />)}
+              </div>
+            </section>
+          )}
+        </Show>
+      </div>
+      <ControlBar
+        local={local()}
+        canShareScreen={props.canShareScreen !== false && "getDisplayMedia" in (navigator.mediaDevices ?? {})}
+        canSwitchCamera={props.devices.video.length > 1}
+        handRaised={handRaised(selfPeer())}
+        panels={panels()}
+        openPanel={panel()}
+        setAudioMuted={(muted) => props.client.setAudioMuted(muted)}
+        setVideoOff={(off) => props.client.setVideoOff(off)}
+        switchCamera={switchCamera}
+        toggleScreenShare={() =>
+          void (local().screenSharing ? props.client.stopScreenShare() : props.client.startScreenShare())
+        }
+        setHandRaised={setHandRaised}
+        react={(emoji) => {
+          props.onReact?.(emoji);
+          if (!props.onReact) float({ id: `${Date.now()}`, peerId: selfPeer(), emoji });
+        }}
+        togglePanel={(next) => setPanel(panel() === next ? null : next)}
+        leave={props.leave}
+      />
+    </div>
+  );
+}
+
+/** Who is in the call, hands first in the order raised (when the caller gives no participants sheet). */
+function RosterList(props: { client: CallClient; state: CallState; hands: string[]; selfName?: string }): JSX.Element {
+  const people = () => {
+    const order = (peerId: string) => {
+      const index = props.hands.indexOf(peerId);
+      return index === -1 ? Number.MAX_SAFE_INTEGER : index;
+    };
+    return [...props.state.remotes].sort((a, b) => order(a.peerId) - order(b.peerId));
+  };
+  return (
+    <ul class="call-roster">
+      <li>
+        {props.selfName ?? "You"} (you){props.hands.includes(props.client.peerId) ? " · hand raised" : ""}
+      </li>
+      <For each={people()}>
+        {(remote) => (
+          <li>
+            {remote.name ?? "Participant"}
+            {props.hands.includes(remote.peerId) ? " · hand raised" : ""}
+            {remote.audioMuted ? " · muted" : ""}
+          </li>
+        )}
+      </For>
+    </ul>
   );
 }

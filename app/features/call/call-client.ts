@@ -48,6 +48,11 @@ export class CallClient {
     this.state = { status: "idle", local: { ...this.media.state }, remotes: [], presenterId: null };
   }
 
+  /** This participant's peer id (the API issued it). */
+  get peerId(): string {
+    return this.options.peerId;
+  }
+
   /** Per-remote links with their peer connections (diagnostics: the browser tests and the bench read them). */
   get links(): ReadonlyMap<string, MediaLink> {
     return this.topology.links;

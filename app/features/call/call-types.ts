@@ -41,6 +41,8 @@ export interface RemoteState {
   quality: Quality;
   stats: { rttMs: number | null; loss: number | null; jitterMs: number | null; bitrate: number | null };
   framesDecoded: number;
+  /** Loudness of their audio at the last stats sample, 0..1 (picks the active speaker). */
+  audioLevel: number;
   connection: "connecting" | "connected" | "reconnecting";
 }
 

@@ -9,12 +9,17 @@ interface LocalMediaOptions {
   toggled: () => void;
 }
 
-/** Lists cameras and microphones (labels appear once the user allowed media). */
-export async function listDevices(): Promise<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }> {
+/** Lists cameras, microphones and speakers (labels appear once the user allowed media). */
+export async function listDevices(): Promise<{
+  audio: MediaDeviceInfo[];
+  video: MediaDeviceInfo[];
+  output: MediaDeviceInfo[];
+}> {
   const devices = await navigator.mediaDevices.enumerateDevices();
   return {
     audio: devices.filter((device) => device.kind === "audioinput"),
     video: devices.filter((device) => device.kind === "videoinput"),
+    output: devices.filter((device) => device.kind === "audiooutput"),
   };
 }
 

@@ -45,6 +45,7 @@ class PeerLink implements MediaLink {
       quality: "unknown",
       stats: { rttMs: null, loss: null, jitterMs: null, bitrate: null },
       framesDecoded: 0,
+      audioLevel: 0,
       connection: "connecting",
     };
   }

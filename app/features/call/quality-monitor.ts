@@ -43,6 +43,7 @@ export class QualityMonitor {
         const { sample, cursor, framesDecoded } = sampleFromReport(report, link.quality.cursor, expectsVideo);
         link.quality.cursor = cursor;
         link.remote.framesDecoded = framesDecoded;
+        link.remote.audioLevel = audioLevel(report);
         if (link.remote.publishes) {
           link.remote.stats = {
             rttMs: sample.rttMs,
@@ -98,6 +99,16 @@ export class QualityMonitor {
     link.quality.senderQuality = quality ?? "unknown";
     await this.applySenderQuality(link);
   }
+}
+
+/** The received audio's level in a stats report (0 when none is reported). */
+function audioLevel(report: RTCStatsReport): number {
+  let level = 0;
+  report.forEach((stat: any) => {
+    if (stat.type === "inbound-rtp" && stat.kind === "audio" && typeof stat.audioLevel === "number")
+      level = stat.audioLevel;
+  });
+  return level;
 }
 
 /** The sender of our video towards one remote. */

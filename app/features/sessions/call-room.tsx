@@ -1,5 +1,5 @@
 import { type Client, createQuery, createSubscription, Provider } from "@urql/solid";
-import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
+import { createEffect, createMemo, createSignal, type JSX, on, onCleanup, Show } from "solid-js";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient } from "../call/call-client.ts";
 import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
@@ -20,6 +20,8 @@ interface CallRoomProps {
   onEnded: () => void;
   /** Offer the participant to consent to recording (participants only). */
   askConsent?: boolean;
+  /** The participants sheet over the call (the host's tools); by default, who is in the call. */
+  people?: () => JSX.Element;
 }
 
 /**
@@ -116,31 +118,33 @@ function Room(props: CallRoomProps) {
       <Show when={failure()}>
         <p role="alert">{failure()}</p>
       </Show>
-      <Show when={askConsent()}>
-        <p class="session-meta">
-          The host may record this session.{" "}
-          <button
-            type="button"
-            class="button small secondary"
-            onClick={() => void props.client.mutation(GiveConsentMutation, {}).toPromise()}
-          >
-            I agree to be recorded
-          </button>
-        </p>
-      </Show>
       <Show when={call()} fallback={<p role="status">Connecting to the call…</p>}>
         {(client) => (
           <CallView
             client={client()}
             roster={roster()}
+            selfName={me()?.name}
             recording={session()?.recording ?? false}
             canShareScreen={session()?.screenShareEnabled ?? false}
+            chat={session()?.chatEnabled ? () => <ChatPanel sessionId={props.sessionId} /> : undefined}
+            people={props.people}
+            notice={() => (
+              <Show when={askConsent()}>
+                <p class="call-notice">
+                  The host may record this session.{" "}
+                  <button
+                    type="button"
+                    class="button small secondary"
+                    onClick={() => void props.client.mutation(GiveConsentMutation, {}).toPromise()}
+                  >
+                    I agree to be recorded
+                  </button>
+                </p>
+              </Show>
+            )}
             onLeave={props.onLeave}
           />
         )}
-      </Show>
-      <Show when={call() && session()?.chatEnabled}>
-        <ChatPanel sessionId={props.sessionId} />
       </Show>
     </div>
   );

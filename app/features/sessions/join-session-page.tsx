@@ -159,6 +159,19 @@ export default function JoinSessionPage() {
             This link does not work. It may have been replaced: ask the host for a new one.
           </p>
         </Match>
+        <Match when={link()?.status === "ENDED" || link()?.status === "CANCELLED" ? link() : undefined}>
+          {(session) => (
+            <div class="waiting-screen" data-testid="join-ended">
+              <h1 id="join-title">{session().title}</h1>
+              <p role="status">
+                {session().status === "CANCELLED"
+                  ? "This session was cancelled. Ask the host if there is a new one."
+                  : "This session has ended. Thank you for your interest."}
+              </p>
+              <p class="session-meta">Hosted by {session().hostName}</p>
+            </div>
+          )}
+        </Match>
         <Match when={link()}>
           {(session) => (
             <>
@@ -169,11 +182,6 @@ export default function JoinSessionPage() {
               </p>
               <Show when={session().description}>
                 <p>{session().description}</p>
-              </Show>
-              <Show when={session().status === "ENDED" || session().status === "CANCELLED"}>
-                <p class="refusal" role="alert">
-                  {session().status === "CANCELLED" ? "This session was cancelled." : "This session has ended."}
-                </p>
               </Show>
               <Show when={session().locked}>
                 <p class="refusal">The host locked this session: nobody new can join now.</p>

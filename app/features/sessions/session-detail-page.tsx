@@ -6,14 +6,14 @@ import { client } from "../../graphql/client.ts";
 import { freshAccessToken } from "../../graphql/session.ts";
 import { dateTime, label } from "../../lib/format.ts";
 import { ChatPanel } from "./chat-panel.tsx";
-import { createHostActions } from "./host-actions.ts";
+import { createHostActions, type HostActions } from "./host-actions.ts";
 import { PushOptIn } from "./push-opt-in.tsx";
 import {
   HostActionsMutation,
   ParticipantEventsSubscription,
   WaitingRoomSubscription,
 } from "./session-detail.documents.ts";
-import { PeoplePanel, WaitingRoomPanel } from "./session-people.tsx";
+import { KnockToast, PeoplePanel, WaitingRoomPanel } from "./session-people.tsx";
 import { LiveSessionQuery, type ResultOf, SessionStateSubscription } from "./sessions.documents.ts";
 import "./sessions.css";
 
@@ -81,6 +81,34 @@ function SessionHostView(props: { session: Session }) {
   const hostAction = (kind: "start" | "end" | "cancel" | "rotate", done: string) =>
     actions.run(HostActionsMutation[kind], { id: s().id }, done);
   const hostPeer = () => s().participants.find((p) => p.role === "HOST")?.peerId ?? null;
+  /** Scheduled or live: an ended or cancelled session keeps only its record (no chat, reminders or people). */
+  const open = () => s().status === "SCHEDULED" || s().status === "LIVE";
+
+  /** In the call, the page gives way to it; the host's tools are in the call's participants sheet. */
+  const callScreen = () => (
+    <Show when={hostPeer()}>
+      {(peerId) => (
+        <CallRoom
+          client={client}
+          sessionId={s().id}
+          peerId={peerId()}
+          signalingToken={async () => (await freshAccessToken()) ?? ""}
+          onLeave={() => setInCall(false)}
+          onEnded={() => setInCall(false)}
+          people={() => (
+            <div class="host-sheet">
+              <Feedback actions={actions} />
+              <div class="session-actions">
+                <LiveControls session={s()} actions={actions} onEnd={() => setInCall(false)} />
+              </div>
+              <WaitingRoomPanel session={s()} actions={actions} />
+              <PeoplePanel session={s()} actions={actions} />
+            </div>
+          )}
+        />
+      )}
+    </Show>
+  );
 
   const copyLink = async () => {
     const url = s().joinUrl ?? "";
@@ -108,138 +136,150 @@ function SessionHostView(props: { session: Session }) {
           </p>
         )}
       </Show>
-      <p role="status" class="session-meta" aria-live="polite">
-        {actions.notice()}
-      </p>
-      <Show when={actions.error()}>
-        <p role="alert" class="refusal">
-          {actions.error()}
-        </p>
-      </Show>
+      <Show when={!inCall()} fallback={callScreen()}>
+        <Feedback actions={actions} />
 
-      <div class="session-panel">
-        <h2>Link</h2>
-        <p style={{ "overflow-wrap": "anywhere" }}>
-          <code data-testid="join-url">{s().joinUrl}</code>
-        </p>
+        <div class="session-panel">
+          <h2>Link</h2>
+          <p style={{ "overflow-wrap": "anywhere" }}>
+            <code data-testid="join-url">{s().joinUrl}</code>
+          </p>
+          <div class="session-actions">
+            <button type="button" class="button secondary" onClick={() => void copyLink()}>
+              Copy link
+            </button>
+            <Show when={s().status === "SCHEDULED" || s().status === "LIVE"}>
+              <button
+                type="button"
+                class="button secondary"
+                disabled={busy()}
+                onClick={() => {
+                  if (confirm("The old link stops working at once. Invitees get the new one. Continue?"))
+                    void hostAction("rotate", "New link created; invitees were sent it.");
+                }}
+              >
+                New link
+              </button>
+            </Show>
+          </div>
+        </div>
+
         <div class="session-actions">
-          <button type="button" class="button secondary" onClick={() => void copyLink()}>
-            Copy link
-          </button>
-          <Show when={s().status === "SCHEDULED" || s().status === "LIVE"}>
+          <Show when={s().status === "SCHEDULED"}>
+            <button
+              type="button"
+              class="button primary"
+              disabled={busy()}
+              onClick={() => void hostAction("start", "The session is live.")}
+            >
+              Start session
+            </button>
+            <A href={`/sessions/${s().id}/edit`} class="button secondary">
+              Edit
+            </A>
             <button
               type="button"
               class="button secondary"
               disabled={busy()}
               onClick={() => {
-                if (confirm("The old link stops working at once. Invitees get the new one. Continue?"))
-                  void hostAction("rotate", "New link created; invitees were sent it.");
+                if (confirm("Cancel this session? Invitees are told.")) void hostAction("cancel", "Session cancelled.");
               }}
             >
-              New link
+              Cancel session
             </button>
           </Show>
-        </div>
-      </div>
-
-      <div class="session-actions">
-        <Show when={s().status === "SCHEDULED"}>
-          <button
-            type="button"
-            class="button primary"
-            disabled={busy()}
-            onClick={() => void hostAction("start", "The session is live.")}
-          >
-            Start session
-          </button>
-          <A href={`/sessions/${s().id}/edit`} class="button secondary">
-            Edit
+          <Show when={s().status === "LIVE"}>
+            <button type="button" class="button primary" disabled={!hostPeer()} onClick={() => setInCall(!inCall())}>
+              {inCall() ? "Hide call" : "Join call"}
+            </button>
+            <LiveControls session={s()} actions={actions} onEnd={() => setInCall(false)} />
+          </Show>
+          <A href={`/sessions/${s().id}/analytics`} class="button secondary">
+            Analytics
           </A>
-          <button
-            type="button"
-            class="button secondary"
-            disabled={busy()}
-            onClick={() => {
-              if (confirm("Cancel this session? Invitees are told.")) void hostAction("cancel", "Session cancelled.");
-            }}
-          >
-            Cancel session
-          </button>
-        </Show>
-        <Show when={s().status === "LIVE"}>
-          <button type="button" class="button primary" disabled={!hostPeer()} onClick={() => setInCall(!inCall())}>
-            {inCall() ? "Hide call" : "Join call"}
-          </button>
-          <button
-            type="button"
-            class="button secondary"
-            aria-pressed={s().locked}
-            disabled={busy()}
-            onClick={() => void actions.run(HostActionsMutation.lock, { id: s().id, locked: !s().locked })}
-          >
-            {s().locked ? "Unlock" : "Lock"}
-          </button>
-          <Show when={s().recordingEnabled}>
-            <button
-              type="button"
-              class="button secondary"
-              aria-pressed={s().recording}
-              disabled={busy()}
-              onClick={() => void actions.run(HostActionsMutation.recording, { id: s().id, recording: !s().recording })}
-            >
-              {s().recording ? "Stop recording" : "Start recording"}
-            </button>
+        </div>
+
+        <Show when={open()}>
+          <WaitingRoomPanel session={s()} actions={actions} />
+          <PeoplePanel session={s()} actions={actions} />
+          <Show when={s().chatEnabled}>
+            <ChatPanel sessionId={s().id} />
           </Show>
-          <button
-            type="button"
-            class="button danger"
-            disabled={busy()}
-            onClick={() => {
-              if (confirm("End the session for everyone?")) {
-                setInCall(false);
-                void hostAction("end", "The session has ended.");
-              }
-            }}
-          >
-            End session
-          </button>
+          <div class="session-panel">
+            <h2>Reminders</h2>
+            <p class="session-meta">
+              {s().reminderOffsets.length
+                ? `Invitees are reminded ${s().reminderOffsets.join(" and ")} minutes before.`
+                : "No reminders."}
+            </p>
+            <PushOptIn />
+          </div>
         </Show>
-        <A href={`/sessions/${s().id}/analytics`} class="button secondary">
-          Analytics
-        </A>
-      </div>
-
-      <Show when={inCall() && hostPeer()}>
-        {(peerId) => (
-          <CallRoom
-            client={client}
-            sessionId={s().id}
-            peerId={peerId()}
-            signalingToken={async () => (await freshAccessToken()) ?? ""}
-            onLeave={() => setInCall(false)}
-            onEnded={() => setInCall(false)}
-          />
-        )}
       </Show>
-
-      <Show when={s().status === "SCHEDULED" || s().status === "LIVE"}>
-        <WaitingRoomPanel session={s()} actions={actions} />
-        <PeoplePanel session={s()} actions={actions} />
+      <Show when={inCall() && open()}>
+        <KnockToast session={s()} actions={actions} />
       </Show>
+    </>
+  );
+}
 
-      <Show when={s().chatEnabled && !inCall() && s().status !== "CANCELLED"}>
-        <ChatPanel sessionId={s().id} />
+/** Lock, recording and end for everyone: on the page and in the host's sheet over the call. */
+function LiveControls(props: { session: Session; actions: HostActions; onEnd: () => void }) {
+  const s = () => props.session;
+  const busy = () => props.actions.busy();
+  return (
+    <>
+      <button
+        type="button"
+        class="button secondary"
+        aria-pressed={s().locked}
+        disabled={busy()}
+        onClick={() => void props.actions.run(HostActionsMutation.lock, { id: s().id, locked: !s().locked })}
+      >
+        {s().locked ? "Unlock" : "Lock"}
+      </button>
+      <Show when={s().recordingEnabled}>
+        <button
+          type="button"
+          class="button secondary"
+          aria-pressed={s().recording}
+          disabled={busy()}
+          onClick={() =>
+            void props.actions.run(HostActionsMutation.recording, { id: s().id, recording: !s().recording })
+          }
+        >
+          {s().recording ? "Stop recording" : "Start recording"}
+        </button>
       </Show>
+      <button
+        type="button"
+        class="button danger"
+        disabled={busy()}
+        onClick={() => {
+          if (confirm("End the session for everyone?")) {
+            props.onEnd();
+            void props.actions.run(HostActionsMutation.end, { id: s().id }, "The session has ended.");
+          }
+        }}
+      >
+        End session
+      </button>
+    </>
+  );
+}
 
-      <div class="session-panel">
-        <h2>Reminders</h2>
-        <p class="session-meta">
-          {s().reminderOffsets.length
-            ? `Invitees are reminded ${s().reminderOffsets.join(" and ")} minutes before.`
-            : "No reminders."}
+/** What the last host action did, or why it was refused. */
+function Feedback(props: { actions: HostActions }) {
+  return (
+    <>
+      <p role="status" class="session-meta" aria-live="polite">
+        {props.actions.notice()}
+      </p>
+      <Show when={props.actions.error()}>
+        <p role="alert" class="refusal">
+          {props.actions.error()}
         </p>
-        <PushOptIn />
-      </div>
+      </Show>
     </>
   );
 }

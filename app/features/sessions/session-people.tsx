@@ -1,4 +1,4 @@
-import { For, Show } from "solid-js";
+import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { label } from "../../lib/format.ts";
 import type { HostActions } from "./host-actions.ts";
 import { ParticipantActions } from "./session-detail.documents.ts";
@@ -105,7 +105,7 @@ export function PeoplePanel(props: { session: Session; actions: HostActions }) {
               </Show>
               <button
                 type="button"
-                class="button small secondary"
+                class="button small danger"
                 aria-label={`Remove ${p.name}`}
                 disabled={busy()}
                 onClick={() => {
@@ -120,5 +120,65 @@ export function PeoplePanel(props: { session: Session; actions: HostActions }) {
         </For>
       </ul>
     </section>
+  );
+}
+
+/** A short two-tone chime (WebAudio): someone knocked. Silent where audio cannot start. */
+function chime(): void {
+  if (typeof AudioContext === "undefined") return;
+  const audio = new AudioContext();
+  const gain = audio.createGain();
+  gain.connect(audio.destination);
+  gain.gain.setValueAtTime(0.15, audio.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+  for (const [index, frequency] of [660, 880].entries()) {
+    const tone = audio.createOscillator();
+    tone.frequency.value = frequency;
+    tone.connect(gain);
+    tone.start(audio.currentTime + index * 0.15);
+    tone.stop(audio.currentTime + 0.6);
+  }
+  setTimeout(() => void audio.close(), 1000);
+}
+
+/**
+ * While the host is in the call: a toast (with a chime) for each new person in the waiting room, to admit them
+ * without opening the sheet.
+ */
+export function KnockToast(props: { session: Session; actions: HostActions }) {
+  const [knocking, setKnocking] = createSignal<Session["waitingList"][number] | null>(null);
+  createEffect(
+    on(
+      () => props.session.waitingList.map((p) => p.id),
+      (ids, previous) => {
+        const newcomer = ids.find((id) => !previous?.includes(id));
+        if (newcomer && previous) {
+          setKnocking(props.session.waitingList.find((p) => p.id === newcomer) ?? null);
+          chime();
+        } else if (!ids.includes(knocking()?.id ?? "")) setKnocking(null);
+      },
+    ),
+  );
+  return (
+    <Show when={knocking()}>
+      {(p) => (
+        <div class="knock-toast" role="status">
+          <span>{p().name} asks to join</span>
+          <button
+            type="button"
+            class="button small primary"
+            onClick={() => {
+              setKnocking(null);
+              void props.actions.run(ParticipantActions.admit, { participantId: p().id });
+            }}
+          >
+            Admit
+          </button>
+          <button type="button" class="button small secondary" onClick={() => setKnocking(null)}>
+            Later
+          </button>
+        </div>
+      )}
+    </Show>
   );
 }

@@ -12,6 +12,11 @@ import {
 const statuses = ["OPEN", "IN_PROGRESS", "RESOLVED", "CLOSED"] as const;
 const priorities = ["LOW", "MEDIUM", "HIGH", "URGENT"] as const;
 
+/** What marking a ticket urgent does (sessions service `escalateTicket`, ESCALATION_LEAD_MS in sessions.rules.ts). */
+export const URGENT_CONSEQUENCES =
+  "Marking this ticket urgent schedules a support call 15 minutes from now (once per ticket), emails the customer " +
+  "an invitation, and posts the join link in this thread. Continue?";
+
 type Props = {
   ticket: { id: string; status: string; priority: string; assignee: { id: string; name: string } | null };
 };
@@ -56,7 +61,13 @@ export function StaffControls(props: Props) {
           value={props.ticket.priority}
           disabled={priorityState.fetching}
           onChange={async (event) => {
-            const priority = event.currentTarget.value as (typeof priorities)[number];
+            const select = event.currentTarget;
+            const priority = select.value as (typeof priorities)[number];
+            // Urgent has consequences beyond the ticket: say them before they happen, and let the agent back out.
+            if (priority === "URGENT" && props.ticket.priority !== "URGENT" && !confirm(URGENT_CONSEQUENCES)) {
+              select.value = props.ticket.priority;
+              return;
+            }
             const result = await updatePriority({ ticketId: props.ticket.id, priority });
             report(result.data?.updateTicketPriority, result.error?.message);
           }}

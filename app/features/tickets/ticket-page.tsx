@@ -3,6 +3,7 @@ import { createQuery, createSubscription } from "@urql/solid";
 import { For, Match, Show, Switch } from "solid-js";
 import { AttachmentList } from "../../components/attachment-list.tsx";
 import { PriorityBadge, StatusBadge } from "../../components/badges.tsx";
+import { LinkedText } from "../../components/linked-text.tsx";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { currentUser, isStaff } from "../../graphql/session.ts";
 import { dateTime, label, timeAgo } from "../../lib/format.ts";
@@ -73,7 +74,9 @@ export default function TicketPage() {
                         {timeAgo(edge.node.createdAt)}
                       </time>
                     </p>
-                    <p class="message-body">{edge.node.body}</p>
+                    <p class="message-body">
+                      <LinkedText text={edge.node.body} />
+                    </p>
                     <AttachmentList attachments={edge.node.attachments} />
                   </li>
                 )}

@@ -2,8 +2,9 @@
  * Test page for the call e2e tests: bundles the real call client and exposes a small driver on `window` that the
  * test calls through playwright. Remote streams are attached to <video> elements so decoding is real.
  */
+import { createSignal } from "solid-js";
 import { render as renderSolid } from "solid-js/web";
-import { CallView } from "../../../app/features/call/CallView.tsx";
+import { type CallReaction, CallView } from "../../../app/features/call/CallView.tsx";
 import {
   CallClient,
   type CallOptions,
@@ -27,7 +28,13 @@ interface Driver {
   record(ms: number, chunkMs: number): Promise<{ chunks: number; mimeType: string }>;
   playRecording(url: string): Promise<{ width: number; height: number; time: number; duration: number }>;
   mountView(options: Omit<CallOptions, "host" | "port" | "secure">, signalingUrl: string, roster: RosterEntry[]): void;
+  /** What the sessions API's hand and reaction events would tell the mounted view. */
+  raiseHand(peerId: string, raised: boolean): void;
+  react(peerId: string, emoji: string): void;
 }
+
+const [hands, setHands] = createSignal<string[]>([]);
+const [reactions, setReactions] = createSignal<CallReaction[]>([]);
 
 const videos = new Map<string, HTMLVideoElement>();
 
@@ -166,7 +173,31 @@ const driver: Driver = {
       driver.state = state;
     });
     const root = document.getElementById("view");
-    if (root) renderSolid(() => CallView({ client, roster, recording: true }), root);
+    if (root)
+      renderSolid(
+        () =>
+          CallView({
+            client,
+            roster,
+            recording: true,
+            selfName: options.peerId,
+            get hands() {
+              return hands();
+            },
+            get reactions() {
+              return reactions();
+            },
+            onRaiseHand: (raised) => driver.raiseHand(options.peerId, raised),
+            onReact: (emoji) => driver.react(options.peerId, emoji),
+          }),
+        root,
+      );
+  },
+  raiseHand(peerId, raised) {
+    setHands((list) => (raised ? [...list.filter((id) => id !== peerId), peerId] : list.filter((id) => id !== peerId)));
+  },
+  react(peerId, emoji) {
+    setReactions((list) => [...list, { id: `${list.length}`, peerId, emoji }]);
   },
 };
 
