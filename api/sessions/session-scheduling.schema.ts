@@ -100,8 +100,10 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
       const id = String(args.id);
+      // Built before the check: a refusal leaves Pothos' query unused, which it reports as an error outside production.
+      const lookup = { ...query, where: { id } };
       if (!(await managerOrParticipant(context, id))) return null;
-      return context.prisma.liveSession.findUnique({ ...query, where: { id } });
+      return context.prisma.liveSession.findUnique(lookup);
     },
   }),
 }));
