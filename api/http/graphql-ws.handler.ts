@@ -50,6 +50,8 @@ export function createGraphQLWsHandler(deps: {
         ctx.extra.viewer = found;
         if (found) {
           const { socket } = ctx.extra;
+          // Gone while we checked the token: nothing to watch, and no "close" would ever unwatch it.
+          if (socket.readyState !== socket.OPEN) return false;
           const unwatch = signIns.watch(found, (why) =>
             why === "expired"
               ? socket.close(WS_TOKEN_EXPIRED, "Access token expired: refresh and reconnect")
