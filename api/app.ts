@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { sharedSecret } from "./auth/secrets.ts";
+import { createSignInWatch } from "./auth/sign-in-watch.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Database } from "./db/database.ts";
 import type { Env } from "./env.ts";
@@ -21,7 +22,7 @@ import { createRecordingsRoute } from "./recordings/recordings.route.ts";
 import { createServices } from "./services.ts";
 import { createSignaling, type PeerDirectory } from "./signaling/signaling.ts";
 
-export { WS_FORBIDDEN, WS_SERVICE_RESTART } from "./http/graphql-ws.handler.ts";
+export { WS_FORBIDDEN, WS_SERVICE_RESTART, WS_TOKEN_EXPIRED } from "./http/graphql-ws.handler.ts";
 
 export interface AppOptions {
   clock?: Clock;
@@ -61,8 +62,11 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     rateLimits: createRateLimits(env, redis, clock, (rule) => metrics.rateLimited.inc({ rule })),
   });
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
-  const graphql = createGraphQLHandler({ env, logger, metrics, prisma, pubsub, services, requestAuth });
-  const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics });
+  // Subscriptions are authenticated once, at their start; this ends them when that sign-in expires or changes.
+  const signIns = createSignInWatch({ auth: services.auth, clock });
+  lifecycle.onClose(() => signIns.close());
+  const graphql = createGraphQLHandler({ env, logger, metrics, prisma, pubsub, services, requestAuth, signIns });
+  const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics, signIns });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));
   if (env.JOBS_WORKER === "on") services.jobs.start();
@@ -76,11 +80,13 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   lifecycle.runTask("peer revocations", pubsub.subscribe("peerRevoked"), (revoked) =>
     signaling.revokePeers(revoked.peerIds),
   );
-  // Any ticket change, on any instance, may change any list; sign-in changes reach the other instances' caches.
+  // Any ticket change, on any instance, may change any list; sign-in changes reach the other instances' caches
+  // and end the subscriptions (sockets, streams) opened with a sign-in that was revoked or changed role.
   lifecycle.runTask("ticket-list cache invalidation", pubsub.subscribe("ticketFeed"), graphql.clearTicketLists);
-  lifecycle.runTask("sign-in cache invalidation", pubsub.subscribe("authChanged"), (changed) =>
-    services.auth.forgetSessions(changed.userId),
-  );
+  lifecycle.runTask("sign-in cache invalidation", pubsub.subscribe("authChanged"), (changed) => {
+    services.auth.forgetSessions(changed.userId);
+    return signIns.recheck(changed.userId);
+  });
   // Events missed while Redis was away may have changed lists or revoked sign-ins: both caches are forgotten, and
   // graphql-ws clients are asked to reconnect (1012), which resubscribes them and makes them refetch.
   if (redis) {
@@ -111,6 +117,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     services,
     pubsub,
     signaling,
+    signIns,
     redis,
     logger,
     metrics,

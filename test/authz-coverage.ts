@@ -30,7 +30,7 @@ export const authzCoverage = {
     "sessionByLink",
     "removeParticipant",
   ],
-  /** graphql-ws matrix: 8 callers (admitted/waiting/foreign participants among them). */
+  /** graphql-ws and SSE matrix: 8 callers (admitted/waiting/foreign participants among them). */
   "api/sessions/sessions.realtime.test.ts#subscriptions": [
     "sessionState",
     "sessionParticipantEvents",

@@ -4,6 +4,8 @@ import { schema } from "../api/schema.ts";
 import { authzCoverage } from "./authz-coverage.ts";
 import { type Actor, createCast, createTicket, signUp } from "./fixtures.ts";
 import { eventually, type GraphQLResponse, startTestServer, subscribe, type TestServer } from "./harness.ts";
+import { TRANSPORTS, type Transport } from "./realtime-auth.ts";
+import { sseSubscribe } from "./sse.ts";
 
 /**
  * Who may call what: every root field of the schema × anonymous, customer (the requester), another customer,
@@ -103,10 +105,11 @@ const gql = async (field: string, actor: Actor | null, query: string, variables:
   outcome(await server.gql(query, variables, actor?.token), field);
 
 /**
- * Opens a subscription over graphql-ws: "event" when, once it is attached, what `trigger` does reaches it; else
- * the error code it was refused with.
+ * Opens a subscription over graphql-ws or SSE: "event" when, once it is attached, what `trigger` does reaches it;
+ * else the error code it was refused with.
  */
 async function subscription(
+  transport: Transport,
   actor: Actor | null,
   topic: () => string,
   query: string,
@@ -114,7 +117,10 @@ async function subscription(
   trigger: () => Promise<unknown>,
 ) {
   const before = server.app.pubsub.listenerCount(topic());
-  const sub = subscribe(server.wsClient(actor?.token), query, variables);
+  const sub =
+    transport === "graphql-ws"
+      ? subscribe(server.wsClient(actor?.token), query, variables)
+      : sseSubscribe(server.url, query, variables, actor?.token);
   const attached = () => server.app.pubsub.listenerCount(topic()) > before;
   const answered = await eventually(() => attached() || sub.pending().length > 0 || sub.done, {
     timeoutMs: 30_000,
@@ -131,6 +137,19 @@ async function subscription(
   // The server detaches it a moment later; the next row counts from a settled state.
   if (listening) await eventually(() => !attached(), { timeoutMs: 30_000, what: "the detach" });
   return verdict;
+}
+
+/** One row per transport (`ticketFeed over sse`): subscriptions must be refused and allowed alike on both. */
+function overBothTransports(row: {
+  field: string;
+  run(transport: Transport, actor: Actor | null, role: Role): Promise<string>;
+  expected: Record<Role, string>;
+}): Row[] {
+  return TRANSPORTS.map((transport) => ({
+    field: `${row.field} over ${transport}`,
+    run: (actor, role) => row.run(transport, actor, role),
+    expected: row.expected,
+  }));
 }
 
 const all = (value: string): Record<Role, string> => ({
@@ -526,12 +545,22 @@ const rows: Row[] = [
     run: (actor) => gql("retryJob", actor, `mutation { retryJob(id: "missing") { __typename } }`),
     expected: adminOnly("NotFoundError"),
   },
-  // Subscriptions
   {
+    // Issue 15: asking for the chat of a session the caller may not see answered INTERNAL_SERVER_ERROR.
+    field: "liveSession.chatMessages",
+    run: async (actor) =>
+      gql("liveSession", actor, `query($id: ID!) { liveSession(id: $id) { __typename chatMessages { totalCount } } }`, {
+        id: (await liveSessionOfAgent()).id,
+      }),
+    expected: { anonymous: "null", customer: "null", other: "null", agent: "LiveSession", admin: "LiveSession" },
+  },
+  // Subscriptions, over both transports
+  ...overBothTransports({
     field: "ticketFeed",
     // A new ticket of the caller's own (customers see only theirs), or of the customer for staff.
-    run: (actor, role) =>
+    run: (transport, actor, role) =>
       subscription(
+        transport,
         actor,
         () => "ticketFeed",
         `subscription { ticketFeed { kind } }`,
@@ -539,11 +568,12 @@ const rows: Row[] = [
         () => createTicket(server, (role === "other" ? actor : actors.customer) as Actor),
       ),
     expected: signedIn("event"),
-  },
-  {
+  }),
+  ...overBothTransports({
     field: "ticketEvents",
-    run: (actor) =>
+    run: (transport, actor) =>
       subscription(
+        transport,
         actor,
         () => `ticket:${ticket.id}`,
         `subscription($id: ID!) { ticketEvents(ticketId: $id) { kind } }`,
@@ -556,7 +586,7 @@ const rows: Row[] = [
           ),
       ),
     expected: signedIn("event", { other: "NOT_FOUND" }),
-  },
+  }),
 ];
 
 describe("authorization matrix", () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, vi } from "vitest";
 import WebSocket from "ws";
 import { type Actor, createCast, invite } from "./fixtures.ts";
 import { type GraphQLResponse, startTestServer, type TestServer } from "./harness.ts";
+import { sseSubscribe } from "./sse.ts";
 
 /** Test helpers for the sessions domain (participant tokens travel in their own header / connection param). */
 
@@ -60,6 +61,19 @@ export function sessionWsClient(
     retryAttempts: 0,
     lazy: true,
   });
+}
+
+/** The same caller over SSE: the access token as `Authorization`, the participant token as `x-participant-token`. */
+export function sessionSse(
+  server: TestServer,
+  query: string,
+  variables: Record<string, unknown>,
+  params: { participantToken?: string; accessToken?: string },
+) {
+  const headers: Record<string, string> = params.participantToken
+    ? { "x-participant-token": params.participantToken }
+    : {};
+  return sseSubscribe(server.url, query, variables, params.accessToken, headers);
 }
 
 export async function createSession(

@@ -10,6 +10,8 @@ export function sseSubscribe<Data = Record<string, any>>(
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
+  /** More request headers, such as a live session's `x-participant-token`. */
+  headers: Record<string, string> = {},
 ) {
   const controller = new AbortController();
   const received: GraphQLResponse<Data>[] = [];
@@ -31,6 +33,7 @@ export function sseSubscribe<Data = Record<string, any>>(
         accept: "text/event-stream",
         "content-type": "application/json",
         ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
       },
       body: JSON.stringify({ query, variables }),
       signal: controller.signal,

@@ -22,6 +22,8 @@ export interface Viewer {
   role: Role;
   email: string;
   name: string;
+  /** When the access token that proved this sign-in expires (one access token per refresh session). */
+  accessTokenExpiresAt: Date;
 }
 
 export interface AuthResult {
@@ -39,6 +41,13 @@ export interface AuthOptions {
   publicUrl: string;
   /** How long a checked sign-in is trusted without asking the database again; 0 asks on every request. */
   sessionCacheMs?: number;
+}
+
+/** What a verified access token says: the user, the refresh session it was issued for, and its expiry. */
+interface AccessClaims {
+  sub: string;
+  sid: string;
+  expiresAt: Date;
 }
 
 /** At most this many sign-ins (and checked tokens) are remembered per instance; the least recently used go first. */
@@ -83,7 +92,7 @@ export class AuthService {
    */
   private readonly sessions: LRUCache<string, Viewer>;
   /** Access tokens whose signature was checked, with their claims, each until it expires. */
-  private readonly verifiedTokens: LRUCache<string, { sub: string; sid: string }>;
+  private readonly verifiedTokens: LRUCache<string, AccessClaims>;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -186,13 +195,37 @@ export class AuthService {
     if (!claims) return null;
     const cached = this.sessions.get(claims.sid);
     if (cached && cached.userId === claims.sub) return cached;
+    return this.loadViewer(claims);
+  }
+
+  /**
+   * Whether a sign-in checked earlier still stands as it was: not revoked, same role. Long-lived operations
+   * (subscriptions) ask this when the user's sign-ins changed; it reads the database, not the cache.
+   */
+  async stillSignedIn(viewer: Viewer): Promise<boolean> {
+    const current = await this.loadViewer({
+      sub: viewer.userId,
+      sid: viewer.sessionId,
+      expiresAt: viewer.accessTokenExpiresAt,
+    });
+    return current !== null && current.role === viewer.role;
+  }
+
+  private async loadViewer(claims: AccessClaims): Promise<Viewer | null> {
     const session = await this.prisma.authSession.findUnique({
       where: { id: claims.sid },
       include: { user: { select: { id: true, role: true, email: true, name: true } } },
     });
     if (!session || session.revokedAt || session.userId !== claims.sub) return null;
     const { user } = session;
-    const viewer = { userId: user.id, sessionId: session.id, role: user.role, email: user.email, name: user.name };
+    const viewer: Viewer = {
+      userId: user.id,
+      sessionId: session.id,
+      role: user.role,
+      email: user.email,
+      name: user.name,
+      accessTokenExpiresAt: claims.expiresAt,
+    };
     if ((this.options.sessionCacheMs ?? 0) > 0) this.sessions.set(session.id, viewer);
     return viewer;
   }
@@ -201,7 +234,7 @@ export class AuthService {
    * The claims of a valid access token. With the sign-in cache on, a token checked once is remembered until it
    * expires (the same bytes verify the same way), which takes the signature check off every request after the first.
    */
-  private async verifyAccessToken(accessToken: string): Promise<{ sub: string; sid: string } | null> {
+  private async verifyAccessToken(accessToken: string): Promise<AccessClaims | null> {
     const known = this.verifiedTokens.get(accessToken);
     if (known) return known;
     let payload: { sub?: string; sid?: unknown; exp?: number };
@@ -211,7 +244,7 @@ export class AuthService {
       return null;
     }
     if (typeof payload.sid !== "string" || !payload.sub || typeof payload.exp !== "number") return null;
-    const claims = { sub: payload.sub, sid: payload.sid };
+    const claims = { sub: payload.sub, sid: payload.sid, expiresAt: new Date(payload.exp * 1000) };
     const validForMs = Math.floor(payload.exp * 1000 - this.clock.now().getTime());
     if ((this.options.sessionCacheMs ?? 0) > 0 && validForMs > 0) {
       this.verifiedTokens.set(accessToken, claims, { ttl: validForMs });

@@ -4,21 +4,36 @@ import type { execute as graphqlExecute, subscribe as graphqlSubscribe } from "g
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Viewer } from "../auth/auth.service.ts";
+import type { SignInWatch } from "../auth/sign-in-watch.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { GraphQLHandler } from "./graphql.handler.ts";
 import type { RequestAuth } from "./request-auth.ts";
 
-/** Close code graphql-ws clients see when their token is refused. */
+/**
+ * Close code graphql-ws clients see when their token is refused at connect, or when the sign-in of an open socket
+ * is revoked (log-out, token theft) or changes role: refresh the session (sign in again if that fails) and reconnect.
+ */
 export const WS_FORBIDDEN = 4403;
+/**
+ * Close code graphql-ws clients see when the access token the socket was opened with expires: refresh and reconnect.
+ * Not 4401: graphql-ws clients treat 4401 (Unauthorized) as fatal and would not reconnect.
+ */
+export const WS_TOKEN_EXPIRED = 4419;
 /** Close code graphql-ws clients see when the instance shuts down: reconnect (the proxy picks another instance). */
 export const WS_SERVICE_RESTART = 1012;
 
 /**
  * graphql-ws on the WebSocket upgrade of /graphql: authenticated once when the socket connects (a refused token
- * closes it with 4403), each operation run through yoga's envelop so both transports share one pipeline.
+ * closes it with 4403), each operation run through yoga's envelop so both transports share one pipeline. The sign-in
+ * stays watched while the socket is open: expiry closes it with 4419, revocation or a role change with 4403.
  */
-export function createGraphQLWsHandler(deps: { graphql: GraphQLHandler; requestAuth: RequestAuth; metrics: Metrics }) {
-  const { graphql, requestAuth, metrics } = deps;
+export function createGraphQLWsHandler(deps: {
+  graphql: GraphQLHandler;
+  requestAuth: RequestAuth;
+  metrics: Metrics;
+  signIns: SignInWatch;
+}) {
+  const { graphql, requestAuth, metrics, signIns } = deps;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const disposable = useServer<
     Record<string, unknown>,
@@ -33,6 +48,17 @@ export function createGraphQLWsHandler(deps: { graphql: GraphQLHandler; requestA
         // A client that presents a token we refuse is told so at once (4403) instead of acting anonymous.
         if (found === "invalid") return false;
         ctx.extra.viewer = found;
+        if (found) {
+          const { socket } = ctx.extra;
+          // Gone while we checked the token: nothing to watch, and no "close" would ever unwatch it.
+          if (socket.readyState !== socket.OPEN) return false;
+          const unwatch = signIns.watch(found, (why) =>
+            why === "expired"
+              ? socket.close(WS_TOKEN_EXPIRED, "Access token expired: refresh and reconnect")
+              : socket.close(WS_FORBIDDEN, "Sign-in revoked or changed: refresh and reconnect"),
+          );
+          socket.once("close", unwatch);
+        }
         const participantToken = params.participantToken;
         if (participantToken !== undefined && participantToken !== null && participantToken !== "") {
           if (!(await requestAuth.participantFromToken(participantToken))) return false;

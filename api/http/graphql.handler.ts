@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, type YogaInitialContext } from "graphql-yoga";
 import type { Viewer } from "../auth/auth.service.ts";
+import type { SignInWatch } from "../auth/sign-in-watch.ts";
 import type { Context } from "../context.ts";
 import type { Env } from "../env.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -16,6 +17,7 @@ import { schema } from "../schema.ts";
 import type { Services } from "../services.ts";
 import { maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
+import { endSubscriptionsWithSignIn } from "./subscription-sign-in.plugin.ts";
 
 /** What a transport may settle before yoga builds the context (graphql-ws authenticates once, at connect). */
 export interface TransportContext {
@@ -37,8 +39,9 @@ export function createGraphQLHandler(deps: {
   pubsub: PubSub;
   services: Services;
   requestAuth: RequestAuth;
+  signIns: SignInWatch;
 }) {
-  const { env, logger, metrics, prisma, pubsub, services, requestAuth } = deps;
+  const { env, logger, metrics, prisma, pubsub, services, requestAuth, signIns } = deps;
   /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
   const realtimeRequests = new WeakSet<Request>();
   const ticketLists = ticketListCache({
@@ -69,6 +72,11 @@ export function createGraphQLHandler(deps: {
           ? `${viewer?.userId ?? ""}:${viewer?.role ?? ""}:${participant?.participantId ?? ""}`
           : "anonymous",
       ),
+      // SSE streams end with an UNAUTHENTICATED event; graphql-ws closes the whole socket instead.
+      endSubscriptionsWithSignIn<Context & YogaInitialContext>({
+        signIns,
+        handledElsewhere: (context) => realtimeRequests.has(context.request),
+      }),
     ],
     graphqlEndpoint: "/graphql",
     landingPage: false,

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { declaredFields, rootFieldOf, rootFieldsOf } from "../../test/authz-coverage.ts";
 import { type Actor, createCast, invite } from "../../test/fixtures.ts";
 import { eventually, startTestServer, subscribe, type TestServer, untilSubscribed } from "../../test/harness.ts";
-import { createSession, hostAction, join, participantGql, sessionWsClient } from "../../test/session-fixtures.ts";
+import { TRANSPORTS } from "../../test/realtime-auth.ts";
+import {
+  createSession,
+  hostAction,
+  join,
+  participantGql,
+  sessionSse,
+  sessionWsClient,
+} from "../../test/session-fixtures.ts";
 
 // The machine is shared: give a slow start room without hiding real hangs.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
@@ -36,7 +44,7 @@ const WAITING = `subscription($id: ID!) { sessionWaitingRoom(sessionId: $id) { k
 const CHAT = `subscription($id: ID!) { sessionChat(sessionId: $id) { message { body author { name } } } }`;
 const SEND = `mutation($id: ID!, $body: String!) { sendSessionChatMessage(sessionId: $id, body: $body) { __typename } }`;
 
-describe("realtime over graphql-ws", () => {
+describe("realtime subscriptions", () => {
   it("tells the host about the waiting room and participants about admission, state and chat", async () => {
     const session = await createSession(server, agent, { waitingRoom: true });
     const host = ws({ accessToken: agent.token });
@@ -132,126 +140,94 @@ describe("realtime over graphql-ws", () => {
     await eventually(() => server.app.pubsub.listenerCount(topic) === 0, { what: "the subscriptions to detach" });
   });
 
-  it("authorizes every subscription: host, admins and this session's participants only", async () => {
-    const elsewhere = await createSession(server, agent);
-    const foreign = await join(server, elsewhere.accessToken, "m-foreign@example.com");
-    /** A session of its own for each allowed row: its attach check and its trigger start from a quiet topic. */
-    let sessions = 0;
-    async function sessionWithCallers() {
-      const session = await createSession(server, agent, { waitingRoom: true });
-      const n = ++sessions;
-      const admittedJoin = await join(server, session.accessToken, `m-admitted-${n}@example.com`);
-      await hostAction(server, agent, "admitParticipant", { participantId: admittedJoin.participant.id });
-      const waitingJoin = await join(server, session.accessToken, `m-waiting-${n}@example.com`);
-      const callers = {
-        anonymous: {},
-        customer: { accessToken: customer.token },
-        otherAgent: { accessToken: otherAgent.token },
-        host: { accessToken: agent.token },
-        admin: { accessToken: admin.token },
-        admitted: { participantToken: admittedJoin.participantToken as string },
-        waiting: { participantToken: waitingJoin.participantToken as string },
-        foreignParticipant: { participantToken: foreign.participantToken as string },
-      };
-      // Something each subscription reports to everyone allowed to open it.
-      const send = (query: string, variables: Record<string, unknown>) =>
-        participantGql(server, query, variables, admittedJoin.participantToken);
-      const triggers: Record<string, () => Promise<unknown>> = {
-        [STATE]: () =>
-          server.gql(
-            `mutation($id: ID!) { updateLiveSession(id: $id, input: { agenda: "matrix" }) { __typename } }`,
-            { id: session.id },
-            agent.token,
-          ),
-        [PARTICIPANTS]: () => send(`mutation { giveRecordingConsent { id } }`, {}),
-        [WAITING]: () => join(server, session.accessToken, `m-newcomer-${n}@example.com`),
-        [CHAT]: () => send(SEND, { id: session.id, body: "matrix" }),
-      };
-      return { id: session.id as string, callers, triggers };
-    }
-    type Caller = keyof Awaited<ReturnType<typeof sessionWithCallers>>["callers"];
-    const allowed: Record<string, Caller[]> = {
-      [STATE]: ["host", "admin", "admitted", "waiting"],
-      [PARTICIPANTS]: ["host", "admin", "admitted", "waiting"],
-      [WAITING]: ["host", "admin"],
-      [CHAT]: ["host", "admin", "admitted"],
-    };
-    // The fields this matrix covers are declared in test/authz-coverage.ts (the completeness check there).
-    expect(rootFieldsOf(Object.keys(allowed))).toEqual(
-      declaredFields("api/sessions/sessions.realtime.test.ts#subscriptions"),
-    );
-    const refusing = await sessionWithCallers();
-    const callerNames = Object.keys(refusing.callers) as Caller[];
-    const outcomes: string[] = [];
-    const expected: string[] = [];
-    for (const [query, who] of Object.entries(allowed)) {
-      const field = rootFieldOf(query);
-      for (const name of callerNames) {
-        const mayOpen = who.includes(name);
-        const session = mayOpen ? await sessionWithCallers() : refusing;
-        const subscription = subscribe(ws(session.callers[name]), query, { id: session.id });
-        // Allowed: once attached, the trigger's event arrives. Refused: an error result with the reason.
-        if (mayOpen) {
-          const topic = `liveSession:${session.id}`;
-          const attached = () => server.app.pubsub.listenerCount(topic) > 0;
-          await eventually(() => attached() || subscription.pending().length > 0 || subscription.done, {
-            what: `${name}'s ${field} to attach or answer`,
-          });
-          if (attached()) {
-            const triggered = (await session.triggers[query]?.()) as { errors?: unknown } | undefined;
-            expect(triggered?.errors).toBeUndefined();
-          }
-        }
-        const outcome = await subscription.next(5000).then(
-          (result) => result.errors?.[0]?.extensions?.code ?? (result.data?.[field] ? "EVENT" : "NO DATA"),
-          (error: unknown) => `NO RESULT (${error instanceof Error ? error.message : JSON.stringify(error)})`,
-        );
-        outcomes.push(`${field} as ${name}: ${outcome}`);
-        const refusal = name === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN";
-        expected.push(`${field} as ${name}: ${mayOpen ? "EVENT" : refusal}`);
-        await subscription.stop();
+  it.each(TRANSPORTS)(
+    "authorizes every subscription over %s: host, admins and this session's participants only",
+    async (transport) => {
+      const elsewhere = await createSession(server, agent);
+      const foreign = await join(server, elsewhere.accessToken, "m-foreign@example.com");
+      /** A session of its own for each allowed row: its attach check and its trigger start from a quiet topic. */
+      let sessions = 0;
+      async function sessionWithCallers() {
+        const session = await createSession(server, agent, { waitingRoom: true });
+        const n = ++sessions;
+        const admittedJoin = await join(server, session.accessToken, `m-admitted-${n}@example.com`);
+        await hostAction(server, agent, "admitParticipant", { participantId: admittedJoin.participant.id });
+        const waitingJoin = await join(server, session.accessToken, `m-waiting-${n}@example.com`);
+        const callers = {
+          anonymous: {},
+          customer: { accessToken: customer.token },
+          otherAgent: { accessToken: otherAgent.token },
+          host: { accessToken: agent.token },
+          admin: { accessToken: admin.token },
+          admitted: { participantToken: admittedJoin.participantToken as string },
+          waiting: { participantToken: waitingJoin.participantToken as string },
+          foreignParticipant: { participantToken: foreign.participantToken as string },
+        };
+        // Something each subscription reports to everyone allowed to open it.
+        const send = (query: string, variables: Record<string, unknown>) =>
+          participantGql(server, query, variables, admittedJoin.participantToken);
+        const triggers: Record<string, () => Promise<unknown>> = {
+          [STATE]: () =>
+            server.gql(
+              `mutation($id: ID!) { updateLiveSession(id: $id, input: { agenda: "matrix" }) { __typename } }`,
+              { id: session.id },
+              agent.token,
+            ),
+          [PARTICIPANTS]: () => send(`mutation { giveRecordingConsent { id } }`, {}),
+          [WAITING]: () => join(server, session.accessToken, `m-newcomer-${n}@example.com`),
+          [CHAT]: () => send(SEND, { id: session.id, body: "matrix" }),
+        };
+        return { id: session.id as string, callers, triggers };
       }
-    }
-    expect(outcomes).toEqual(expected);
-  });
-});
-
-describe("realtime over SSE", () => {
-  it("streams chat to a participant token over server-sent events and refuses strangers", async () => {
-    const session = await createSession(server, agent);
-    const joined = await join(server, session.accessToken, "sse@example.com");
-    const controller = new AbortController();
-    const response = await fetch(`${server.url}/graphql`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        "x-participant-token": joined.participantToken,
-      },
-      body: JSON.stringify({ query: CHAT, variables: { id: session.id } }),
-      signal: controller.signal,
-    });
-    expect(response.headers.get("content-type")).toContain("text/event-stream");
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    await untilSubscribed(server, `liveSession:${session.id}`);
-    await participantGql(server, SEND, { id: session.id, body: "over sse" }, joined.participantToken);
-    let text = "";
-    while (!text.includes("over sse")) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      text += new TextDecoder().decode(chunk.value);
-    }
-    expect(text).toContain('"body":"over sse"');
-    controller.abort();
-
-    const refused = await fetch(`${server.url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify({ query: CHAT, variables: { id: session.id } }),
-    });
-    const body = await refused.text();
-    expect(body).toContain("UNAUTHENTICATED");
-  });
+      type Caller = keyof Awaited<ReturnType<typeof sessionWithCallers>>["callers"];
+      const allowed: Record<string, Caller[]> = {
+        [STATE]: ["host", "admin", "admitted", "waiting"],
+        [PARTICIPANTS]: ["host", "admin", "admitted", "waiting"],
+        [WAITING]: ["host", "admin"],
+        [CHAT]: ["host", "admin", "admitted"],
+      };
+      // The fields this matrix covers are declared in test/authz-coverage.ts (the completeness check there).
+      expect(rootFieldsOf(Object.keys(allowed))).toEqual(
+        declaredFields("api/sessions/sessions.realtime.test.ts#subscriptions"),
+      );
+      const refusing = await sessionWithCallers();
+      const callerNames = Object.keys(refusing.callers) as Caller[];
+      const outcomes: string[] = [];
+      const expected: string[] = [];
+      for (const [query, who] of Object.entries(allowed)) {
+        const field = rootFieldOf(query);
+        for (const name of callerNames) {
+          const mayOpen = who.includes(name);
+          const session = mayOpen ? await sessionWithCallers() : refusing;
+          const subscription =
+            transport === "graphql-ws"
+              ? subscribe(ws(session.callers[name]), query, { id: session.id })
+              : sessionSse(server, query, { id: session.id }, session.callers[name]);
+          // Allowed: once attached, the trigger's event arrives. Refused: an error result with the reason.
+          if (mayOpen) {
+            const topic = `liveSession:${session.id}`;
+            const attached = () => server.app.pubsub.listenerCount(topic) > 0;
+            await eventually(() => attached() || subscription.pending().length > 0 || subscription.done, {
+              what: `${name}'s ${field} to attach or answer`,
+            });
+            if (attached()) {
+              const triggered = (await session.triggers[query]?.()) as { errors?: unknown } | undefined;
+              expect(triggered?.errors).toBeUndefined();
+            }
+          }
+          const outcome = await subscription.next(5000).then(
+            (result) => result.errors?.[0]?.extensions?.code ?? (result.data?.[field] ? "EVENT" : "NO DATA"),
+            (error: unknown) => `NO RESULT (${error instanceof Error ? error.message : JSON.stringify(error)})`,
+          );
+          outcomes.push(`${field} as ${name}: ${outcome}`);
+          const refusal = name === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN";
+          expected.push(`${field} as ${name}: ${mayOpen ? "EVENT" : refusal}`);
+          await subscription.stop();
+        }
+      }
+      expect(outcomes).toEqual(expected);
+    },
+  );
 });
 
 describe("authorization matrix over HTTP", () => {

@@ -34,19 +34,43 @@ export const cacheStorage = makeDefaultStorage({
 
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
 
+/**
+ * Close codes with which the server ends a socket whose sign-in ended (api/http/graphql-ws.handler.ts): 4419 the
+ * access token expired, 4403 the token was refused or the sign-in revoked or changed role. Either way the next
+ * connection first trades the refresh token (signing out when that fails), then resubscribes.
+ */
+const SIGN_IN_ENDED = new Set([4403, 4419]);
+let refreshBeforeConnecting = false;
+/** The socket being connected refreshes itself: it will use the new tokens, no need to reconnect for them. */
+let refreshingForSocket = false;
+
 const wsClient = createWsClient({
   url: wsUrl,
   lazy: true,
   retryAttempts: Number.POSITIVE_INFINITY,
   shouldRetry: () => true,
   connectionParams: async () => {
+    if (refreshBeforeConnecting) {
+      refreshBeforeConnecting = false;
+      refreshingForSocket = true;
+      await refreshAccessToken().finally(() => {
+        refreshingForSocket = false;
+      });
+    }
     const token = await freshAccessToken();
     return token ? { authorization: `Bearer ${token}` } : {};
+  },
+  on: {
+    closed: (event) => {
+      if (SIGN_IN_ENDED.has((event as CloseEvent | undefined)?.code ?? 0)) refreshBeforeConnecting = true;
+    },
   },
 });
 
 // The server authenticates a socket once, when it connects: reconnect whenever the session changes.
-onTokensChanged(() => wsClient.terminate());
+onTokensChanged(() => {
+  if (!refreshingForSocket) wsClient.terminate();
+});
 
 export const client = new Client({
   url: "/graphql",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createTicket, signUp as signUpThroughApi } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 import {
   axeViolations,
@@ -320,5 +321,29 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
         { message: `notification shown by ${workers}` },
       )
       .toEqual({ body: "Alice replied", data: { url: ticketPath } });
+  });
+  it("after the server closes the socket for an expired token (4419), refreshes and the inbox is live again", async () => {
+    const agentContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    reportPageErrors(agentContext);
+    const agentPage = await agentContext.newPage();
+    let subscribed = 0;
+    agentPage.on("websocket", (socket) =>
+      socket.on("framesent", (frame) => {
+        if (String(frame.payload).includes('"type":"subscribe"') && String(frame.payload).includes("TicketFeed"))
+          subscribed += 1;
+      }),
+    );
+    await signIn(agentPage, agent);
+    await agentPage.waitForURL("**/inbox**");
+    await expect.poll(() => subscribed).toBe(1);
+    // Only the server's clock passes the token's expiry: the page learns it from the close code alone.
+    const refreshed = agentPage.waitForRequest((request) => request.postData()?.includes("refreshSession") ?? false);
+    server.clock.advance(16 * 60_000);
+    await refreshed;
+    await expect.poll(() => subscribed >= 2).toBe(true);
+    await createTicket(server, await signUpThroughApi(server, "late@example.com"), { subject: "Kettle is leaking" });
+    await agentPage.getByTestId("new-items").click();
+    await agentPage.getByRole("link", { name: /Kettle is leaking/ }).waitFor();
+    await agentContext.close();
   });
 });
