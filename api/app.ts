@@ -8,6 +8,7 @@ import { createGraphQLHandler } from "./http/graphql.handler.ts";
 import { createGraphQLWsHandler } from "./http/graphql-ws.handler.ts";
 import { createHttpRouter } from "./http/http.router.ts";
 import { createRequestAuth } from "./http/request-auth.ts";
+import { createSecurityHeaders } from "./http/security-headers.ts";
 import { createStaticRoute } from "./http/static.route.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
@@ -101,6 +102,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     recordings: createRecordingsRoute(services),
     files: createFilesRoute({ prisma, ...services }),
     devMail: env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null,
+    securityHeaders: createSecurityHeaders({ publicUrl: env.PUBLIC_URL, graphiql: env.NODE_ENV !== "production" }),
     staticFiles: createStaticRoute(options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url))),
   });
   return {

@@ -31,6 +31,8 @@ export function createHttpRouter(deps: {
   /** The development mailbox; null in production. */
   devMail: Route | null;
   staticFiles: Route;
+  /** Security headers (CSP, framing, referrer, nosniff, HSTS) set on every response before its route runs. */
+  securityHeaders: RequestHandler;
 }) {
   const { logger, metrics, lifecycle } = deps;
   /** Settles the promise handleRequest waits on, once the request's route is done with it. */
@@ -48,6 +50,7 @@ export function createHttpRouter(deps: {
   router.set("case sensitive routing", true);
   router.set("strict routing", true);
   router.set("query parser", false);
+  router.use(deps.securityHeaders);
   router.all("/metrics", handle(deps.ops.metrics));
   router.all("/graphql", handle(deps.graphql));
   router.all("/healthz", handle(deps.ops.health));

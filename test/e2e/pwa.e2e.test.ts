@@ -9,10 +9,11 @@ import {
   buildApp,
   chromiumAvailable,
   launchChromium,
+  openContext,
   persistedCacheHas,
   phoneContext,
-  reportPageErrors,
   screenshot,
+  takePolicyViolations,
   watchSubscriptions,
 } from "./browser.ts";
 
@@ -50,6 +51,10 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
       .textContent({ timeout: 2000 })
       .catch((error) => String(error));
     console.error(`Customer page at ${customerPage.url()}:\n${text}`);
+  });
+
+  afterEach(() => {
+    expect(takePolicyViolations(), "Content-Security-Policy violations").toEqual([]);
   });
 
   beforeAll(async () => {
@@ -108,8 +113,7 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.getByText("No tickets yet").waitFor();
     await expectAccessible(page, "my-tickets-empty");
 
-    const agentContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
-    reportPageErrors(agentContext);
+    const agentContext = await openContext(browser, { baseURL: server.url, viewport: { width: 1280, height: 800 } });
     const agentPage = await agentContext.newPage();
     const agentSockets = watchSubscriptions(agentPage);
     await signIn(agentPage, agent);

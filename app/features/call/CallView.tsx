@@ -1,6 +1,7 @@
 import { createEffect, createMemo, createSignal, For, type JSX, on, onCleanup, onMount, Show } from "solid-js";
 import { type CallClient, type CallState, listDevices, type RemoteState, type RosterEntry } from "./call-client.ts";
 import type { Quality } from "./quality.ts";
+import "./call.css";
 
 /**
  * The call screen: a pre-join preview with device pickers, then an adaptive grid of tiles (the shared screen
@@ -17,27 +18,6 @@ export interface CallViewProps {
   canShareScreen?: boolean;
   onLeave?: () => void;
 }
-
-const STYLE = `
-.call { display: flex; flex-direction: column; height: 100%; min-height: 100dvh; background: #111; color: #fff; }
-.call-grid { flex: 1; display: grid; gap: 4px; padding: 4px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 240px), 1fr)); grid-auto-rows: minmax(120px, 1fr); }
-.call-grid.presenting { grid-template-columns: 1fr; grid-template-rows: minmax(0, 3fr); grid-auto-rows: minmax(0, 1fr); }
-.call-grid.presenting .tile.presenter { grid-column: 1 / -1; }
-@media (max-width: 600px) { .call-grid { grid-template-columns: repeat(auto-fit, minmax(45%, 1fr)); } }
-.tile { position: relative; background: #222; border-radius: 8px; overflow: hidden; }
-.tile video { width: 100%; height: 100%; object-fit: cover; }
-.tile.presenter video { object-fit: contain; }
-.tile-label { position: absolute; left: 6px; bottom: 6px; background: rgba(0,0,0,.6); padding: 2px 6px; border-radius: 4px; font-size: 14px; }
-.badge { position: absolute; right: 6px; top: 6px; padding: 2px 6px; border-radius: 4px; font-size: 12px; }
-.badge.good { background: #1b7f3a; } .badge.fair { background: #9a6b00; } .badge.poor { background: #b3261e; } .badge.unknown { background: #555; }
-.recording { display: flex; align-items: center; gap: 6px; padding: 6px 10px; background: #b3261e; font-weight: 600; }
-.controls { display: flex; flex-wrap: wrap; justify-content: center; gap: 12px; padding: 12px; padding-bottom: max(12px, env(safe-area-inset-bottom)); }
-.controls button, .prejoin button, .prejoin select { min-width: 48px; min-height: 48px; font-size: 16px; border-radius: 24px; border: 0; padding: 0 16px; }
-.controls button[aria-pressed="true"] { background: #b3261e; color: #fff; }
-.controls .leave { background: #b3261e; color: #fff; }
-.prejoin { display: flex; flex-direction: column; gap: 12px; padding: 16px; max-width: 480px; margin: 0 auto; }
-.prejoin video { width: 100%; aspect-ratio: 16 / 9; background: #222; border-radius: 8px; object-fit: cover; }
-`;
 
 function Video(props: { stream: MediaStream | null; muted?: boolean; label: string }): JSX.Element {
   let element: HTMLVideoElement | undefined;
@@ -130,7 +110,6 @@ export function CallView(props: CallViewProps): JSX.Element {
 
   return (
     <section class="call" aria-label="Call">
-      <style>{STYLE}</style>
       <Show when={props.recording}>
         <div class="recording" role="status">
           ● This session is being recorded
