@@ -1,4 +1,6 @@
 import { fileURLToPath } from "node:url";
+import { createRefreshRoute } from "./auth/refresh.route.ts";
+import { createRefreshCookie } from "./auth/refresh-cookie.ts";
 import { sharedSecret } from "./auth/secrets.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Database } from "./db/database.ts";
@@ -61,7 +63,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     rateLimits: createRateLimits(env, redis, clock, (rule) => metrics.rateLimited.inc({ rule })),
   });
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
-  const graphql = createGraphQLHandler({ env, logger, metrics, prisma, pubsub, services, requestAuth });
+  const refreshCookie = createRefreshCookie({ publicUrl: env.PUBLIC_URL });
+  const graphql = createGraphQLHandler({ env, logger, metrics, prisma, pubsub, services, requestAuth, refreshCookie });
   const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));
@@ -98,6 +101,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle }),
     graphql: (request, response) => graphql.yoga.requestListener(request, response),
     realtime,
+    refresh: createRefreshRoute({ ...services, prisma, requestAuth, cookie: refreshCookie }),
     signaling,
     recordings: createRecordingsRoute(services),
     files: createFilesRoute({ prisma, ...services }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import express, { type RequestHandler } from "express";
+import { REFRESH_PATH } from "../auth/refresh-cookie.ts";
 import type { Lifecycle } from "../ops/lifecycle.ts";
 import { type Logger, requestIdOf } from "../ops/logger.ts";
 import { type Metrics, routeOf } from "../ops/metrics.ts";
@@ -25,6 +26,8 @@ export function createHttpRouter(deps: {
   ops: ReturnType<typeof createOpsRoutes>;
   graphql: Route;
   realtime: GraphQLWsHandler;
+  /** POST /auth/refresh: the PWA's refresh cookie traded for a new access token. */
+  refresh: Route;
   signaling: Signaling;
   recordings: Route;
   files: Route;
@@ -53,6 +56,7 @@ export function createHttpRouter(deps: {
   router.use(deps.securityHeaders);
   router.all("/metrics", handle(deps.ops.metrics));
   router.all("/graphql", handle(deps.graphql));
+  router.all(REFRESH_PATH, handle(deps.refresh));
   router.all("/healthz", handle(deps.ops.health));
   router.all("/readyz", handle(deps.ops.readiness));
   router.all(/^\/peerjs(?:\/|$)/, handle(deps.signaling.handleRequest));
