@@ -9,6 +9,7 @@ import type { createOpsRoutes } from "../ops/ops.route.ts";
 import { RECORDING_PATHS } from "../recordings/recordings.route.ts";
 import type { Signaling } from "../signaling/signaling.ts";
 import type { GraphQLWsHandler } from "./graphql-ws.handler.ts";
+import type { SecurityHeaders } from "./security-headers.ts";
 
 /** A route: answers the request, resolving once it is done with it (the body may still be streaming). */
 export type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void> | void;
@@ -34,8 +35,8 @@ export function createHttpRouter(deps: {
   /** The development mailbox; null in production. */
   devMail: Route | null;
   staticFiles: Route;
-  /** Security headers (CSP, framing, referrer, nosniff, HSTS) set on every response before its route runs. */
-  securityHeaders: RequestHandler;
+  /** Security headers (CSP, framing, referrer, nosniff, HSTS), set on every response before anything answers. */
+  securityHeaders: SecurityHeaders;
 }) {
   const { logger, metrics, lifecycle } = deps;
   /** Settles the promise handleRequest waits on, once the request's route is done with it. */
@@ -53,7 +54,6 @@ export function createHttpRouter(deps: {
   router.set("case sensitive routing", true);
   router.set("strict routing", true);
   router.set("query parser", false);
-  router.use(deps.securityHeaders);
   router.all("/metrics", handle(deps.ops.metrics));
   router.all("/graphql", handle(deps.graphql));
   router.all(REFRESH_PATH, handle(deps.refresh));
@@ -79,6 +79,8 @@ export function createHttpRouter(deps: {
     const started = performance.now();
     const requestId = requestIdOf(request.headers["x-request-id"]);
     response.setHeader("x-request-id", requestId);
+    // Before the drain refusal and the router, so those answers (and a route's 500) carry them too.
+    deps.securityHeaders(request, response, () => {});
     const url = urlOf(request);
     const route = routeOf(url.pathname);
     const streaming = /text\/event-stream/.test(request.headers.accept ?? "");

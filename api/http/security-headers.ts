@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import helmet from "helmet";
 
-type Middleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
+/** Sets the headers on a response, synchronously, then calls `next`. */
+export type SecurityHeaders = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
 
 /** A Host header fit to go into a policy (no spaces, quotes or semicolons); anything else is left out. */
 const PLAIN_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
@@ -13,7 +18,7 @@ const PLAIN_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5}
  * GraphiQL (development only, GET /graphql) loads its code from a CDN and runs inline scripts: it gets a policy of
  * its own that allows just that.
  */
-export function createSecurityHeaders(options: { publicUrl: string; graphiql: boolean }): Middleware {
+export function createSecurityHeaders(options: { publicUrl: string; graphiql: boolean }): SecurityHeaders {
   const https = new URL(options.publicUrl).protocol === "https:";
   /**
    * graphql-ws and PeerJS sockets go to this origin. CSP3 lets 'self' match ws: and wss: of the same host, but older
