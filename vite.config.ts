@@ -58,6 +58,8 @@ export default defineConfig({
     proxy: {
       "/graphql": { target: apiTarget, ws: true },
       "/files": { target: apiTarget },
+      // The refresh cookie's route (docs/security.md).
+      "/auth/refresh": { target: apiTarget },
       "/peerjs": { target: apiTarget, ws: true },
     },
   },

@@ -1,4 +1,6 @@
 import { fileURLToPath } from "node:url";
+import { createRefreshRoute } from "./auth/refresh.route.ts";
+import { createRefreshCookie } from "./auth/refresh-cookie.ts";
 import { sharedSecret } from "./auth/secrets.ts";
 import { createSignInWatch } from "./auth/sign-in-watch.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -9,6 +11,7 @@ import { createGraphQLHandler } from "./http/graphql.handler.ts";
 import { createGraphQLWsHandler } from "./http/graphql-ws.handler.ts";
 import { createHttpRouter } from "./http/http.router.ts";
 import { createRequestAuth } from "./http/request-auth.ts";
+import { createSecurityHeaders } from "./http/security-headers.ts";
 import { createStaticRoute } from "./http/static.route.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
@@ -65,7 +68,18 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   // Subscriptions are authenticated once, at their start; this ends them when that sign-in expires or changes.
   const signIns = createSignInWatch({ auth: services.auth, clock });
   lifecycle.onClose(() => signIns.close());
-  const graphql = createGraphQLHandler({ env, logger, metrics, prisma, pubsub, services, requestAuth, signIns });
+  const refreshCookie = createRefreshCookie({ publicUrl: env.PUBLIC_URL });
+  const graphql = createGraphQLHandler({
+    env,
+    logger,
+    metrics,
+    prisma,
+    pubsub,
+    services,
+    requestAuth,
+    signIns,
+    refreshCookie,
+  });
   const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics, signIns });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));
@@ -104,10 +118,12 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle }),
     graphql: (request, response) => graphql.yoga.requestListener(request, response),
     realtime,
+    refresh: createRefreshRoute({ ...services, prisma, requestAuth, cookie: refreshCookie }),
     signaling,
     recordings: createRecordingsRoute(services),
     files: createFilesRoute({ prisma, ...services }),
     devMail: env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null,
+    securityHeaders: createSecurityHeaders({ publicUrl: env.PUBLIC_URL, graphiql: env.NODE_ENV !== "production" }),
     staticFiles: createStaticRoute(options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url))),
   });
   return {

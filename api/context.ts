@@ -25,6 +25,11 @@ export interface Context {
   authenticatedUserIds: Set<string>;
   /** The caller's network address, for rate limits. */
   clientAddress: string;
+  /**
+   * Sets or removes the PWA's refresh cookie on this request's HTTP response (sign-up, log-in, refresh, log-out);
+   * over graphql-ws there is no response to carry it, and nothing happens.
+   */
+  refreshCookie: { issue(auth: { refreshToken: string; refreshTokenExpiresAt: Date }): void; clear(): void };
   /** The caller's User-Agent, remembered on refresh sessions so users can tell their devices apart. */
   userAgent?: string;
 }

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 
 /**
- * `npm run dev`: the API (tsx watch, port 4000) and Vite's dev server (port 5173, proxying /graphql, /files
- * and /peerjs to the API) together; stopping one stops both.
+ * `npm run dev`: the API (tsx watch, port 4000) and Vite's dev server (port 5173, proxying /graphql, /files,
+ * /auth/refresh and /peerjs to the API) together; stopping one stops both.
  */
 const children = [
   spawn("npx", ["tsx", "watch", "api/server.ts"], { stdio: "inherit" }),

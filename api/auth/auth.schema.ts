@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
 import {
   EmailTakenError,
   InvalidCredentialsError,
@@ -11,6 +12,12 @@ import {
 import type { Role as RoleValue } from "../generated/prisma/enums.ts";
 import { Role } from "../generated/prisma/enums.ts";
 import type { AuthResult } from "./auth.service.ts";
+
+/** A new sign-in also reaches a browser as the httpOnly refresh cookie (see refresh-cookie.ts). */
+function signedIn(context: Context, result: AuthResult): AuthResult {
+  context.refreshCookie.issue(result);
+  return result;
+}
 
 export const RoleEnum = builder.enumType(Role, { name: "Role" });
 
@@ -31,7 +38,9 @@ export const UserRef = builder.prismaObject("User", {
 const AuthPayload = builder.objectRef<AuthResult>("AuthPayload").implement({
   description:
     "Tokens for a signed-in session. Send the access token as `Authorization: Bearer …` (HTTP) or " +
-    "`connectionParams.authorization` (graphql-ws); trade the refresh token for a new pair with `refreshSession`.",
+    "`connectionParams.authorization` (graphql-ws); trade the refresh token for a new pair with `refreshSession`. " +
+    "Over HTTP the answer also sets the refresh token as an httpOnly cookie for `POST /auth/refresh`, which " +
+    "browsers use instead (docs/security.md).",
   fields: (t) => ({
     accessToken: t.exposeString("accessToken"),
     accessTokenExpiresAt: t.expose("accessTokenExpiresAt", { type: "DateTime" }),
@@ -111,7 +120,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SignUpInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       await context.services.rateLimits.auth("signUp", context.clientAddress, input.email);
-      return context.services.auth.signUp(input, context.userAgent);
+      return signedIn(context, await context.services.auth.signUp(input, context.userAgent));
     },
   }),
   logIn: t.field({
@@ -120,7 +129,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LogInInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       await context.services.rateLimits.auth("logIn", context.clientAddress, input.email);
-      return context.services.auth.logIn(input, context.userAgent);
+      return signedIn(context, await context.services.auth.logIn(input, context.userAgent));
     },
   }),
   refreshSession: t.field({
@@ -131,13 +140,14 @@ builder.mutationFields((t) => ({
     args: { refreshToken: t.arg.string({ required: true }) },
     resolve: async (_root, { refreshToken }, context) => {
       await context.services.rateLimits.auth("refreshSession", context.clientAddress);
-      return context.services.auth.refresh(refreshToken, context.userAgent);
+      return signedIn(context, await context.services.auth.refresh(refreshToken, context.userAgent));
     },
   }),
   logOut: t.withAuth({ authenticated: true }).boolean({
     description: "Ends the current session: its access and refresh tokens stop working at once.",
     resolve: async (_root, _args, context) => {
       await context.services.auth.logOut(context.viewer);
+      context.refreshCookie.clear();
       return true;
     },
   }),
@@ -156,7 +166,11 @@ builder.mutationFields((t) => ({
       // Per invitation (hashed: limiter keys never hold a usable token) and per address.
       const invitation = createHash("sha256").update(input.token).digest("base64url").slice(0, 22);
       await context.services.rateLimits.auth("acceptInvite", context.clientAddress, `invite:${invitation}`);
-      return context.services.auth.acceptInvite({ ...input, name: input.name ?? undefined }, context.userAgent);
+      const result = await context.services.auth.acceptInvite(
+        { ...input, name: input.name ?? undefined },
+        context.userAgent,
+      );
+      return signedIn(context, result);
     },
   }),
   setUserRole: t.withAuth({ admin: true }).prismaField({

@@ -49,6 +49,7 @@ async function contextWith({ accessToken, participantToken }: Credentials) {
     viewer: accessToken ? await services.auth.authenticate(accessToken) : null,
     participant: participantToken ? await services.sessions.authenticateParticipant(participantToken) : null,
     authenticatedUserIds: new Set(),
+    refreshCookie: { issue: () => {}, clear: () => {} },
     clientAddress: "127.0.0.1",
   } as Omit<Context, "env"> as Context;
 }

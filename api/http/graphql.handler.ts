@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, type YogaInitialContext } from "graphql-yoga";
 import type { Viewer } from "../auth/auth.service.ts";
+import type { RefreshCookie } from "../auth/refresh-cookie.ts";
 import type { SignInWatch } from "../auth/sign-in-watch.ts";
 import type { Context } from "../context.ts";
 import type { Env } from "../env.ts";
@@ -40,8 +41,11 @@ export function createGraphQLHandler(deps: {
   services: Services;
   requestAuth: RequestAuth;
   signIns: SignInWatch;
+  refreshCookie: RefreshCookie;
 }) {
-  const { env, logger, metrics, prisma, pubsub, services, requestAuth, signIns } = deps;
+  const { env, logger, metrics, prisma, pubsub, services, requestAuth, signIns, refreshCookie } = deps;
+  /** Set-Cookie values resolvers asked for, by request, added to the response once it is built. */
+  const responseCookies = new WeakMap<Request, string[]>();
   /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
   const realtimeRequests = new WeakSet<Request>();
   const ticketLists = ticketListCache({
@@ -55,6 +59,12 @@ export function createGraphQLHandler(deps: {
     bypass: (request) => realtimeRequests.has(request),
   });
 
+  const cookiesOf = (request: Request) => {
+    const cookies = responseCookies.get(request) ?? [];
+    responseCookies.set(request, cookies);
+    return cookies;
+  };
+
   const yoga = createYoga<TransportContext, Context>({
     schema,
     plugins: [
@@ -66,6 +76,11 @@ export function createGraphQLHandler(deps: {
         introspection: env.GRAPHQL_INTROSPECTION,
       }),
       metricsPlugin(metrics),
+      {
+        onResponse({ request, response }) {
+          for (const cookie of responseCookies.get(request) ?? []) response.headers.append("set-cookie", cookie);
+        },
+      },
       ticketLists.plugin,
       sharedSubscriptionResults<Context>(({ viewer, participant }) =>
         viewer || participant
@@ -117,6 +132,10 @@ export function createGraphQLHandler(deps: {
             : initial.request.headers.get("x-participant-token"),
         ),
         authenticatedUserIds: new Set<string>(),
+        refreshCookie: {
+          issue: (auth) => cookiesOf(initial.request).push(refreshCookie.issue(auth)),
+          clear: () => cookiesOf(initial.request).push(refreshCookie.clear()),
+        },
         clientAddress:
           initial.clientAddress ??
           requestAuth.clientAddressOf(

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import express, { type RequestHandler } from "express";
+import { REFRESH_PATH } from "../auth/refresh-cookie.ts";
 import type { Lifecycle } from "../ops/lifecycle.ts";
 import { type Logger, requestIdOf } from "../ops/logger.ts";
 import { type Metrics, routeOf } from "../ops/metrics.ts";
@@ -8,6 +9,7 @@ import type { createOpsRoutes } from "../ops/ops.route.ts";
 import { RECORDING_PATHS } from "../recordings/recordings.route.ts";
 import type { Signaling } from "../signaling/signaling.ts";
 import type { GraphQLWsHandler } from "./graphql-ws.handler.ts";
+import type { SecurityHeaders } from "./security-headers.ts";
 
 /** A route: answers the request, resolving once it is done with it (the body may still be streaming). */
 export type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void> | void;
@@ -25,12 +27,16 @@ export function createHttpRouter(deps: {
   ops: ReturnType<typeof createOpsRoutes>;
   graphql: Route;
   realtime: GraphQLWsHandler;
+  /** POST /auth/refresh: the PWA's refresh cookie traded for a new access token. */
+  refresh: Route;
   signaling: Signaling;
   recordings: Route;
   files: Route;
   /** The development mailbox; null in production. */
   devMail: Route | null;
   staticFiles: Route;
+  /** Security headers (CSP, framing, referrer, nosniff, HSTS), set on every response before anything answers. */
+  securityHeaders: SecurityHeaders;
 }) {
   const { logger, metrics, lifecycle } = deps;
   /** Settles the promise handleRequest waits on, once the request's route is done with it. */
@@ -50,6 +56,7 @@ export function createHttpRouter(deps: {
   router.set("query parser", false);
   router.all("/metrics", handle(deps.ops.metrics));
   router.all("/graphql", handle(deps.graphql));
+  router.all(REFRESH_PATH, handle(deps.refresh));
   router.all("/healthz", handle(deps.ops.health));
   router.all("/readyz", handle(deps.ops.readiness));
   router.all(/^\/peerjs(?:\/|$)/, handle(deps.signaling.handleRequest));
@@ -72,6 +79,8 @@ export function createHttpRouter(deps: {
     const started = performance.now();
     const requestId = requestIdOf(request.headers["x-request-id"]);
     response.setHeader("x-request-id", requestId);
+    // Before the drain refusal and the router, so those answers (and a route's 500) carry them too.
+    deps.securityHeaders(request, response, () => {});
     const url = urlOf(request);
     const route = routeOf(url.pathname);
     const streaming = /text\/event-stream/.test(request.headers.accept ?? "");

@@ -77,7 +77,8 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function routeOf(pathname: string): string {
   if (pathname === "/graphql") return "/graphql";
   if (pathname.startsWith("/files/")) return "/files";
-  if (pathname === "/healthz" || pathname === "/readyz" || pathname === "/metrics") return pathname;
+  if (pathname === "/healthz" || pathname === "/readyz" || pathname === "/metrics" || pathname === "/auth/refresh")
+    return pathname;
   if (pathname.startsWith("/peerjs")) return "/peerjs";
   return "static";
 }

@@ -109,6 +109,9 @@ describe("graceful shutdown", () => {
         body: JSON.stringify({ query: "{ me { id } }" }),
       });
       expect(refused.status).toBe(503);
+      // Answered outside the router, still with the security headers.
+      expect(refused.headers.get("x-frame-options")).toBe("DENY");
+      expect(refused.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect((await inFlight).data?.logIn.__typename).toBe("AuthPayload");
       await closed;
       expect(ran).toBe(true);

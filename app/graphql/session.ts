@@ -1,18 +1,19 @@
 import { stringifyDocument } from "@urql/core";
 import { createSignal } from "solid-js";
 import { RefreshSessionMutation } from "../features/auth/auth.documents.ts";
-import type { ResultOf } from "./tada.ts";
 
 /**
- * The signed-in session. The access token lives only in memory; the refresh token (and the user, so the app
- * can open offline) lives in localStorage and is traded for a fresh pair on start and when the API answers
- * UNAUTHENTICATED.
+ * The signed-in session. The access token lives only in memory; the refresh token is an httpOnly cookie that no
+ * script can read (see docs/security.md), traded at POST /auth/refresh for a fresh access token on start and when
+ * the API answers UNAUTHENTICATED. The user is kept in localStorage so the app can open offline.
  */
 export type SessionUser = { id: string; name: string; email: string; role: "ADMIN" | "AGENT" | "CUSTOMER" };
-type AuthPayload = Extract<ResultOf<typeof RefreshSessionMutation>["refreshSession"], { __typename: "AuthPayload" }>;
+/** What sign-up, log-in and /auth/refresh answer (no refresh token: that comes as the cookie). */
+type AuthPayload = { accessToken: string; accessTokenExpiresAt: string; user: SessionUser };
 
-const REFRESH_TOKEN_KEY = "live-support.refreshToken";
 const USER_KEY = "live-support.user";
+/** Where versions before the cookie kept the refresh token; traded once for the cookie, then removed. */
+const LEGACY_REFRESH_TOKEN_KEY = "live-support.refreshToken";
 const REFRESH_LOCK = "live-support.refresh";
 /** Refresh this long before the access token expires, so requests in flight do not race the expiry. */
 const EXPIRY_MARGIN_MS = 30_000;
@@ -51,19 +52,14 @@ export function currentAccessToken(): string | null {
   return accessToken;
 }
 
-export function hasRefreshToken(): boolean {
-  return localStorage.getItem(REFRESH_TOKEN_KEY) !== null;
-}
-
 /** True when a request would go out without a valid access token although the session could get one. */
 export function accessTokenNeedsRefresh(): boolean {
-  return hasRefreshToken() && (accessToken === null || Date.now() > accessTokenExpiresAt - EXPIRY_MARGIN_MS);
+  return user() !== null && (accessToken === null || Date.now() > accessTokenExpiresAt - EXPIRY_MARGIN_MS);
 }
 
 export function applyAuthPayload(payload: AuthPayload): void {
   accessToken = payload.accessToken;
   accessTokenExpiresAt = Date.parse(payload.accessTokenExpiresAt);
-  localStorage.setItem(REFRESH_TOKEN_KEY, payload.refreshToken);
   const next: SessionUser = {
     id: payload.user.id,
     name: payload.user.name,
@@ -78,40 +74,36 @@ export function applyAuthPayload(payload: AuthPayload): void {
 export function clearSession(): void {
   accessToken = null;
   accessTokenExpiresAt = 0;
-  localStorage.removeItem(REFRESH_TOKEN_KEY);
+  localStorage.removeItem(LEGACY_REFRESH_TOKEN_KEY);
   localStorage.removeItem(USER_KEY);
   setUser(null);
   for (const listener of listeners) listener();
 }
 
 /**
- * Trades the stored refresh token for new tokens. Concurrent callers share one request, because a refresh
- * token works once. Offline, the user stays signed in so cached screens keep working.
+ * Trades the refresh cookie for a new access token (and a new cookie). Concurrent callers share one request,
+ * because a refresh token works once. Offline, the user stays signed in so cached screens keep working.
  */
 export function refreshAccessToken(): Promise<RefreshOutcome> {
   refreshing ??= takingTurns(async (): Promise<RefreshOutcome> => {
-    const refreshToken = localStorage.getItem(REFRESH_TOKEN_KEY);
-    if (!refreshToken) {
-      if (user()) clearSession();
-      return "signed-out";
-    }
+    if (!user()) return "signed-out";
     let response: Response;
     try {
-      response = await fetch("/graphql", {
+      await moveLegacyRefreshToken();
+      // JSON, so the request is not a "simple" one another site could send (with the SameSite cookie, no CSRF).
+      response = await fetch("/auth/refresh", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: stringifyDocument(RefreshSessionMutation), variables: { refreshToken } }),
+        body: "{}",
+        credentials: "same-origin",
       });
     } catch {
       return "offline";
     }
-    if (response.status >= 500) return "offline";
-    const body = (await response.json().catch(() => null)) as {
-      data?: ResultOf<typeof RefreshSessionMutation> | null;
-    } | null;
-    const result = body?.data?.refreshSession;
-    if (result?.__typename === "AuthPayload") {
-      applyAuthPayload(result);
+    if (response.status >= 500 || response.status === 429) return "offline";
+    const body = (await response.json().catch(() => null)) as ({ __typename?: string } & AuthPayload) | null;
+    if (response.ok && body?.__typename === "AuthPayload") {
+      applyAuthPayload(body);
       return "refreshed";
     }
     clearSession();
@@ -120,6 +112,21 @@ export function refreshAccessToken(): Promise<RefreshOutcome> {
     refreshing = null;
   });
   return refreshing;
+}
+
+/**
+ * A refresh token stored by an earlier version is traded once through GraphQL, whose answer sets the cookie; the
+ * new refresh token is not even asked for. Throws when offline, so the stored token waits for the next try.
+ */
+async function moveLegacyRefreshToken(): Promise<void> {
+  const refreshToken = localStorage.getItem(LEGACY_REFRESH_TOKEN_KEY);
+  if (!refreshToken) return;
+  const response = await fetch("/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: stringifyDocument(RefreshSessionMutation), variables: { refreshToken } }),
+  });
+  if (response.status < 500) localStorage.removeItem(LEGACY_REFRESH_TOKEN_KEY);
 }
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium; the browser tier needs it in CI and skips loudly without it elsewhere. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -57,10 +57,41 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   });
 }
 
-export async function phoneContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL, viewport: phone, hasTouch: true, isMobile: true });
+/** A browser context as the tests use them: page errors reported, Content-Security-Policy violations recorded. */
+export async function openContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
   reportPageErrors(context);
+  await recordPolicyViolations(context);
   return context;
+}
+
+export function phoneContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  return openContext(browser, { baseURL, viewport: phone, hasTouch: true, isMobile: true });
+}
+
+/** Content-Security-Policy violations seen in any page since the last `takePolicyViolations()`. */
+const policyViolations: string[] = [];
+
+/**
+ * Records every `securitypolicyviolation` event of the context's pages: the server's policy must let the app do all
+ * it does, so any report is a failure (see `takePolicyViolations`). Playwright's own evaluation is exempt from CSP.
+ */
+export async function recordPolicyViolations(context: BrowserContext): Promise<void> {
+  await context.exposeBinding("reportPolicyViolation", ({ page }, line: string) => {
+    policyViolations.push(`${new URL(page.url()).pathname}: ${line}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const report = (window as unknown as { reportPolicyViolation(line: string): void }).reportPolicyViolation;
+      const where = event.sourceFile ? ` at ${event.sourceFile}:${event.lineNumber}` : "";
+      report(`${event.effectiveDirective} refused ${event.blockedURI || "inline"}${where} (${event.sample})`);
+    });
+  });
+}
+
+/** The violations recorded since the last call (and forgets them), for `expect(...).toEqual([])` after each test. */
+export function takePolicyViolations(): string[] {
+  return policyViolations.splice(0);
 }
 
 /** Uncaught errors in the app show up in the test output. */
@@ -72,7 +103,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 
 /** Runs axe-core in the page; returns the violations as readable lines (empty when there are none). */
 export async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  // Evaluated rather than added as a <script>, which the app's Content-Security-Policy rightly refuses.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
     const result = await axe.run();

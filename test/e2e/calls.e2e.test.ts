@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,10 +9,18 @@ import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createSecurityHeaders } from "../../api/http/security-headers.ts";
 import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
 import { eventually, startTestServer, TestClock, type TestServer } from "../harness.ts";
-import { axeViolations, chromiumAvailable, launchChromium, screenshot } from "./browser.ts";
+import {
+  axeViolations,
+  chromiumAvailable,
+  launchChromium,
+  openContext,
+  screenshot,
+  takePolicyViolations,
+} from "./browser.ts";
 
 /**
  * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
@@ -127,31 +135,42 @@ beforeAll(async () => {
     plugins: [solid()],
     build: { outDir: bundleDir, emptyOutDir: true, minify: false, target: "es2022", reportCompressedSize: false },
   });
-  pageServer = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    if (request.method === "POST" && url.pathname === "/upload") {
-      const parts: Buffer[] = [];
-      request.on("data", (part: Buffer) => parts.push(part));
-      request.on("end", () => {
-        uploads.push({ index: Number(url.searchParams.get("index")), data: Buffer.concat(parts) });
-        response.writeHead(204).end();
-      });
-      return;
-    }
-    if (url.pathname === "/recording.webm") {
-      const file = Buffer.concat(uploads.sort((a, b) => a.index - b.index).map((upload) => upload.data));
-      response.writeHead(200, { "content-type": "video/webm", "content-length": file.length }).end(file);
-      return;
-    }
-    const path = join(bundleDir, url.pathname === "/" ? "index.html" : url.pathname);
-    if (!path.startsWith(bundleDir) || !existsSync(path)) {
-      response.writeHead(404).end();
-      return;
-    }
-    const type = path.endsWith(".js") ? "text/javascript" : path.endsWith(".css") ? "text/css" : "text/html";
-    response.writeHead(200, { "content-type": type });
-    response.end(readFileSync(path));
-  });
+  // The app's own Content-Security-Policy. The app reaches its API as 'self'; this page's API is another origin.
+  const appPolicy = createSecurityHeaders({ publicUrl: "http://127.0.0.1", graphiql: false });
+  const withAppPolicy = (request: IncomingMessage, response: ServerResponse, serve: () => void) =>
+    appPolicy(request, response, () => {
+      const policy = String(response.getHeader("content-security-policy"));
+      const api = `${server.url} ${server.url.replace(/^http/, "ws")}`;
+      response.setHeader("content-security-policy", policy.replace("connect-src ", `connect-src ${api} `));
+      serve();
+    });
+  pageServer = createServer((request, response) =>
+    withAppPolicy(request, response, () => {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      if (request.method === "POST" && url.pathname === "/upload") {
+        const parts: Buffer[] = [];
+        request.on("data", (part: Buffer) => parts.push(part));
+        request.on("end", () => {
+          uploads.push({ index: Number(url.searchParams.get("index")), data: Buffer.concat(parts) });
+          response.writeHead(204).end();
+        });
+        return;
+      }
+      if (url.pathname === "/recording.webm") {
+        const file = Buffer.concat(uploads.sort((a, b) => a.index - b.index).map((upload) => upload.data));
+        response.writeHead(200, { "content-type": "video/webm", "content-length": file.length }).end(file);
+        return;
+      }
+      const path = join(bundleDir, url.pathname === "/" ? "index.html" : url.pathname);
+      if (!path.startsWith(bundleDir) || !existsSync(path)) {
+        response.writeHead(404).end();
+        return;
+      }
+      const types: Record<string, string> = { js: "text/javascript", css: "text/css" };
+      response.writeHead(200, { "content-type": types[path.split(".").pop() ?? ""] ?? "text/html" });
+      response.end(readFileSync(path));
+    }),
+  );
   await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
   const turnPort = turnAvailable ? await startTurn() : 0;
@@ -194,7 +213,7 @@ async function enter(
     iceTransportPolicy?: RTCIceTransportPolicy;
   } = {},
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const context = await openContext(browser, { viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   pages.push(page);
   await page.goto(pageUrl);
@@ -252,6 +271,7 @@ async function closeAll(): Promise<void> {
     await page.evaluate(() => (window as any).call.client?.leave()).catch(() => undefined);
     await page.context().close();
   }
+  expect(takePolicyViolations(), "Content-Security-Policy violations").toEqual([]);
 }
 
 describe.skipIf(!available)("calls in a real browser", () => {
@@ -509,7 +529,11 @@ describe.skipIf(!available)("calls in a real browser", () => {
       { peerId: "view-b", publishes: true },
     ];
     const other = await enter("view-b", roster);
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    const context = await openContext(browser, {
+      viewport: { width: 390, height: 844 },
+      hasTouch: true,
+      isMobile: true,
+    });
     const phone = await context.newPage();
     pages.push(phone);
     await phone.goto(pageUrl);

@@ -10,10 +10,11 @@ import {
   buildApp,
   chromiumAvailable,
   launchChromium,
+  openContext,
   persistedCacheHas,
   phoneContext,
-  reportPageErrors,
   screenshot,
+  takePolicyViolations,
   watchSubscriptions,
 } from "./browser.ts";
 
@@ -51,6 +52,10 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
       .textContent({ timeout: 2000 })
       .catch((error) => String(error));
     console.error(`Customer page at ${customerPage.url()}:\n${text}`);
+  });
+
+  afterEach(() => {
+    expect(takePolicyViolations(), "Content-Security-Policy violations").toEqual([]);
   });
 
   beforeAll(async () => {
@@ -109,8 +114,7 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.getByText("No tickets yet").waitFor();
     await expectAccessible(page, "my-tickets-empty");
 
-    const agentContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
-    reportPageErrors(agentContext);
+    const agentContext = await openContext(browser, { baseURL: server.url, viewport: { width: 1280, height: 800 } });
     const agentPage = await agentContext.newPage();
     const agentSockets = watchSubscriptions(agentPage);
     await signIn(agentPage, agent);
@@ -191,22 +195,37 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   });
 
+  it("keeps the refresh token in an httpOnly, SameSite=Strict cookie for /auth/refresh only, out of script reach", async () => {
+    const page = customerPage;
+    await page.goto("/tickets");
+    await page.getByRole("link", { name: /Printer is on fire/ }).waitFor();
+    const cookies = await customerContext.cookies();
+    expect(cookies.map((cookie) => cookie.name)).toEqual(["ls_refresh"]);
+    const [refresh] = cookies;
+    expect(refresh).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/auth/refresh" });
+    const scriptSees = await page.evaluate(() => JSON.stringify({ ...localStorage }) + document.cookie);
+    expect(scriptSees).not.toContain(refresh?.value);
+    expect(scriptSees).not.toContain("refreshToken");
+  });
+
   it("stays signed in when a refresh's answer is lost (navigating away mid-refresh) and when tabs open at once", async () => {
     const page = customerPage;
-    const refreshes = (request: { postData(): string | null }) => request.postData()?.includes("refreshSession");
-    // The server trades the refresh token, but the answer never reaches the page.
+    // The server trades the refresh cookie, but the answer (and the new cookie it sets) never reaches the page.
     let intercepted = false;
     let lost = 0;
-    await page.route("**/graphql", async (route) => {
-      if (intercepted || !refreshes(route.request())) return route.fallback();
+    await page.route("**/auth/refresh", async (route) => {
+      if (intercepted) return route.fallback();
       intercepted = true;
+      const before = await customerContext.cookies();
       await route.fetch();
+      await customerContext.clearCookies();
+      await customerContext.addCookies(before);
       await route.abort("connectionreset");
       lost += 1;
     });
     await page.reload();
     await expect.poll(() => lost).toBe(1);
-    await page.unroute("**/graphql");
+    await page.unroute("**/auth/refresh");
     // The next load presents the same token again: a retry, not a theft.
     await page.goto("/tickets");
     await page.getByRole("link", { name: /Printer is on fire/ }).waitFor();
@@ -322,9 +341,9 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
       )
       .toEqual({ body: "Alice replied", data: { url: ticketPath } });
   });
+
   it("after the server closes the socket for an expired token (4419), refreshes and the inbox is live again", async () => {
-    const agentContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
-    reportPageErrors(agentContext);
+    const agentContext = await openContext(browser, { baseURL: server.url, viewport: { width: 1280, height: 800 } });
     const agentPage = await agentContext.newPage();
     let subscribed = 0;
     agentPage.on("websocket", (socket) =>
@@ -337,7 +356,7 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await agentPage.waitForURL("**/inbox**");
     await expect.poll(() => subscribed).toBe(1);
     // Only the server's clock passes the token's expiry: the page learns it from the close code alone.
-    const refreshed = agentPage.waitForRequest((request) => request.postData()?.includes("refreshSession") ?? false);
+    const refreshed = agentPage.waitForRequest((request) => request.url().endsWith("/auth/refresh"));
     server.clock.advance(16 * 60_000);
     await refreshed;
     await expect.poll(() => subscribed >= 2).toBe(true);
@@ -345,5 +364,23 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await agentPage.getByTestId("new-items").click();
     await agentPage.getByRole("link", { name: /Kettle is leaking/ }).waitFor();
     await agentContext.close();
+  });
+
+  it("signing out revokes the sign-in and clears the refresh cookie", async () => {
+    const page = customerPage;
+    await page.goto("/profile");
+    const [refresh] = await customerContext.cookies();
+    expect(refresh?.name).toBe("ls_refresh");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    // The profile route's guard may get there first, with ?next=/profile.
+    await page.waitForURL(/\/signin(\?|$)/);
+    await expect.poll(async () => (await customerContext.cookies()).length).toBe(0);
+    // A copy of the cookie taken before is refused too: the sign-in was revoked.
+    const replay = await fetch(`${server.url}/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: `ls_refresh=${refresh?.value}` },
+      body: "{}",
+    });
+    expect(replay.status).toBe(401);
   });
 });

@@ -1,7 +1,7 @@
 import { createECDH, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, invite, signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 import {
@@ -9,8 +9,10 @@ import {
   buildApp,
   chromiumAvailable,
   launchChromium,
+  openContext,
   persistedCacheHas,
   screenshot,
+  takePolicyViolations,
   watchSubscriptions,
 } from "./browser.ts";
 
@@ -52,8 +54,12 @@ async function decoding(page: Page, label: string): Promise<boolean> {
 }
 
 describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
+  afterEach(() => {
+    expect(takePolicyViolations(), "Content-Security-Policy violations").toEqual([]);
+  });
+
   it("host schedules, participant waits, is admitted, both are in the call and chat, host ends", async () => {
-    const hostContext = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.url });
+    const hostContext = await openContext(browser, { viewport: { width: 390, height: 844 }, baseURL: server.url });
     await hostContext.grantPermissions(["camera", "microphone", "clipboard-read", "clipboard-write"]);
     const host = await hostContext.newPage();
     host.on("dialog", (dialog) => void dialog.accept());
@@ -84,7 +90,7 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await host.getByRole("toolbar", { name: "Call controls" }).waitFor();
 
     // The participant, on a phone, opens the link.
-    const guestContext = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    const guestContext = await openContext(browser, { viewport: { width: 360, height: 740 }, baseURL: server.url });
     await guestContext.grantPermissions(["camera", "microphone"]);
     await guestContext.grantPermissions(["notifications"], { origin: server.url });
     // Headless Chromium has no push service to subscribe with here: PushManager answers with a subscription made of
@@ -180,7 +186,7 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     const session = created.data?.createLiveSession as { id: string; accessToken: string };
     expect(session.id).toBeTruthy();
 
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    const context = await openContext(browser, { viewport: { width: 360, height: 740 }, baseURL: server.url });
     const page = await context.newPage();
     await page.goto(`/session/join/${session.accessToken}`);
     await page.getByRole("heading", { name: "Private training" }).waitFor();
@@ -246,7 +252,7 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     };
     const first = await schedule("Printer troubleshooting");
     const second = await schedule("Billing walkthrough");
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.url });
+    const context = await openContext(browser, { viewport: { width: 390, height: 844 }, baseURL: server.url });
     const page = await context.newPage();
     const subscriptions = watchSubscriptions(page);
     await page.goto(`/signin?next=/sessions/${first.id}`);
@@ -286,7 +292,7 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
       agent.token,
     );
     const sessionId = created.data?.createLiveSession.id as string;
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: server.url });
+    const context = await openContext(browser, { viewport: { width: 360, height: 740 }, baseURL: server.url });
     const page = await context.newPage();
     await page.goto("/signin?next=/sessions");
     await page.getByLabel("Email").fill("agent@example.com");

@@ -17,8 +17,6 @@ const AuthPayloadFields = graphql(
   fragment AuthPayloadFields on AuthPayload {
     accessToken
     accessTokenExpiresAt
-    refreshToken
-    refreshTokenExpiresAt
     user {
       ...ViewerFields
     }
@@ -75,23 +73,14 @@ export const LogInMutation = graphql(
   [AuthPayloadFields],
 );
 
-export const RefreshSessionMutation = graphql(
-  `
+/** Trades a refresh token stored by an earlier version of the app; the answer sets the refresh cookie. */
+export const RefreshSessionMutation = graphql(`
   mutation RefreshSession($refreshToken: String!) {
     refreshSession(refreshToken: $refreshToken) {
       __typename
-      ... on AuthPayload {
-        ...AuthPayloadFields
-      }
-      ... on Error {
-        code
-        message
-      }
     }
   }
-`,
-  [AuthPayloadFields],
-);
+`);
 
 export const LogOutMutation = graphql(`
   mutation LogOut {

@@ -104,7 +104,7 @@ export default function SessionAnalyticsPage() {
                 <Chart points={points()} peak={a().peakConcurrent} />
               </Show>
               <h2>Time in the session</h2>
-              <div style={{ "overflow-x": "auto" }}>
+              <div class="scroll-x">
                 <table>
                   <thead>
                     <tr>

@@ -141,7 +141,7 @@ function SessionHostView(props: { session: Session }) {
 
         <div class="session-panel">
           <h2>Link</h2>
-          <p style={{ "overflow-wrap": "anywhere" }}>
+          <p class="wrap-anywhere">
             <code data-testid="join-url">{s().joinUrl}</code>
           </p>
           <div class="session-actions">
