@@ -11,6 +11,7 @@ import { createRequestAuth } from "./http/request-auth.ts";
 import { createStaticRoute } from "./http/static.route.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
+import { withIdempotentCommits } from "./ops/idempotency.ts";
 import { fileStoreFromEnv, openInfrastructure, watchRedisOutages } from "./ops/infrastructure.ts";
 import { createLifecycle } from "./ops/lifecycle.ts";
 import { createLogger } from "./ops/logger.ts";
@@ -41,7 +42,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
   const { database, redis, pubsub } = await openInfrastructure(env, logger, options.database);
-  const { prisma } = database;
+  // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
+  const prisma = withIdempotentCommits(database.prisma, clock);
   const lifecycle = createLifecycle({ logger, database, redis, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
   const services = createServices({
     env,
@@ -60,7 +62,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     rateLimits: createRateLimits(env, redis, clock, (rule) => metrics.rateLimited.inc({ rule })),
   });
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
-  const graphql = createGraphQLHandler({ env, logger, metrics, prisma, pubsub, services, requestAuth });
+  const graphql = createGraphQLHandler({ env, clock, logger, metrics, prisma, pubsub, services, requestAuth });
   const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));

@@ -42,7 +42,9 @@ export function createGraphQLWsHandler(deps: { graphql: GraphQLHandler; requestA
       },
       onSubscribe: async (ctx, _id, params) => {
         const request = ctx.extra.request;
+        // A POST, so yoga lets mutations through as it does over HTTP.
         const standIn = new Request(`http://localhost${request.url ?? "/graphql"}`, {
+          method: "POST",
           headers: { "user-agent": request.headers["user-agent"] ?? "" },
         });
         graphql.markRealtime(standIn);

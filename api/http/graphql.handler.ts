@@ -2,9 +2,12 @@ import type { IncomingMessage } from "node:http";
 import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, type YogaInitialContext } from "graphql-yoga";
 import type { Viewer } from "../auth/auth.service.ts";
+import type { Clock } from "../clock.ts";
 import type { Context } from "../context.ts";
 import type { Env } from "../env.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { idempotencyPlugin } from "../ops/idempotency.plugin.ts";
+import { createIdempotencyStore } from "../ops/idempotency.ts";
 import type { Logger } from "../ops/logger.ts";
 import { metricsPlugin } from "../ops/metrics.plugin.ts";
 import type { Metrics } from "../ops/metrics.ts";
@@ -16,6 +19,8 @@ import { schema } from "../schema.ts";
 import type { Services } from "../services.ts";
 import { maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
+
+const UNEXPECTED_ERROR = "Unexpected error.";
 
 /** What a transport may settle before yoga builds the context (graphql-ws authenticates once, at connect). */
 export interface TransportContext {
@@ -31,6 +36,7 @@ export interface TransportContext {
  */
 export function createGraphQLHandler(deps: {
   env: Env;
+  clock: Clock;
   logger: Logger;
   metrics: Metrics;
   prisma: PrismaClient;
@@ -38,7 +44,7 @@ export function createGraphQLHandler(deps: {
   services: Services;
   requestAuth: RequestAuth;
 }) {
-  const { env, logger, metrics, prisma, pubsub, services, requestAuth } = deps;
+  const { env, clock, logger, metrics, prisma, pubsub, services, requestAuth } = deps;
   /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
   const realtimeRequests = new WeakSet<Request>();
   const ticketLists = ticketListCache({
@@ -63,6 +69,10 @@ export function createGraphQLHandler(deps: {
         introspection: env.GRAPHQL_INTROSPECTION,
       }),
       metricsPlugin(metrics),
+      idempotencyPlugin(
+        createIdempotencyStore({ prisma, clock, ttlMs: env.IDEMPOTENCY_TTL, leaseMs: env.IDEMPOTENCY_LEASE }),
+        (error) => maskUnexpectedErrors(error, UNEXPECTED_ERROR),
+      ),
       ticketLists.plugin,
       sharedSubscriptionResults<Context>(({ viewer, participant }) =>
         viewer || participant
@@ -89,7 +99,7 @@ export function createGraphQLHandler(deps: {
             error: (...args: unknown[]) =>
               logger.error(args[0] instanceof Error ? { err: args[0] } : { detail: args }, "graphql"),
           },
-    maskedErrors: { maskError: maskUnexpectedErrors },
+    maskedErrors: { maskError: maskUnexpectedErrors, errorMessage: UNEXPECTED_ERROR },
     context: async (initial: YogaInitialContext & TransportContext) => {
       let viewer: Viewer | null = initial.viewer ?? null;
       if (initial.viewer === undefined) {
