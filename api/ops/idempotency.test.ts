@@ -2,24 +2,32 @@ import { createHash, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../../test/fixtures.ts";
 import type { GraphQLResponse, TestServer } from "../../test/harness.ts";
+import { createSession, hostAction, JOIN } from "../../test/session-fixtures.ts";
 import { ADD_MESSAGE, CREATE, withTicketServer } from "../../test/ticket-fixtures.ts";
 
 let server: TestServer;
 let customer: Actor;
 let otherCustomer: Actor;
 let agent: Actor;
-withTicketServer((running) => ({ server, customer, otherCustomer, agent } = running));
+let admin: Actor;
+withTicketServer((running) => ({ server, customer, otherCustomer, agent, admin } = running));
 
 /** A GraphQL request over HTTP carrying `extensions.idempotencyKey`. */
 async function send<Data = Record<string, any>>(
   query: string,
   variables: Record<string, unknown>,
-  token: string,
+  token: string | { participantToken: string } | null,
   idempotencyKey: unknown,
 ): Promise<GraphQLResponse<Data> & { extensions?: Record<string, unknown> }> {
+  const credentials: Record<string, string> =
+    typeof token === "string"
+      ? { authorization: `Bearer ${token}` }
+      : token
+        ? { "x-participant-token": token.participantToken }
+        : {};
   const response = await fetch(`${server.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    headers: { "content-type": "application/json", ...credentials },
     body: JSON.stringify({ query, variables, extensions: { idempotencyKey } }),
   });
   return response.json();
@@ -83,6 +91,49 @@ describe("idempotency keys on create mutations", () => {
     expect(overWs.data).toEqual(first.data);
     expect(overHttp.data).toEqual(first.data);
     expect(await messageCount(ticketId, "Replayed reply")).toBe(1);
+  });
+
+  it("answers replayed joinSession, chat and createLiveSession with the first result", async () => {
+    const sessionKey = randomUUID();
+    const start = server.clock.now().getTime() + 3_600_000;
+    const createOnce = () =>
+      send(
+        `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) { ... on LiveSession { id } } }`,
+        {
+          input: {
+            title: "Replayed session",
+            type: "CONSULTATION",
+            scheduledStartAt: new Date(start).toISOString(),
+            scheduledEndAt: new Date(start + 3_600_000).toISOString(),
+          },
+        },
+        admin.token,
+        sessionKey,
+      );
+    const created = await createOnce();
+    expect(created.data?.createLiveSession.id).toBeTruthy();
+    expect((await createOnce()).data).toEqual(created.data);
+    const prisma = server.app.prisma;
+    expect(await prisma.liveSession.count({ where: { title: "Replayed session" } })).toBe(1);
+
+    const session = await createSession(server, admin);
+    await hostAction(server, admin, "startLiveSession", { id: session.id });
+    const joinKey = randomUUID();
+    const input = { token: session.accessToken, name: "Jo", email: "jo@example.com" };
+    const joined = await send(JOIN, { input }, null, joinKey);
+    const rejoined = await send(JOIN, { input }, null, joinKey);
+    expect(joined.data?.joinSession.__typename).toBe("JoinSessionPayload");
+    expect(rejoined.data).toEqual(joined.data);
+    const participantToken = joined.data?.joinSession.participantToken as string;
+
+    const chatKey = randomUUID();
+    const chat = `mutation($id: ID!, $body: String!) { sendSessionChatMessage(sessionId: $id, body: $body) {
+      __typename ... on SessionChatMessage { id } } }`;
+    const said = await send(chat, { id: session.id, body: "Hello twice" }, { participantToken }, chatKey);
+    const again = await send(chat, { id: session.id, body: "Hello twice" }, { participantToken }, chatKey);
+    expect(said.data?.sendSessionChatMessage.__typename).toBe("SessionChatMessage");
+    expect(again.data).toEqual(said.data);
+    expect(await prisma.sessionChatMessage.count({ where: { body: "Hello twice" } })).toBe(1);
   });
 
   it("runs concurrent requests with one key once", async () => {
