@@ -90,6 +90,8 @@ interface Attempt {
   startedAt: Date;
   /** True once a transaction of this attempt committed. */
   committed: boolean;
+  /** Set once answered: work the request started that outlives it (same async context) is not fenced. */
+  finished?: boolean;
 }
 
 const currentAttempt = new AsyncLocalStorage<Attempt>();
@@ -108,7 +110,7 @@ export function withIdempotentCommits(prisma: PrismaClient, clock: Clock): Prism
   const transaction = (async (work: unknown, options?: unknown) => {
     if (typeof work !== "function") return prisma.$transaction(work as never, options as never);
     const attempt = currentAttempt.getStore();
-    if (!attempt) return prisma.$transaction(work as never, options as never);
+    if (!attempt || attempt.finished) return prisma.$transaction(work as never, options as never);
     const result = await prisma.$transaction(async (tx) => {
       const value = await (work as (client: typeof tx) => Promise<unknown>)(tx);
       const marked = await tx.idempotencyRecord.updateMany({
@@ -210,6 +212,7 @@ export function createIdempotencyStore(deps: { prisma: PrismaClient; clock: Cloc
      * so a retry runs again (the failure may have been passing).
      */
     async finish(attempt: Attempt, response: StoredResponse): Promise<void> {
+      attempt.finished = true;
       const held = { scope: attempt.scope, key: attempt.key, startedAt: attempt.startedAt };
       if (response.errors?.length && !attempt.committed) {
         await prisma.idempotencyRecord.deleteMany({ where: { ...held, committedAt: null } });
@@ -223,6 +226,7 @@ export function createIdempotencyStore(deps: { prisma: PrismaClient; clock: Cloc
 
     /** Releases a key whose attempt threw before answering, unless its writes committed. */
     async abandon(attempt: Attempt): Promise<void> {
+      attempt.finished = true;
       await prisma.idempotencyRecord.deleteMany({
         where: { scope: attempt.scope, key: attempt.key, startedAt: attempt.startedAt, committedAt: null },
       });
