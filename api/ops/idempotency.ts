@@ -33,12 +33,6 @@ export const idempotencyErrors = {
       422,
       "This idempotency key was already used for a different request; send a new key for a new action",
     ),
-  inUse: () =>
-    idempotencyError(
-      "IDEMPOTENCY_KEY_IN_USE",
-      409,
-      "A request with this idempotency key is still running; retry in a moment",
-    ),
   answerLost: () =>
     idempotencyError(
       "IDEMPOTENCY_ANSWER_LOST",
