@@ -15,7 +15,9 @@ import { createSecurityHeaders } from "./http/security-headers.ts";
 import { createStaticRoute } from "./http/static.route.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
-import { fileStoreFromEnv, openInfrastructure, watchRedisOutages } from "./ops/infrastructure.ts";
+import { withIdempotentCommits } from "./ops/idempotency.ts";
+import { fileStoreFromEnv, openInfrastructure } from "./ops/infrastructure.ts";
+import { keepInstanceInSync } from "./ops/instance-sync.ts";
 import { createLifecycle } from "./ops/lifecycle.ts";
 import { createLogger } from "./ops/logger.ts";
 import { createMetrics } from "./ops/metrics.ts";
@@ -45,7 +47,8 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
   const { database, redis, pubsub } = await openInfrastructure(env, logger, options.database);
-  const { prisma } = database;
+  // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
+  const prisma = withIdempotentCommits(database.prisma, clock);
   const lifecycle = createLifecycle({ logger, database, redis, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
   const services = createServices({
     env,
@@ -71,6 +74,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const refreshCookie = createRefreshCookie({ publicUrl: env.PUBLIC_URL });
   const graphql = createGraphQLHandler({
     env,
+    clock,
     logger,
     metrics,
     prisma,
@@ -91,26 +95,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
   const signaling = createSignaling({ peers: options.peerDirectory ?? services.sessions });
   lifecycle.onClose(() => signaling.close());
-  lifecycle.runTask("peer revocations", pubsub.subscribe("peerRevoked"), (revoked) =>
-    signaling.revokePeers(revoked.peerIds),
-  );
-  // Any ticket change, on any instance, may change any list; sign-in changes reach the other instances' caches
-  // and end the subscriptions (sockets, streams) opened with a sign-in that was revoked or changed role.
-  lifecycle.runTask("ticket-list cache invalidation", pubsub.subscribe("ticketFeed"), graphql.clearTicketLists);
-  lifecycle.runTask("sign-in cache invalidation", pubsub.subscribe("authChanged"), (changed) => {
-    services.auth.forgetSessions(changed.userId);
-    return signIns.recheck(changed.userId);
-  });
-  // Events missed while Redis was away may have changed lists or revoked sign-ins: both caches are forgotten, and
-  // graphql-ws clients are asked to reconnect (1012), which resubscribes them and makes them refetch.
-  if (redis) {
-    watchRedisOutages(redis, logger, () => {
-      logger.warn({ clients: realtime.clientCount() }, "Redis is back: asking realtime clients to resync");
-      graphql.clearTicketLists();
-      services.auth.forgetSessions();
-      void realtime.restartClients("Realtime resync: reconnect");
-    });
-  }
+  keepInstanceInSync({ lifecycle, pubsub, redis, logger, services, graphql, realtime, signIns, signaling });
   const http = createHttpRouter({
     logger,
     metrics,

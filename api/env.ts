@@ -76,6 +76,13 @@ const envSchema = z
     AUTH_SESSION_CACHE: duration("30s"),
     /** Ticket lists answered from a per-viewer cache for at most this long; ticket events clear it (0s: off). */
     RESPONSE_CACHE_TTL: duration("10s"),
+    /** How long the first answer to a create mutation is kept for retries carrying the same idempotency key. */
+    IDEMPOTENCY_TTL: duration("24h"),
+    /**
+     * How long a request holds its idempotency key before a retry may take it over (one whose answer never came,
+     * e.g. the server died); the first attempt can then no longer commit.
+     */
+    IDEMPOTENCY_LEASE: duration("30s"),
     REFRESH_TOKEN_TTL: duration("30d"),
     UPLOAD_MAX_BYTES: bytes("25MB"),
     UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(100).default(10),

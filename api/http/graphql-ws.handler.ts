@@ -68,7 +68,9 @@ export function createGraphQLWsHandler(deps: {
       },
       onSubscribe: async (ctx, _id, params) => {
         const request = ctx.extra.request;
+        // A POST, so yoga lets mutations through as it does over HTTP.
         const standIn = new Request(`http://localhost${request.url ?? "/graphql"}`, {
+          method: "POST",
           headers: { "user-agent": request.headers["user-agent"] ?? "" },
         });
         graphql.markRealtime(standIn);

@@ -4,9 +4,12 @@ import { createYoga, type YogaInitialContext } from "graphql-yoga";
 import type { Viewer } from "../auth/auth.service.ts";
 import type { RefreshCookie } from "../auth/refresh-cookie.ts";
 import type { SignInWatch } from "../auth/sign-in-watch.ts";
+import type { Clock } from "../clock.ts";
 import type { Context } from "../context.ts";
 import type { Env } from "../env.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { idempotencyPlugin } from "../ops/idempotency.plugin.ts";
+import { createIdempotencyStore } from "../ops/idempotency.ts";
 import type { Logger } from "../ops/logger.ts";
 import { metricsPlugin } from "../ops/metrics.plugin.ts";
 import type { Metrics } from "../ops/metrics.ts";
@@ -19,6 +22,8 @@ import type { Services } from "../services.ts";
 import { maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
 import { endSubscriptionsWithSignIn } from "./subscription-sign-in.plugin.ts";
+
+const UNEXPECTED_ERROR = "Unexpected error.";
 
 /** What a transport may settle before yoga builds the context (graphql-ws authenticates once, at connect). */
 export interface TransportContext {
@@ -34,6 +39,7 @@ export interface TransportContext {
  */
 export function createGraphQLHandler(deps: {
   env: Env;
+  clock: Clock;
   logger: Logger;
   metrics: Metrics;
   prisma: PrismaClient;
@@ -43,7 +49,7 @@ export function createGraphQLHandler(deps: {
   signIns: SignInWatch;
   refreshCookie: RefreshCookie;
 }) {
-  const { env, logger, metrics, prisma, pubsub, services, requestAuth, signIns, refreshCookie } = deps;
+  const { env, clock, logger, metrics, prisma, pubsub, services, requestAuth, signIns, refreshCookie } = deps;
   /** Set-Cookie values resolvers asked for, by request, added to the response once it is built. */
   const responseCookies = new WeakMap<Request, string[]>();
   /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
@@ -81,6 +87,10 @@ export function createGraphQLHandler(deps: {
           for (const cookie of responseCookies.get(request) ?? []) response.headers.append("set-cookie", cookie);
         },
       },
+      idempotencyPlugin(
+        createIdempotencyStore({ prisma, clock, ttlMs: env.IDEMPOTENCY_TTL, leaseMs: env.IDEMPOTENCY_LEASE }),
+        (error) => maskUnexpectedErrors(error, UNEXPECTED_ERROR),
+      ),
       ticketLists.plugin,
       sharedSubscriptionResults<Context>(({ viewer, participant }) =>
         viewer || participant
@@ -112,7 +122,7 @@ export function createGraphQLHandler(deps: {
             error: (...args: unknown[]) =>
               logger.error(args[0] instanceof Error ? { err: args[0] } : { detail: args }, "graphql"),
           },
-    maskedErrors: { maskError: maskUnexpectedErrors },
+    maskedErrors: { maskError: maskUnexpectedErrors, errorMessage: UNEXPECTED_ERROR },
     context: async (initial: YogaInitialContext & TransportContext) => {
       let viewer: Viewer | null = initial.viewer ?? null;
       if (initial.viewer === undefined) {

@@ -52,9 +52,12 @@ export class SessionChatService {
       limit: this.options.messagesPerMinute,
       windowMs: 60_000,
     });
-    const message = await this.prisma.sessionChatMessage.create({
-      data: { sessionId, participantId: speaker.id, body: text, createdAt: this.clock.now() },
-    });
+    // In a transaction so a request's idempotency key is marked committed with the message (api/ops/idempotency.ts).
+    const message = await this.prisma.$transaction((tx) =>
+      tx.sessionChatMessage.create({
+        data: { sessionId, participantId: speaker.id, body: text, createdAt: this.clock.now() },
+      }),
+    );
     this.events.publish("CHAT_MESSAGE", sessionId, { participantId: speaker.id, messageId: message.id });
     return message;
   }

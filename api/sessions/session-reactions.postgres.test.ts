@@ -1,86 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort } from "../../test/cluster.ts";
+import { describe, expect, it, vi } from "vitest";
 import { createTicket, signUp } from "../../test/fixtures.ts";
-import { createTestDatabase, eventually, type GraphQLResponse, TestClock } from "../../test/harness.ts";
+import { killHard, withServerProcesses } from "../../test/server-process.ts";
 import { createSession, hostAction } from "../../test/session-fixtures.ts";
-import type { Database } from "../db/database.ts";
 
 // Two real server processes start one after the other on a shared 2-core machine.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 240_000 });
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-let database: Database;
-let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
-let dataDir: string;
-const running: ChildProcess[] = [];
-
-beforeAll(async () => {
-  ({ database, url: databaseUrl, drop: dropDatabase } = await createTestDatabase());
-  dataDir = mkdtempSync(join(tmpdir(), "live-support-reactions-"));
-});
-afterAll(async () => {
-  await Promise.all(running.map(killHard));
-  await database?.close();
-  await dropDatabase?.();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** The real server (api/server.ts) as its own process on the test's database and data directory. */
-async function startServer(env: Record<string, string>) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      AUTH_SECRET: "reactions-test-secret-reactions-test-secret",
-      RATE_LIMITS: "off",
-      ...env,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  running.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-      return (await fetch(`${url}/readyz`).catch(() => null))?.ok;
-    },
-    { timeoutMs: 120_000, what: "the server to answer /readyz" },
-  );
-  const gql = async <Data = Record<string, any>>(
-    query: string,
-    variables: Record<string, unknown> = {},
-    token?: string,
-  ) => {
-    const response = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphQLResponse<Data>;
-  };
-  return { url, child, gql, clock: new TestClock(new Date()) };
-}
-
-async function killHard(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
+const processes = withServerProcesses("reactions");
+const startServer = processes.start;
 
 describe("reactions between domains survive a crash after the commit", () => {
   it("escalates the urgent ticket and finalizes the stopped recording on the next instance", async () => {
@@ -111,7 +39,7 @@ describe("reactions between domains survive a crash after the commit", () => {
     const off = await hostAction(first, admin, "setSessionRecording", { id: session.id, recording: false });
     expect(off.data?.setSessionRecording.__typename).toBe("LiveSession");
 
-    const { prisma } = database;
+    const { prisma } = processes.database();
     const reactions = () =>
       prisma.job.findMany({
         where: { kind: { in: ["ticket.escalate", "recording.finalize"] } },

@@ -11,6 +11,7 @@ import {
 } from "@urql/solid";
 import { createClient as createWsClient } from "graphql-ws";
 import { cacheConfig } from "./cache.ts";
+import { idempotencyExchange } from "./idempotent.ts";
 import {
   accessTokenNeedsRefresh,
   currentAccessToken,
@@ -91,6 +92,7 @@ export const client = new Client({
         },
       };
     }),
+    idempotencyExchange,
     subscriptionExchange({
       forwardSubscription(request) {
         const input = { ...request, query: request.query ?? "" };

@@ -16,11 +16,13 @@ export async function uploadMutation<Data, Variables>(
   variables: Variables,
   files: Record<string, File>,
   onProgress: (fraction: number) => void,
+  idempotencyKey?: string,
 ): Promise<UploadResult<Data>> {
+  const extensions = idempotencyKey ? { idempotencyKey } : undefined;
   const send = async (): Promise<{ status: number; body: UploadResult<Data> }> => {
     const token = await freshAccessToken();
     const form = new FormData();
-    form.append("operations", JSON.stringify({ query: stringifyDocument(document), variables }));
+    form.append("operations", JSON.stringify({ query: stringifyDocument(document), variables, extensions }));
     const map: Record<string, string[]> = {};
     const entries = Object.entries(files);
     entries.forEach(([path], index) => {

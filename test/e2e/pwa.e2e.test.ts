@@ -272,6 +272,32 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     expect(await page.getByTestId("offline-indicator").count()).toBe(0);
   });
 
+  it("a reply whose answer is lost is sent again by the outbox under its idempotency key and stored once", async () => {
+    const page = customerPage;
+    const body = "Sent while the tunnel swallowed the answer.";
+    await page.goto(ticketPath);
+    await page.getByRole("heading", { name: "Printer is on fire" }).waitFor();
+    // The server stores the reply, but its answer never reaches the page.
+    let lost = 0;
+    await page.route("**/graphql", async (route) => {
+      if (lost > 0 || !route.request().postData()?.includes("addTicketMessage")) return route.fallback();
+      await route.fetch();
+      await route.abort("connectionreset");
+      lost += 1;
+    });
+    await page.getByLabel("Reply").fill(body);
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => lost).toBe(1);
+    await page.getByTestId("pending-message").getByText("Pending").waitFor();
+    await page.unroute("**/graphql");
+    // The next start sends the outbox: the server answers the stored reply instead of storing it again.
+    await page.reload();
+    await expect.poll(() => page.getByTestId("pending-message").count()).toBe(0);
+    await page.getByTestId("messages").getByText(body).waitFor();
+    expect(await page.getByTestId("messages").getByText(body).count()).toBe(1);
+    expect(await server.app.prisma.ticketMessage.count({ where: { body } })).toBe(1);
+  });
+
   it("profile: email preferences load, save at once and stay saved; push opt-in is offered", async () => {
     const page = customerPage;
     await page.goto("/profile");

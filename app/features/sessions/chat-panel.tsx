@@ -1,5 +1,6 @@
 import { createQuery, createSubscription, useClient } from "@urql/solid";
 import { createSignal, For, Show } from "solid-js";
+import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { ChatHistoryQuery, ChatSubscription, SendChatMutation } from "./chat.documents.ts";
 
 /**
@@ -8,6 +9,7 @@ import { ChatHistoryQuery, ChatSubscription, SendChatMutation } from "./chat.doc
  */
 export function ChatPanel(props: { sessionId: string }) {
   const client = useClient();
+  const chatKeys = createActionKeys();
   const [history] = createQuery({
     query: ChatHistoryQuery,
     variables: { id: props.sessionId },
@@ -31,7 +33,9 @@ export function ChatPanel(props: { sessionId: string }) {
     if (!text) return setError("Write a message first");
     if (text.length > 2000) return setError("Keep messages under 2,000 characters");
     setSending(true);
-    const result = await client.mutation(SendChatMutation, { sessionId: props.sessionId, body: text }).toPromise();
+    const variables = { sessionId: props.sessionId, body: text };
+    const result = await mutateOnce(client, SendChatMutation, variables, chatKeys.keyFor(variables));
+    chatKeys.settle(!result.error?.networkError);
     setSending(false);
     const outcome = result.data?.sendSessionChatMessage;
     if (outcome?.__typename === "SessionChatMessage") {

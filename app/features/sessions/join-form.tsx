@@ -1,6 +1,7 @@
 import type { TypedDocumentNode } from "@urql/core";
 import { createSignal, Show } from "solid-js";
 import { Field } from "../../components/field.tsx";
+import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { fieldErrorMap, validateEmail, validateRequired } from "../../lib/field-errors.ts";
 import {
   JoinSessionMutation,
@@ -33,6 +34,7 @@ export function JoinForm(props: {
   const [needsConsent, setNeedsConsent] = createSignal(false);
   const [codeSent, setCodeSent] = createSignal(false);
   const [touched, setTouched] = createSignal(false);
+  const joinKeys = createActionKeys();
   const [busy, setBusy] = createSignal(false);
   const [serverErrors, setServerErrors] = createSignal<Record<string, string>>({});
   const [refusal, setRefusal] = createSignal("");
@@ -76,7 +78,7 @@ export function JoinForm(props: {
     if (e.name || e.email || e.password || e.verificationCode) return;
     if (needsConsent() && !consent()) return setRefusal("Tick the box to agree to being recorded, or do not join.");
     setBusy(true);
-    const result = await participantFreeMutation(JoinSessionMutation, {
+    const variables = {
       input: {
         token: props.token,
         name: name().trim(),
@@ -85,7 +87,9 @@ export function JoinForm(props: {
         ...(codeSent() ? { verificationCode: code().trim() } : {}),
         ...(consent() ? { recordingConsent: true } : {}),
       },
-    });
+    };
+    const result = await participantFreeMutation(JoinSessionMutation, variables, joinKeys.keyFor(variables));
+    joinKeys.settle(!result.error?.networkError);
     setBusy(false);
     const outcome = result.data?.joinSession;
     switch (outcome?.__typename) {
@@ -229,9 +233,11 @@ function waitText(seconds: number): string {
 async function participantFreeMutation<Data, Variables extends Record<string, unknown>>(
   document: TypedDocumentNode<Data, Variables>,
   variables: Variables,
+  idempotencyKey?: string,
 ) {
   const { client, dispose } = createParticipantClient("");
   try {
+    if (idempotencyKey) return await mutateOnce(client, document, variables, idempotencyKey);
     return await client.mutation(document, variables).toPromise();
   } finally {
     dispose();

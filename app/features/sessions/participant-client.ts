@@ -2,6 +2,7 @@ import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
 import { cacheExchange } from "@urql/exchange-graphcache";
 import { createClient as createWsClient } from "graphql-ws";
 import { cacheConfig } from "../../graphql/cache.ts";
+import { idempotencyExchange } from "../../graphql/idempotent.ts";
 
 /**
  * A participant has no account: their participant token (from joinSession) authorizes every request, sent as the
@@ -22,6 +23,7 @@ export function createParticipantClient(token: string): { client: Client; dispos
     fetchOptions: () => ({ headers: { "x-participant-token": token } }),
     exchanges: [
       cacheExchange(cacheConfig),
+      idempotencyExchange,
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query ?? "" };

@@ -3,6 +3,7 @@ import { createSignal, For, onMount, Show } from "solid-js";
 import { Field } from "../../components/field.tsx";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { client } from "../../graphql/client.ts";
+import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
 import { parseInvites, parseOffsets, toLocalInput } from "./invites.ts";
 import { CreateLiveSessionMutation, UpdateLiveSessionMutation } from "./session-form.documents.ts";
@@ -35,6 +36,7 @@ const TOGGLES: [Toggles, string][] = [
 
 /** Schedule (`/sessions/new`, `?ticket=<id>` links a ticket) or edit (`/sessions/:id/edit`) a session. */
 export default function SessionFormPage() {
+  const createKeys = createActionKeys();
   const params = useParams<{ id?: string }>();
   const [search] = useSearchParams<{ ticket?: string }>();
   const navigate = useNavigate();
@@ -165,7 +167,8 @@ export default function SessionFormPage() {
       outcome = result.data?.updateLiveSession;
       failure = result.error?.message;
     } else {
-      const result = await client.mutation(CreateLiveSessionMutation, { input }).toPromise();
+      const result = await mutateOnce(client, CreateLiveSessionMutation, { input }, createKeys.keyFor(input));
+      createKeys.settle(!result.error?.networkError);
       outcome = result.data?.createLiveSession;
       failure = result.error?.message;
     }

@@ -2,6 +2,7 @@ import { A, useNavigate } from "@solidjs/router";
 import { createQuery } from "@urql/solid";
 import { createSignal, For, Show } from "solid-js";
 import { client } from "../../graphql/client.ts";
+import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { dateTime, label } from "../../lib/format.ts";
 import { StartCallFromTicketMutation, TicketSessionsQuery } from "./ticket-sessions.documents.ts";
 import "./sessions.css";
@@ -11,6 +12,7 @@ import "./sessions.css";
  * to the ticket. Mounted by the tickets page: `<TicketSessions ticketId={id} />`.
  */
 export function TicketSessions(props: { ticketId: string; staff?: boolean }) {
+  const callKeys = createActionKeys();
   const navigate = useNavigate();
   const [result, refetch] = createQuery({
     query: TicketSessionsQuery,
@@ -24,8 +26,10 @@ export function TicketSessions(props: { ticketId: string; staff?: boolean }) {
   const startCall = async () => {
     setBusy(true);
     setError("");
-    const outcome = (await client.mutation(StartCallFromTicketMutation, { ticketId: props.ticketId }).toPromise()).data
-      ?.startCallFromTicket;
+    const variables = { ticketId: props.ticketId };
+    const result = await mutateOnce(client, StartCallFromTicketMutation, variables, callKeys.keyFor(variables));
+    callKeys.settle(!result.error?.networkError);
+    const outcome = result.data?.startCallFromTicket;
     setBusy(false);
     if (outcome?.__typename === "LiveSession") navigate(`/sessions/${outcome.id}`);
     else setError(outcome?.message ?? "Could not start a call");

@@ -1,8 +1,9 @@
 import { useNavigate } from "@solidjs/router";
-import { createMutation } from "@urql/solid";
+import { useClient } from "@urql/solid";
 import { createSignal, For, Show } from "solid-js";
 import { Field } from "../../components/field.tsx";
 import { FilePicker } from "../../components/file-picker.tsx";
+import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
 import { label } from "../../lib/format.ts";
 import { isOnline } from "../../lib/online.ts";
@@ -16,7 +17,8 @@ type Input = VariablesOf<typeof CreateTicketMutation>["input"];
 
 export default function NewTicketPage() {
   const navigate = useNavigate();
-  const [, createTicket] = createMutation(CreateTicketMutation);
+  const client = useClient();
+  const actionKeys = createActionKeys();
   const [subject, setSubject] = createSignal("");
   const [description, setDescription] = createSignal("");
   const [category, setCategory] = createSignal<(typeof categories)[number]>("GENERAL");
@@ -57,16 +59,20 @@ export default function NewTicketPage() {
       if (files().length > 0) {
         setProgress(0);
         const chosen = files();
+        const variables = { input: { ...input, attachments: chosen.map(() => null as unknown as File) } };
         const result = await uploadMutation(
           CreateTicketMutation,
-          { input: { ...input, attachments: chosen.map(() => null as unknown as File) } },
+          variables,
           Object.fromEntries(chosen.map((file, index) => [`input.attachments.${index}`, file])),
           setProgress,
+          actionKeys.keyFor([variables, chosen.map((file) => [file.name, file.size, file.lastModified])]),
         );
+        actionKeys.settle(result.data != null || result.errors != null);
         outcome = result.data?.createTicket;
         failure = result.errors?.[0]?.message;
       } else {
-        const result = await createTicket({ input });
+        const result = await mutateOnce(client, CreateTicketMutation, { input }, actionKeys.keyFor(input));
+        actionKeys.settle(!result.error?.networkError);
         outcome = result.data?.createTicket;
         failure = result.error?.message;
       }

@@ -1,5 +1,6 @@
 import type { Client } from "@urql/core";
 import { createSignal } from "solid-js";
+import { mutateOnce, newActionKey } from "../../graphql/idempotent.ts";
 import { AddTicketMessageMutation } from "./tickets.documents.ts";
 
 /**
@@ -8,6 +9,7 @@ import { AddTicketMessageMutation } from "./tickets.documents.ts";
  * waits here.
  */
 export interface PendingMessage {
+  /** Also the reply's idempotency key: however often it is sent, the server stores it once. */
   localId: string;
   ticketId: string;
   body: string;
@@ -38,8 +40,9 @@ export function pendingMessages(ticketId: string): PendingMessage[] {
   return pending().filter((message) => message.ticketId === ticketId);
 }
 
-export function queueMessage(message: Omit<PendingMessage, "localId" | "createdAt">): void {
-  save([...pending(), { ...message, localId: crypto.randomUUID(), createdAt: new Date().toISOString() }]);
+/** `localId` is the key of a try already sent (its answer lost): the outbox resends it under the same key. */
+export function queueMessage(message: Omit<PendingMessage, "localId" | "createdAt">, localId = newActionKey()): void {
+  save([...pending(), { ...message, localId, createdAt: new Date().toISOString() }]);
 }
 
 export function discardMessage(localId: string): void {
@@ -55,14 +58,19 @@ export async function flushOutbox(client: Client): Promise<void> {
   try {
     for (const message of pending()) {
       if (message.error) continue;
-      const result = await client
-        .mutation(AddTicketMessageMutation, {
-          input: { ticketId: message.ticketId, body: message.body, internal: message.internal },
-        })
-        .toPromise();
+      const result = await mutateOnce(
+        client,
+        AddTicketMessageMutation,
+        { input: { ticketId: message.ticketId, body: message.body, internal: message.internal } },
+        message.localId,
+      );
       if (result.error?.networkError) return;
       const outcome = result.data?.addTicketMessage;
-      if (outcome?.__typename === "TicketMessage") {
+      // ANSWER_LOST: an earlier send was stored but its answer is gone; the thread shows it once it reloads.
+      const delivered = result.error?.graphQLErrors.some(
+        (error) => error.extensions?.code === "IDEMPOTENCY_ANSWER_LOST",
+      );
+      if (outcome?.__typename === "TicketMessage" || delivered) {
         discardMessage(message.localId);
       } else {
         const reason =

@@ -1,6 +1,7 @@
-import { createMutation } from "@urql/solid";
+import { useClient } from "@urql/solid";
 import { createSignal, Show } from "solid-js";
 import { FilePicker } from "../../components/file-picker.tsx";
+import { createActionKeys, mutateOnce, newActionKey } from "../../graphql/idempotent.ts";
 import { fieldErrorMap } from "../../lib/field-errors.ts";
 import { isOnline } from "../../lib/online.ts";
 import { uploadMutation } from "../../lib/upload.ts";
@@ -9,7 +10,8 @@ import { AddTicketMessageMutation, type ResultOf } from "./tickets.documents.ts"
 
 /** Reply (or, for agents, an internal note). Offline, text replies wait in the outbox and show as pending. */
 export function ReplyForm(props: { ticketId: string; staff: boolean }) {
-  const [, addMessage] = createMutation(AddTicketMessageMutation);
+  const client = useClient();
+  const uploadKeys = createActionKeys();
   const [body, setBody] = createSignal("");
   const [internal, setInternal] = createSignal(false);
   const [files, setFiles] = createSignal<File[]>([]);
@@ -26,8 +28,10 @@ export function ReplyForm(props: { ticketId: string; staff: boolean }) {
     }
     setError("");
     const input = { ticketId: props.ticketId, body: text, internal: props.staff && internal() };
+    // The reply's idempotency key: if the answer is lost, the outbox resends it under the same key.
+    const key = newActionKey();
     if (!isOnline() && files().length === 0) {
-      queueMessage(input);
+      queueMessage(input, key);
       setBody("");
       return;
     }
@@ -38,18 +42,21 @@ export function ReplyForm(props: { ticketId: string; staff: boolean }) {
       if (files().length > 0) {
         setProgress(0);
         const chosen = files();
+        const variables = { input: { ...input, attachments: chosen.map(() => null as unknown as File) } };
         const result = await uploadMutation(
           AddTicketMessageMutation,
-          { input: { ...input, attachments: chosen.map(() => null as unknown as File) } },
+          variables,
           Object.fromEntries(chosen.map((file, index) => [`input.attachments.${index}`, file])),
           setProgress,
+          uploadKeys.keyFor([variables, chosen.map((file) => [file.name, file.size, file.lastModified])]),
         );
+        uploadKeys.settle(result.data != null || result.errors != null);
         outcome = result.data?.addTicketMessage;
         failure = result.errors?.[0]?.message;
       } else {
-        const result = await addMessage({ input });
+        const result = await mutateOnce(client, AddTicketMessageMutation, { input }, key);
         if (result.error?.networkError) {
-          queueMessage(input);
+          queueMessage(input, key);
           setBody("");
           return;
         }
