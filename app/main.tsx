@@ -6,7 +6,10 @@ import { flushOutbox } from "./features/tickets/outbox.ts";
 import { client } from "./graphql/client.ts";
 import { registerServiceWorker } from "./lib/service-worker.ts";
 import { routes } from "./routes.tsx";
-import "./styles.css";
+import "./styles/base.css";
+import "./styles/forms.css";
+import "./styles/feedback.css";
+import "./styles/tickets.css";
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");
