@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import express from "express";
 import { ExpressPeerServer } from "peer";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { refuseUpgrade } from "../http/refuse-upgrade.ts";
 
 /** Where the PeerJS signaling server answers, on the API's own HTTP server. */
 export const PEERJS_PATH = "/peerjs";
@@ -171,7 +172,7 @@ export function createSignaling(options: SignalingOptions = {}) {
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== `${PEERJS_PATH}/peerjs`) {
-      socket.destroy();
+      refuseUpgrade(socket, 404, "No WebSocket endpoint at this path.");
       return;
     }
     const id = url.searchParams.get("id") ?? "";
