@@ -20,6 +20,7 @@ import { createRateLimits } from "./ops/rate-limit.ts";
 import { createRecordingsRoute } from "./recordings/recordings.route.ts";
 import { createServices } from "./services.ts";
 import { createSignaling, type PeerDirectory } from "./signaling/signaling.ts";
+import { createRedisSignalingRelay } from "./signaling/signaling-relay.ts";
 
 export { WS_FORBIDDEN, WS_SERVICE_RESTART } from "./http/graphql-ws.handler.ts";
 
@@ -71,10 +72,16 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     services.notifications.mailer.close();
   });
   // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
-  const signaling = createSignaling({ peers: options.peerDirectory ?? services.sessions });
+  // In server mode, messages for peers on other instances go there through Redis.
+  const signaling = createSignaling({
+    peers: options.peerDirectory ?? services.sessions,
+    relay: redis ? createRedisSignalingRelay(redis) : null,
+  });
+  await signaling.ready();
   lifecycle.onClose(() => signaling.close());
+  // Every instance hears of a revocation and closes the peers it holds; peers of that session anywhere hear LEAVE.
   lifecycle.runTask("peer revocations", pubsub.subscribe("peerRevoked"), (revoked) =>
-    signaling.revokePeers(revoked.peerIds),
+    signaling.revokePeers(revoked.peerIds, revoked.sessionId),
   );
   // Any ticket change, on any instance, may change any list; sign-in changes reach the other instances' caches.
   lifecycle.runTask("ticket-list cache invalidation", pubsub.subscribe("ticketFeed"), graphql.clearTicketLists);

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PEER_REFUSED } from "../api/signaling/signaling.ts";
+import { type Cluster, type ClusterNode, serverModeAvailable, startCluster } from "./cluster.ts";
+import { createCast } from "./fixtures.ts";
+import { connectPeerSocket, type PeerSocket } from "./peer-socket.ts";
+import { createSession, hostAction, join } from "./session-fixtures.ts";
+
+/** A live session with one admitted participant per given node; each one's PeerJS socket is open on that node. */
+async function callAcross(cast: Awaited<ReturnType<typeof createCast>>, nodes: ClusterNode[], label: string) {
+  const [first] = nodes;
+  if (!first) throw new Error("no node");
+  const session = await createSession(first, cast.agent, { waitingRoom: false });
+  const started = await hostAction(first, cast.agent, "startLiveSession", { id: session.id });
+  expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
+  const peers: { peerId: string; participantId: string; socket: PeerSocket }[] = [];
+  for (const [index, node] of nodes.entries()) {
+    const joined = await join(node, session.accessToken, `${label}${index}@example.com`);
+    expect(joined.participant.status).toBe("ADMITTED");
+    const socket = connectPeerSocket(node.url, joined.participant.peerId, joined.participantToken);
+    expect((await socket.next()).type).toBe("OPEN");
+    peers.push({ peerId: joined.participant.peerId, participantId: joined.participant.id, socket });
+  }
+  return { session, peers };
+}
+
+// Server mode: two instances sharing PostgreSQL and Redis, peers of one call connected to different instances.
+describe.runIf(serverModeAvailable())("calls across instances", () => {
+  let cluster: Cluster;
+  let cast: Awaited<ReturnType<typeof createCast>>;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    const [a] = cluster.nodes;
+    if (!a) throw new Error("no node");
+    cast = await createCast(a);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it("relays OFFER and ANSWER between peers connected to different instances, within their session only", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const call = await callAcross(cast, [a, b], "relay");
+    const [onA, onB] = call.peers;
+    const other = await callAcross(cast, [b], "elsewhere");
+    const [stranger] = other.peers;
+    if (!onA || !onB || !stranger) throw new Error("three peers expected");
+
+    onA.socket.socket.send(JSON.stringify({ type: "OFFER", dst: onB.peerId, payload: { sdp: "from A" } }));
+    expect(await onB.socket.next("OFFER")).toMatchObject({
+      src: onA.peerId,
+      dst: onB.peerId,
+      payload: { sdp: "from A" },
+    });
+    onB.socket.socket.send(JSON.stringify({ type: "ANSWER", dst: onA.peerId, payload: { sdp: "from B" } }));
+    expect(await onA.socket.next("ANSWER")).toMatchObject({ src: onB.peerId, payload: { sdp: "from B" } });
+    onB.socket.socket.send(JSON.stringify({ type: "OFFER", dst: onA.peerId, payload: { sdp: "B calls A" } }));
+    expect(await onA.socket.next("OFFER")).toMatchObject({ src: onB.peerId, payload: { sdp: "B calls A" } });
+
+    // A peer of another session, connected to B, gets nothing from A; messages on one socket keep their order.
+    onA.socket.socket.send(JSON.stringify({ type: "OFFER", dst: stranger.peerId, payload: { sdp: "leak" } }));
+    onA.socket.socket.send(JSON.stringify({ type: "CANDIDATE", dst: onB.peerId, payload: { candidate: "c1" } }));
+    expect((await onB.socket.next("CANDIDATE")).payload.candidate).toBe("c1");
+    expect(stranger.socket.messages.filter((message) => message.type === "OFFER")).toEqual([]);
+
+    for (const peer of [onA, onB, stranger]) peer.socket.socket.close();
+    await Promise.all([onA.socket.closed, onB.socket.closed, stranger.socket.closed]);
+  });
+
+  it("revokes a removed participant's peer on its instance and tells peers on the other instance", async () => {
+    const [a, b] = cluster.nodes;
+    if (!a || !b) throw new Error("two nodes expected");
+    const call = await callAcross(cast, [a, b], "revoke");
+    const [onA, onB] = call.peers;
+    if (!onA || !onB) throw new Error("two peers expected");
+    // Removed through instance A; the peer sits on B.
+    const removed = await hostAction(a, cast.agent, "removeParticipant", { participantId: onB.participantId });
+    expect(removed.errors).toBeUndefined();
+    expect((await onB.socket.next("ERROR")).payload.msg).toBe("Access to this session was revoked.");
+    expect((await onB.socket.closed).code).toBe(PEER_REFUSED);
+    expect(await onA.socket.next("LEAVE")).toMatchObject({ src: onB.peerId, dst: onA.peerId });
+    onA.socket.socket.close();
+    await onA.socket.closed;
+  });
+});
