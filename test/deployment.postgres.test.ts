@@ -2,11 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PEER_REFUSED } from "../api/signaling/signaling.ts";
 import { type Cluster, type ClusterNode, serverModeAvailable, startCluster } from "./cluster.ts";
 import { createCast } from "./fixtures.ts";
-import { connectPeerSocket, type PeerSocket } from "./peer-socket.ts";
+import { nginxAvailable, startNginx } from "./nginx.ts";
+import { connectPeerSocket, type PeerSocket, upgradeStatus } from "./peer-socket.ts";
 import { createSession, hostAction, join } from "./session-fixtures.ts";
 
-/** A live session with one admitted participant per given node; each one's PeerJS socket is open on that node. */
-async function callAcross(cast: Awaited<ReturnType<typeof createCast>>, nodes: ClusterNode[], label: string) {
+/**
+ * A live session with one admitted participant per given node (joined there); each one's PeerJS socket is open on
+ * that node, or at `signalingUrl` (a proxy in front of the nodes).
+ */
+async function callAcross(
+  cast: Awaited<ReturnType<typeof createCast>>,
+  nodes: ClusterNode[],
+  label: string,
+  signalingUrl?: string,
+) {
   const [first] = nodes;
   if (!first) throw new Error("no node");
   const session = await createSession(first, cast.agent, { waitingRoom: false });
@@ -16,7 +25,7 @@ async function callAcross(cast: Awaited<ReturnType<typeof createCast>>, nodes: C
   for (const [index, node] of nodes.entries()) {
     const joined = await join(node, session.accessToken, `${label}${index}@example.com`);
     expect(joined.participant.status).toBe("ADMITTED");
-    const socket = connectPeerSocket(node.url, joined.participant.peerId, joined.participantToken);
+    const socket = connectPeerSocket(signalingUrl ?? node.url, joined.participant.peerId, joined.participantToken);
     expect((await socket.next()).type).toBe("OPEN");
     peers.push({ peerId: joined.participant.peerId, participantId: joined.participant.id, socket });
   }
@@ -24,7 +33,7 @@ async function callAcross(cast: Awaited<ReturnType<typeof createCast>>, nodes: C
 }
 
 // Server mode: two instances sharing PostgreSQL and Redis, peers of one call connected to different instances.
-describe.runIf(serverModeAvailable())("calls across instances", () => {
+describe.runIf(serverModeAvailable())("server mode: calls across instances, nginx in front", () => {
   let cluster: Cluster;
   let cast: Awaited<ReturnType<typeof createCast>>;
 
@@ -82,5 +91,46 @@ describe.runIf(serverModeAvailable())("calls across instances", () => {
     expect(await onA.socket.next("LEAVE")).toMatchObject({ src: onB.peerId, dst: onA.peerId });
     onA.socket.socket.close();
     await onA.socket.closed;
+  });
+
+  describe.runIf(nginxAvailable())("behind nginx with deploy/nginx.conf", () => {
+    let nginx: Awaited<ReturnType<typeof startNginx>>;
+
+    beforeAll(async () => {
+      nginx = await startNginx(cluster.nodes.map((node) => new URL(node.url).host));
+    });
+    afterAll(async () => {
+      await nginx?.stop();
+    });
+
+    it("answers 404 to upgrades of unknown paths and keeps every instance in rotation", async () => {
+      for (let attempt = 0; attempt < 12; attempt++) expect(await upgradeStatus(nginx.url, "/nope")).toBe(404);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const response = await fetch(`${nginx.url}/graphql`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ query: "{ __typename }" }),
+          });
+          return response.status;
+        }),
+      );
+      expect(answers).toEqual(Array.from({ length: 20 }, () => 200));
+      expect(nginx.errorLog()).not.toMatch(/no live upstreams|upstream server temporarily disabled/);
+    });
+
+    it("carries a call's signaling through the proxy", async () => {
+      const [a, b] = cluster.nodes;
+      if (!a || !b) throw new Error("two nodes expected");
+      const call = await callAcross(cast, [a, b], "proxied", nginx.url);
+      const [first, second] = call.peers;
+      if (!first || !second) throw new Error("two peers expected");
+      first.socket.socket.send(JSON.stringify({ type: "OFFER", dst: second.peerId, payload: { sdp: "proxied" } }));
+      expect(await second.socket.next("OFFER")).toMatchObject({ src: first.peerId, payload: { sdp: "proxied" } });
+      second.socket.socket.send(JSON.stringify({ type: "ANSWER", dst: first.peerId, payload: { sdp: "back" } }));
+      expect(await first.socket.next("ANSWER")).toMatchObject({ src: second.peerId, payload: { sdp: "back" } });
+      for (const peer of [first, second]) peer.socket.socket.close();
+      await Promise.all([first.socket.closed, second.socket.closed]);
+    });
   });
 });

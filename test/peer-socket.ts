@@ -41,3 +41,20 @@ export function connectPeerSocket(baseUrl: string, id: string, token: string, ke
     },
   };
 }
+
+/** The HTTP status a WebSocket upgrade of `path` is answered with; 101 when it is accepted. */
+export function upgradeStatus(baseUrl: string, path: string): Promise<number> {
+  const socket = new WebSocket(`${baseUrl.replace("http", "ws")}${path}`);
+  return new Promise((resolve, reject) => {
+    socket.once("upgrade", (response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once("unexpected-response", (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      response.resume();
+    });
+    // A socket closed with no HTTP answer: what a proxy counts as a failed upstream.
+    socket.once("error", reject);
+  });
+}
