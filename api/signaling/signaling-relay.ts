@@ -17,8 +17,8 @@ export interface SignalingRelay {
   locate(peerId: string): Promise<string | null>;
   /** Publishes `relayed` to `instance`, which delivers it to its peer. */
   send(instance: string, relayed: RelayedMessage): Promise<void>;
-  /** Records that this instance holds `peerId` (a peer connected or reconnected here). */
-  hold(peerId: string): void;
+  /** Records that this instance holds `peerId` (a peer connecting or reconnecting here); resolves once recorded. */
+  hold(peerId: string): Promise<void>;
   /** Forgets `peerId` unless another instance has taken it over since. */
   release(peerId: string): void;
   /** Starts delivering messages published to this instance's channel. */
@@ -60,9 +60,9 @@ export function createRedisSignalingRelay(redis: RedisConnections, options: { pr
     async send(target, relayed) {
       await redis.commands.publish(channelOf(target), JSON.stringify(relayed));
     },
-    hold(peerId) {
+    async hold(peerId) {
       held.add(peerId);
-      redis.commands.set(presenceKey(peerId), instance, "PX", ttlMs).catch(() => {});
+      await redis.commands.set(presenceKey(peerId), instance, "PX", ttlMs);
     },
     release(peerId) {
       held.delete(peerId);

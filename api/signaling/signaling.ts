@@ -176,7 +176,6 @@ export function createSignaling(options: SignalingOptions = {}) {
     entry.identity = identity;
     entry.sockets.add(socket);
     peers.set(peerId, entry);
-    relay?.hold(peerId);
     socket.on("close", () => {
       entry.sockets.delete(socket);
       if (entry.sockets.size === 0 && peers.get(peerId) === entry) {
@@ -213,10 +212,20 @@ export function createSignaling(options: SignalingOptions = {}) {
     const epoch = revocations.get(id) ?? 0;
     const verdict: Promise<PeerIdentity | null> =
       id && token && key === PEERJS_KEY ? directory.resolvePeer(id, token).catch(() => null) : Promise.resolve(null);
-    void verdict.then((identity) => {
-      if (socket.destroyed) return;
+    // An admitted peer is recorded as held here before its socket opens, so no instance can take a message for it
+    // as one for a peer connected nowhere once the peer could have learnt it is connected.
+    const releaseUnlessConnected = () => {
+      if (relay && !peers.has(id)) relay.release(id);
+    };
+    void verdict.then(async (identity) => {
+      if (identity && relay) await relay.hold(id).catch(() => {});
+      if (socket.destroyed) {
+        if (identity) releaseUnlessConnected();
+        return;
+      }
       wsServer.handleUpgrade(request, socket, head, (client) => {
         if (!identity || (revocations.get(id) ?? 0) !== epoch) {
+          if (identity) releaseUnlessConnected();
           sendError(client, "This peer id or token is not admitted to a live session.");
           return;
         }
