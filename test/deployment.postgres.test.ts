@@ -38,7 +38,8 @@ describe.runIf(serverModeAvailable())("server mode: calls across instances, ngin
   let cast: Awaited<ReturnType<typeof createCast>>;
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    // As deployed behind deploy/nginx.conf: one trusted proxy, rate limits on (5 sign-ins per address here).
+    cluster = await startCluster({ env: { TRUST_PROXY: "true", RATE_LIMITS: "on", RATE_LIMIT_AUTH_IP: "5/15m" } });
     const [a] = cluster.nodes;
     if (!a) throw new Error("no node");
     cast = await createCast(a);
@@ -131,6 +132,23 @@ describe.runIf(serverModeAvailable())("server mode: calls across instances, ngin
       expect(await first.socket.next("ANSWER")).toMatchObject({ src: second.peerId, payload: { sdp: "back" } });
       for (const peer of [first, second]) peer.socket.socket.close();
       await Promise.all([first.socket.closed, second.socket.closed]);
+    });
+
+    it("counts rate limits against the address nginx saw, whatever X-Forwarded-For the client sends", async () => {
+      let limited = 0;
+      for (let attempt = 0; attempt < 7; attempt++) {
+        const response = await fetch(`${nginx.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": `198.51.100.${attempt}` },
+          body: JSON.stringify({
+            query: `mutation($token: String!) { refreshSession(refreshToken: $token) { __typename } }`,
+            variables: { token: `forged-${attempt}` },
+          }),
+        });
+        const { data } = (await response.json()) as { data?: { refreshSession?: { __typename: string } } };
+        if (data?.refreshSession?.__typename === "RateLimitedError") limited += 1;
+      }
+      expect(limited).toBe(2);
     });
   });
 });
