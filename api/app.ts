@@ -26,6 +26,7 @@ import { createRateLimits } from "./ops/rate-limit.ts";
 import { createRecordingsRoute } from "./recordings/recordings.route.ts";
 import { createServices } from "./services.ts";
 import { createSignaling, type PeerDirectory } from "./signaling/signaling.ts";
+import { createRedisSignalingRelay } from "./signaling/signaling-relay.ts";
 
 export { WS_FORBIDDEN, WS_SERVICE_RESTART, WS_TOKEN_EXPIRED } from "./http/graphql-ws.handler.ts";
 
@@ -93,7 +94,12 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     services.notifications.mailer.close();
   });
   // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
-  const signaling = createSignaling({ peers: options.peerDirectory ?? services.sessions });
+  // In server mode, messages for peers on other instances go there through Redis.
+  const signaling = createSignaling({
+    peers: options.peerDirectory ?? services.sessions,
+    relay: redis ? createRedisSignalingRelay(redis) : null,
+  });
+  await signaling.ready();
   lifecycle.onClose(() => signaling.close());
   keepInstanceInSync({ lifecycle, pubsub, redis, logger, services, graphql, realtime, signIns, signaling });
   const http = createHttpRouter({

@@ -129,7 +129,22 @@ const envSchema = z
       .optional(),
     REDIS_PREFIX: z.string().default("ls:"),
     UPLOADS_DIR: z.string().min(1).optional(),
-    TRUST_PROXY: flag("false"),
+    /**
+     * How many proxies in front of the app append to X-Forwarded-For: the client address is the hop the outermost
+     * of them saw, counted from the right. `true` means 1 (one proxy, e.g. nginx), `false` (0) ignores the header.
+     */
+    TRUST_PROXY: z
+      .string()
+      .default("false")
+      .transform((value, ctx) => {
+        const named: Record<string, number> = { true: 1, on: 1, false: 0, off: 0 };
+        const hops = named[value] ?? (/^\d{1,2}$/.test(value) ? Number(value) : Number.NaN);
+        if (Number.isNaN(hops)) {
+          ctx.addIssue({ code: "custom", message: "expected true, false or a number of proxy hops" });
+          return z.NEVER;
+        }
+        return hops;
+      }),
     RATE_LIMITS: flag("true"),
     RATE_LIMIT_AUTH_IP: rateRule("60/15m"),
     RATE_LIMIT_AUTH_ACCOUNT: rateRule("10/15m"),

@@ -9,6 +9,7 @@ import type { createOpsRoutes } from "../ops/ops.route.ts";
 import { RECORDING_PATHS } from "../recordings/recordings.route.ts";
 import type { Signaling } from "../signaling/signaling.ts";
 import type { GraphQLWsHandler } from "./graphql-ws.handler.ts";
+import { refuseUpgrade } from "./refuse-upgrade.ts";
 import type { SecurityHeaders } from "./security-headers.ts";
 
 /** A route: answers the request, resolving once it is done with it (the body may still be streaming). */
@@ -117,12 +118,17 @@ export function createHttpRouter(deps: {
     }
   }
 
-  /** Routes WebSocket upgrades: graphql-ws on /graphql, PeerJS signaling on /peerjs/…; anything else is refused. */
+  /**
+   * Routes WebSocket upgrades: graphql-ws on /graphql, PeerJS signaling on /peerjs/…. Anything else gets an HTTP
+   * answer (404, or 503 while shutting down) so that a proxy sees a response, not a failed upstream.
+   */
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { pathname } = urlOf(request);
-    if (pathname === "/graphql" && !lifecycle.isDraining()) deps.realtime.handleUpgrade(request, socket, head);
-    else if (pathname.startsWith("/peerjs/")) deps.signaling.handleUpgrade(request, socket, head);
-    else socket.destroy();
+    const known = pathname === "/graphql" || pathname.startsWith("/peerjs/");
+    if (!known) refuseUpgrade(socket, 404, "No WebSocket endpoint at this path.");
+    else if (lifecycle.isDraining()) refuseUpgrade(socket, 503, "Shutting down: reconnect.");
+    else if (pathname === "/graphql") deps.realtime.handleUpgrade(request, socket, head);
+    else deps.signaling.handleUpgrade(request, socket, head);
   }
 
   return { handleRequest, handleUpgrade };

@@ -14,7 +14,7 @@ export type ViewerCheck = Viewer | null | "invalid";
  * Who is calling, read the same way for every transport: the access token (`Authorization`, HTTP header or
  * graphql-ws connection parameter), the participant token of a live session, and the client's address.
  */
-export function createRequestAuth(deps: { trustProxy: boolean; auth: AuthService; sessions: SessionService }) {
+export function createRequestAuth(deps: { trustProxy: number; auth: AuthService; sessions: SessionService }) {
   /** GraphQL also takes the bare token, without the `Bearer ` scheme. */
   async function viewerFromAuthorization(value: unknown): Promise<ViewerCheck> {
     if (typeof value !== "string" || value === "") return null;
@@ -36,15 +36,20 @@ export function createRequestAuth(deps: { trustProxy: boolean; auth: AuthService
     return typeof value === "string" && value !== "" ? deps.sessions.authenticateParticipant(value) : null;
   }
 
-  /** The caller's address: the socket's, or with TRUST_PROXY the first hop a trusted proxy reports. */
+  /**
+   * The caller's address: the socket's, or with TRUST_PROXY = n the address the outermost of the n trusted proxies
+   * saw, which is the n-th X-Forwarded-For hop from the right. Hops further left were written by the client (or
+   * proxies we do not know) and could be anything, so they are never read.
+   */
   function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null | undefined): string {
-    const forwarded = deps.trustProxy ? forwardedFor?.split(",")[0]?.trim() : undefined;
+    const hops = deps.trustProxy > 0 && forwardedFor ? forwardedFor.split(",").map((hop) => hop.trim()) : [];
+    const forwarded = hops.length > 0 ? hops[Math.max(0, hops.length - deps.trustProxy)] : undefined;
     return forwarded || socketAddress || "unknown";
   }
 
   /** The same, from a Node request's socket and headers (graphql-ws upgrades). */
   function clientAddressOfHeaders(socketAddress: string | undefined, headers: IncomingHttpHeaders): string {
-    return clientAddressOf(socketAddress, [headers["x-forwarded-for"]].flat()[0] ?? null);
+    return clientAddressOf(socketAddress, [headers["x-forwarded-for"]].flat().join(", ") || null);
   }
 
   return {

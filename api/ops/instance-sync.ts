@@ -27,8 +27,9 @@ export function keepInstanceInSync(deps: {
   signaling: Signaling;
 }): void {
   const { lifecycle, pubsub, redis, logger, services, graphql, realtime, signIns, signaling } = deps;
+  // Every instance hears of a revocation and closes the peers it holds; peers of that session anywhere hear LEAVE.
   lifecycle.runTask("peer revocations", pubsub.subscribe("peerRevoked"), (revoked) =>
-    signaling.revokePeers(revoked.peerIds),
+    signaling.revokePeers(revoked.peerIds, revoked.sessionId),
   );
   lifecycle.runTask("ticket-list cache invalidation", pubsub.subscribe("ticketFeed"), graphql.clearTicketLists);
   lifecycle.runTask("sign-in cache invalidation", pubsub.subscribe("authChanged"), (changed) => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { eventually, startTestServer, type TestServer } from "../../test/harness.ts";
+import { connectPeerSocket } from "../../test/peer-socket.ts";
 import { createSignaling, PEER_REFUSED, type PeerDirectory } from "./signaling.ts";
 
 /** Stands in for the sessions service: peer id → its token and session. */
@@ -36,47 +37,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface PeerSocket {
-  socket: WebSocket;
-  messages: Record<string, any>[];
-  next(type?: string, timeoutMs?: number): Promise<Record<string, any>>;
-  closed: Promise<{ code: number }>;
-}
-
-/** Speaks PeerJS's signaling protocol the way the browser client does. */
-function connectPeer(id: string, token: string, key = "peerjs"): PeerSocket {
-  const socket = new WebSocket(
-    `${server.url.replace("http", "ws")}/peerjs/peerjs?key=${key}&id=${encodeURIComponent(id)}&token=${token}`,
-  );
-  const messages: Record<string, any>[] = [];
-  const waiters: { type?: string; resolve: (message: Record<string, any>) => void }[] = [];
-  socket.on("message", (data) => {
-    const message = JSON.parse(data.toString());
-    const index = waiters.findIndex((waiter) => !waiter.type || waiter.type === message.type);
-    if (index >= 0) waiters.splice(index, 1)[0]?.resolve(message);
-    else messages.push(message);
-  });
-  const closed = new Promise<{ code: number }>((resolve) => socket.on("close", (code) => resolve({ code })));
-  return {
-    socket,
-    messages,
-    closed,
-    next(type, timeoutMs = 3000) {
-      const index = messages.findIndex((message) => !type || message.type === type);
-      if (index >= 0) return Promise.resolve(messages.splice(index, 1)[0] as Record<string, any>);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${type ?? "message"} arrived`)), timeoutMs);
-        waiters.push({
-          type,
-          resolve: (message) => {
-            clearTimeout(timer);
-            resolve(message);
-          },
-        });
-      });
-    },
-  };
-}
+/** A PeerJS signaling socket to the test server. */
+const connectPeer = (id: string, token: string, key = "peerjs") => connectPeerSocket(server.url, id, token, key);
 
 describe("PeerJS signaling gate", () => {
   it("opens admitted peers and relays their messages within the session", async () => {

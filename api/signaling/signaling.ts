@@ -3,6 +3,8 @@ import type { Duplex } from "node:stream";
 import express from "express";
 import { ExpressPeerServer } from "peer";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { refuseUpgrade } from "../http/refuse-upgrade.ts";
+import type { RelayedMessage, SignalingRelay } from "./signaling-relay.ts";
 
 /** Where the PeerJS signaling server answers, on the API's own HTTP server. */
 export const PEERJS_PATH = "/peerjs";
@@ -39,7 +41,15 @@ export interface SignalingOptions {
   peers?: PeerDirectory;
   /** Milliseconds without a heartbeat before the server drops a peer (PeerJS clients beat every 5 s). */
   aliveTimeoutMs?: number;
+  /** Server mode: carries messages to peers connected to other instances (see signaling-relay.ts). */
+  relay?: SignalingRelay | null;
 }
+
+/** Where a peer's message goes: to `peer`'s relay (a peer here, or the queue of one connected nowhere), to the
+ * instance holding its destination, or nowhere. */
+type Route = { to: "peer" } | { to: "instance"; instance: string } | { to: "nowhere" };
+const TO_PEER: Route = { to: "peer" };
+const NOWHERE: Route = { to: "nowhere" };
 
 interface ConnectedPeer {
   identity: PeerIdentity;
@@ -66,13 +76,16 @@ function sendError(socket: WebSocket, msg: string): void {
  * - WebSocket: `peer` gets a `noServer` WebSocketServer; /peerjs upgrades come to `handleUpgrade`, which asks the
  *   directory before `peer` ever sees the socket. Refused sockets get a PeerJS ERROR message and close 4403.
  * - Messages between peers are relayed only within one session. A message to a connected peer of another session
- *   is dropped; so is one to a peer id that is not connected unless the API issued it for the sender's session,
- *   since `peer` queues such a message and delivers it when that id connects.
+ *   is dropped; so is one to a peer id that is not connected here unless the API issued it for the sender's
+ *   session. Such a message goes to the instance holding that peer (server mode, `relay`) or, when the peer is
+ *   connected nowhere, to `peer`, which queues it and delivers it when that id connects.
  * - `revokePeers` closes the sockets of removed participants at once and tells every other peer of their session
- *   that they left (PeerJS LEAVE), which makes PeerJS close its media and data connections to them.
+ *   that they left (PeerJS LEAVE), which makes PeerJS close its media and data connections to them. Every
+ *   instance runs it (the revocation is a pub/sub event), each for the peers connected to it.
  */
 export function createSignaling(options: SignalingOptions = {}) {
   const directory: PeerDirectory = options.peers ?? noPeers;
+  const relay = options.relay ?? null;
   const peers = new Map<string, ConnectedPeer>();
   /** Bumped on every revocation, so an upgrade whose resolve started before it is refused too. */
   const revocations = new Map<string, number>();
@@ -98,26 +111,37 @@ export function createSignaling(options: SignalingOptions = {}) {
   host.use(PEERJS_PATH, peerApp);
 
   /**
-   * Whether `message` from a peer of `sessionId` may reach `peer`'s relay. Messages without a destination
-   * (heartbeats) concern the sender only. A destination that is not connected is looked up, because `peer` would
-   * queue the message for it.
+   * Where `message` from a peer of `sessionId` goes. Messages without a destination (heartbeats) concern the
+   * sender only. A destination that is not connected here is looked up: its session, and the instance holding it.
    */
-  function mayRelay(sessionId: string, message: PeerMessage): boolean | Promise<boolean> {
-    if (message.dst === undefined) return true;
-    if (typeof message.dst !== "string") return false;
+  function routeOf(sessionId: string, message: PeerMessage): Route | Promise<Route> {
+    if (message.dst === undefined) return TO_PEER;
+    if (typeof message.dst !== "string") return NOWHERE;
     const connected = peers.get(message.dst);
-    if (connected) return connected.identity.sessionId === sessionId;
-    return directory
-      .sessionOfPeer(message.dst)
-      .then((target) => target === sessionId)
-      .catch(() => false);
+    if (connected) return connected.identity.sessionId === sessionId ? TO_PEER : NOWHERE;
+    return Promise.all([directory.sessionOfPeer(message.dst), relay ? relay.locate(message.dst) : null])
+      .then(([target, instance]): Route => {
+        if (target !== sessionId) return NOWHERE;
+        return instance ? { to: "instance", instance } : TO_PEER;
+      })
+      .catch(() => NOWHERE);
   }
 
+  /** A message relayed by another instance, for a peer connected here. */
+  function deliverRelayed({ sessionId, message }: RelayedMessage): void {
+    const entry = peers.get(message.dst);
+    if (!entry || entry.identity.sessionId !== sessionId) return;
+    const text = JSON.stringify(message);
+    for (const socket of entry.sockets) if (socket.readyState === socket.OPEN) socket.send(text);
+  }
+  const listening = relay?.listen(deliverRelayed) ?? Promise.resolve();
+
   /**
-   * Wraps the socket's message listeners so that cross-session messages never reach `peer`'s relay. Messages
-   * still reach it in the order they were sent (an offer before its candidates), lookups or not.
+   * Wraps the socket's message listeners so that cross-session messages never reach `peer`'s relay, and messages
+   * for peers on other instances go there. Messages still leave in the order they were sent (an offer before its
+   * candidates), lookups or not.
    */
-  function guardMessages(socket: WebSocket, identity: PeerIdentity): void {
+  function guardMessages(socket: WebSocket, peerId: string, identity: PeerIdentity): void {
     const on = socket.on.bind(socket);
     const guarded = (event: string | symbol, listener: (...args: any[]) => void) => {
       if (event !== "message") return on(event as "close", listener);
@@ -129,10 +153,15 @@ export function createSignaling(options: SignalingOptions = {}) {
         } catch {
           return;
         }
-        const verdict = mayRelay(identity.sessionId, message);
+        const verdict = routeOf(identity.sessionId, message);
         previous = previous
           .then(async () => {
-            if (await verdict) listener(data, isBinary);
+            const route = await verdict;
+            if (route.to === "peer") listener(data, isBinary);
+            else if (route.to === "instance" && relay) {
+              const relayed = { ...message, src: peerId, dst: message.dst as string };
+              await relay.send(route.instance, { sessionId: identity.sessionId, message: relayed });
+            }
           })
           // `peer` reports its own failures (the error listener above); the next messages still go through.
           .catch(() => {});
@@ -149,9 +178,12 @@ export function createSignaling(options: SignalingOptions = {}) {
     peers.set(peerId, entry);
     socket.on("close", () => {
       entry.sockets.delete(socket);
-      if (entry.sockets.size === 0 && peers.get(peerId) === entry) peers.delete(peerId);
+      if (entry.sockets.size === 0 && peers.get(peerId) === entry) {
+        peers.delete(peerId);
+        relay?.release(peerId);
+      }
     });
-    guardMessages(socket, identity);
+    guardMessages(socket, peerId, identity);
     wsServer.emit("connection", socket, request);
   }
 
@@ -171,7 +203,7 @@ export function createSignaling(options: SignalingOptions = {}) {
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== `${PEERJS_PATH}/peerjs`) {
-      socket.destroy();
+      refuseUpgrade(socket, 404, "No WebSocket endpoint at this path.");
       return;
     }
     const id = url.searchParams.get("id") ?? "";
@@ -180,10 +212,20 @@ export function createSignaling(options: SignalingOptions = {}) {
     const epoch = revocations.get(id) ?? 0;
     const verdict: Promise<PeerIdentity | null> =
       id && token && key === PEERJS_KEY ? directory.resolvePeer(id, token).catch(() => null) : Promise.resolve(null);
-    void verdict.then((identity) => {
-      if (socket.destroyed) return;
+    // An admitted peer is recorded as held here before its socket opens, so no instance can take a message for it
+    // as one for a peer connected nowhere once the peer could have learnt it is connected.
+    const releaseUnlessConnected = () => {
+      if (relay && !peers.has(id)) relay.release(id);
+    };
+    void verdict.then(async (identity) => {
+      if (identity && relay) await relay.hold(id).catch(() => {});
+      if (socket.destroyed) {
+        if (identity) releaseUnlessConnected();
+        return;
+      }
       wsServer.handleUpgrade(request, socket, head, (client) => {
         if (!identity || (revocations.get(id) ?? 0) !== epoch) {
+          if (identity) releaseUnlessConnected();
           sendError(client, "This peer id or token is not admitted to a live session.");
           return;
         }
@@ -192,16 +234,23 @@ export function createSignaling(options: SignalingOptions = {}) {
     });
   }
 
-  /** Closes the signaling sockets of these peers at once and tells their session's other peers they left. */
-  function revokePeers(peerIds: Iterable<string>): void {
+  /**
+   * Closes the signaling sockets of these peers at once and tells their session's other peers they left. Given
+   * `sessionId`, peers of that session connected here hear of it even when the revoked peer is on another instance.
+   */
+  function revokePeers(peerIds: Iterable<string>, sessionId?: string): void {
     for (const peerId of peerIds) {
       revocations.set(peerId, (revocations.get(peerId) ?? 0) + 1);
       const entry = peers.get(peerId);
-      if (!entry) continue;
-      peers.delete(peerId);
-      for (const socket of entry.sockets) sendError(socket, "Access to this session was revoked.");
+      if (entry) {
+        peers.delete(peerId);
+        relay?.release(peerId);
+        for (const socket of entry.sockets) sendError(socket, "Access to this session was revoked.");
+      }
+      const session = entry?.identity.sessionId ?? sessionId;
+      if (session === undefined) continue;
       for (const [otherId, other] of peers) {
-        if (other.identity.sessionId !== entry.identity.sessionId) continue;
+        if (other.identity.sessionId !== session) continue;
         const leave = JSON.stringify({ type: "LEAVE", src: peerId, dst: otherId });
         for (const socket of other.sockets) if (socket.readyState === socket.OPEN) socket.send(leave);
       }
@@ -216,9 +265,12 @@ export function createSignaling(options: SignalingOptions = {}) {
   async function close(): Promise<void> {
     for (const client of wsServer.clients) client.terminate();
     wsServer.close();
+    await relay?.close();
   }
 
   return {
+    /** Resolves once messages relayed from other instances are received (server mode). */
+    ready: () => listening,
     handleRequest,
     handleUpgrade,
     revokePeers,
