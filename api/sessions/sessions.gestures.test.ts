@@ -111,6 +111,18 @@ describe("raised hands", () => {
     await hostEvents.stop();
     await bEvents.stop();
   });
+
+  it("go down when their participant leaves or is removed", async () => {
+    const { session, a, b } = await call();
+    for (const joined of [a, b])
+      await participantGql(server, HAND, { id: session.id, raised: true }, joined.participantToken);
+    await participantGql(server, `mutation { leaveSession { __typename } }`, {}, a.participantToken);
+    await hostAction(server, cast.agent, "removeParticipant", { participantId: b.participant.id });
+    const again = await join(server, session.accessToken, `a-${session.id}@example.com`);
+    expect(again.participant.id).toBe(a.participant.id);
+    const rows = (await server.gql(HANDS, { id: session.id }, cast.agent.token)).data?.liveSession.participants;
+    expect(handsInOrder(rows)).toEqual([]);
+  });
 });
 
 describe("reactions", () => {
