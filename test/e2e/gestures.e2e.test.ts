@@ -18,7 +18,7 @@ withAppInChromium((running) => {
 });
 
 describe.skipIf(!chromiumAvailable)("hands and reactions in Chromium", () => {
-  it("a participant raises a hand and reacts; the host sees both and lowers the hand", async () => {
+  it("a participant raises a hand and reacts; the host sees both, lowers the hand, mutes and asks to unmute", async () => {
     const session = await createSession(server, agent, { title: "Hands up", waitingRoom: false });
     await hostAction(server, agent, "startLiveSession", { id: session.id });
 
@@ -67,6 +67,16 @@ describe.skipIf(!chromiumAvailable)("hands and reactions in Chromium", () => {
     await host.getByRole("button", { name: "Lower Pat Doe's hand" }).click();
     await guest.getByRole("button", { name: "Raise your hand" }).waitFor();
     await expect.poll(() => host.getByRole("button", { name: "Lower Pat Doe's hand" }).count()).toBe(0);
+
+    // The host mutes the participant (their own client turns the microphone off), then asks them to unmute.
+    await guest.getByRole("button", { name: "Mute microphone" }).waitFor();
+    await host.getByRole("button", { name: "Mute Pat Doe" }).click();
+    await guest.getByRole("button", { name: "Unmute microphone" }).waitFor();
+    await host.getByRole("button", { name: "Ask Pat Doe to unmute" }).click();
+    const prompt = guest.getByRole("status").filter({ hasText: "The host asks you to unmute." });
+    await prompt.getByRole("button", { name: "Unmute", exact: true }).click();
+    await guest.getByRole("button", { name: "Mute microphone" }).waitFor();
+    await expect.poll(() => prompt.count()).toBe(0);
 
     const counts = await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } });
     expect([counts.handsRaisedCount, counts.reactionsCount]).toEqual([1, 1]);
