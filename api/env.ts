@@ -92,6 +92,7 @@ const envSchema = z
     SESSION_PASSWORD_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
     SESSION_VERIFICATION_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
     SESSION_CHAT_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
+    SESSION_REACTION_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
     SMTP_URL: z
       .string()

@@ -74,6 +74,7 @@ export function createServices(deps: {
       passwordFailuresPer15Min: env.SESSION_PASSWORD_RATE_LIMIT,
       verificationRequestsPer15Min: env.SESSION_VERIFICATION_RATE_LIMIT,
       chatMessagesPerMinute: env.SESSION_CHAT_RATE_LIMIT,
+      reactionsPerMinute: env.SESSION_REACTION_RATE_LIMIT,
     },
   });
   const fileLinks = new FileLinks(deps.authSecret, clock);

@@ -37,6 +37,14 @@ export const authzCoverage = {
     "sessionWaitingRoom",
     "sessionChat",
   ],
+  /** HTTP and graphql-ws matrix of hands, reactions and mute requests: the same 8 callers. */
+  "api/sessions/sessions.gestures.test.ts#authz": [
+    "setHandRaised",
+    "sendSessionReaction",
+    "lowerParticipantHand",
+    "requestParticipantMic",
+    "sessionGestures",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type CoverageEntry = keyof typeof authzCoverage;

@@ -204,6 +204,7 @@ async function startSessionTestServer() {
       SESSION_PASSWORD_RATE_LIMIT: "4",
       SESSION_VERIFICATION_RATE_LIMIT: "5",
       SESSION_CHAT_RATE_LIMIT: "5",
+      SESSION_REACTION_RATE_LIMIT: "5",
     },
   });
   const cast = await createCast(server);

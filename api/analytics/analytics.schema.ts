@@ -33,6 +33,8 @@ const SessionAnalyticsRef = builder.objectRef<SessionAnalytics>("SessionAnalytic
     totalParticipants: t.exposeInt("totalParticipants", { description: "Participants with at least one visit." }),
     peakConcurrent: t.exposeInt("peakConcurrent"),
     chatMessageCount: t.exposeInt("chatMessageCount"),
+    handsRaised: t.exposeInt("handsRaised", { description: "Times a hand went up (the host's included)." }),
+    reactions: t.exposeInt("reactions", { description: "Reactions sent." }),
     recordingEnabled: t.exposeBoolean("recordingEnabled"),
     recording: t.exposeBoolean("recording"),
     invitedCount: t.exposeInt("invitedCount"),

@@ -29,6 +29,8 @@ export interface SessionAnalytics {
   totalParticipants: number;
   peakConcurrent: number;
   chatMessageCount: number;
+  handsRaised: number;
+  reactions: number;
   recordingEnabled: boolean;
   recording: boolean;
   invitedCount: number;
@@ -125,6 +127,8 @@ export class AnalyticsService {
       totalParticipants: attendees.length,
       peakConcurrent: peakConcurrent(attendees.flatMap((row) => row.visits)),
       chatMessageCount,
+      handsRaised: session.handsRaisedCount,
+      reactions: session.reactionsCount,
       recordingEnabled: session.recordingEnabled,
       recording: session.recording,
       invitedCount: invites.length,

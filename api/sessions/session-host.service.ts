@@ -176,7 +176,7 @@ export class HostControlService {
     const removed = await this.prisma.$transaction(async (tx) => {
       const updated = await tx.sessionParticipant.update({
         where: { id: participant.id },
-        data: { status: "REMOVED", tokenHash: null, removedAt: now, leftAt: now },
+        data: { status: "REMOVED", tokenHash: null, removedAt: now, leftAt: now, handRaisedAt: null },
       });
       await closeVisits(tx, { participantId: participant.id }, now);
       return updated;

@@ -212,7 +212,7 @@ export class SessionJoinService {
       if (row.role === "HOST") throw ValidationError.field("participantToken", "the host ends the session instead");
       const updated = await tx.sessionParticipant.update({
         where: { id: row.id },
-        data: { status: "LEFT", leftAt: now },
+        data: { status: "LEFT", leftAt: now, handRaisedAt: null },
       });
       await closeVisits(tx, { participantId: row.id }, now);
       return updated;

@@ -62,6 +62,11 @@ export const SessionParticipantRef = builder.prismaObject("SessionParticipant", 
     joinedAt: t.expose("firstJoinedAt", { type: "DateTime", description: "When they first used the link." }),
     admittedAt: t.expose("admittedAt", { type: "DateTime", nullable: true }),
     leftAt: t.expose("leftAt", { type: "DateTime", nullable: true }),
+    handRaisedAt: t.expose("handRaisedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When their hand went up; null while it is down. Hands are answered in this order.",
+    }),
   }),
 });
 

@@ -13,6 +13,11 @@ export const liveSessionEventKinds = [
   "PARTICIPANT_REMOVED",
   "PARTICIPANT_UPDATED",
   "CHAT_MESSAGE",
+  "HAND_RAISED",
+  "HAND_LOWERED",
+  "REACTION",
+  "MUTE_REQUESTED",
+  "UNMUTE_REQUESTED",
 ] as const;
 export type LiveSessionEventKind = (typeof liveSessionEventKinds)[number];
 
@@ -31,7 +36,15 @@ export interface LiveSessionEventPayload {
   sessionId: string;
   participantId?: string;
   messageId?: string;
+  /** A reaction's emoji. */
+  emoji?: string;
+  /** When a gesture happened (ISO 8601: payloads cross Redis as JSON). */
+  at?: string;
 }
+
+/** Events that CallView shows over the video: hands, reactions, and the host's requests to (un)mute. */
+export const gestureKinds = ["HAND_RAISED", "HAND_LOWERED", "REACTION", "MUTE_REQUESTED", "UNMUTE_REQUESTED"] as const;
+export type GestureKind = (typeof gestureKinds)[number];
 
 /** For the signaling server: drop these peers now (participant removed or denied, session ended). */
 export interface PeerRevokedPayload {

@@ -4,7 +4,7 @@ import {
   LiveSessionStatus as LiveSessionStatusValues,
   LiveSessionType as LiveSessionTypeValues,
 } from "../generated/prisma/enums.ts";
-import { CHAT_MAX_LENGTH, DEFAULT_REMINDER_OFFSETS, MAX_PARTICIPANTS_LIMIT } from "./sessions.rules.ts";
+import { CHAT_MAX_LENGTH, DEFAULT_REMINDER_OFFSETS, MAX_PARTICIPANTS_LIMIT, REACTION_EMOJI } from "./sessions.rules.ts";
 
 /** The sessions domain's inputs, validated at the edge with a message per field. */
 
@@ -118,6 +118,8 @@ export const joinInput = z.object({
 
 /** Asking for a verification code: the link and the address to prove. */
 export const verificationCodeRequestInput = z.object({ token: joinInput.shape.token, email });
+
+export const reactionEmoji = z.enum(REACTION_EMOJI, { error: `must be one of ${REACTION_EMOJI.join(" ")}` });
 
 export const chatBody = z
   .string()

@@ -15,6 +15,8 @@ export const START_GRACE_MS = 60_000;
 export const ESCALATION_LEAD_MS = 15 * 60_000;
 export const SUPPORT_CALL_LENGTH_MS = 30 * 60_000;
 export const CHAT_MAX_LENGTH = 2000;
+/** The reactions anyone in a call may send (app/features/call/ControlBar.tsx shows the same set). */
+export const REACTION_EMOJI = ["👍", "❤️", "😂", "🎉", "👏", "😮"] as const;
 export const VERIFICATION_MAX_ATTEMPTS = 5;
 
 /**

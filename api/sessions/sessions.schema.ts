@@ -5,5 +5,6 @@ import "./session-scheduling.schema.ts";
 import "./session-join.schema.ts";
 import "./session-host.schema.ts";
 import "./session-chat.schema.ts";
+import "./session-gestures.schema.ts";
 import "./session-events.schema.ts";
 import "./ticket-calls.schema.ts";

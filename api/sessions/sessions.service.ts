@@ -5,6 +5,7 @@ import type { PubSub } from "../pubsub.ts";
 import type { TicketService } from "../tickets/tickets.service.ts";
 import { type SessionAccessOptions, SessionAccessService } from "./session-access.service.ts";
 import { SessionChatService } from "./session-chat.service.ts";
+import { SessionGestureService } from "./session-gestures.service.ts";
 import { HostControlService } from "./session-host.service.ts";
 import { type JoinLimits, SessionJoinService } from "./session-join.service.ts";
 import { SessionSchedulingService } from "./session-scheduling.service.ts";
@@ -13,6 +14,7 @@ import { TicketCallService } from "./ticket-calls.service.ts";
 
 export interface SessionLimits extends JoinLimits {
   chatMessagesPerMinute: number;
+  reactionsPerMinute: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export class SessionService extends SessionAccessService {
   readonly joining: SessionJoinService;
   readonly hostControls: HostControlService;
   readonly chat: SessionChatService;
+  readonly gestures: SessionGestureService;
   readonly ticketCalls: TicketCallService;
 
   constructor(
@@ -45,6 +48,10 @@ export class SessionService extends SessionAccessService {
     this.hostControls = new HostControlService(prisma, clock, this, events);
     this.chat = new SessionChatService(prisma, clock, events, {
       messagesPerMinute: limits.chatMessagesPerMinute,
+      rateLimits,
+    });
+    this.gestures = new SessionGestureService(prisma, clock, this.chat, events, {
+      reactionsPerMinute: limits.reactionsPerMinute,
       rateLimits,
     });
     this.ticketCalls = new TicketCallService(prisma, clock, this, this.scheduling, tickets);

@@ -1,6 +1,6 @@
 import type { LiveSession, Prisma, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
-import type { LiveSessionEventKind } from "./sessions.events.ts";
+import type { LiveSessionEventKind, LiveSessionEventPayload } from "./sessions.events.ts";
 
 /** Row operations that several parts of the sessions domain run inside their transactions. */
 
@@ -36,7 +36,11 @@ export class SessionEvents {
     private readonly pubsub: PubSub,
   ) {}
 
-  publish(kind: LiveSessionEventKind, sessionId: string, extra: { participantId?: string; messageId?: string } = {}) {
+  publish(
+    kind: LiveSessionEventKind,
+    sessionId: string,
+    extra: Omit<LiveSessionEventPayload, "kind" | "sessionId"> = {},
+  ) {
     this.pubsub.publish("liveSession", sessionId, { kind, sessionId, ...extra });
   }
 

@@ -108,6 +108,7 @@ export const cacheConfig: CacheExchangeOpts = {
     SessionAnalyticsSummary: embedded,
     SessionChatEvent: embedded,
     SessionEndedError: embedded,
+    SessionGestureEvent: embedded,
     SessionFullError: embedded,
     SessionLinkInfo: embedded,
     SessionLockedError: embedded,

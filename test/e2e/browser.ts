@@ -1,9 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { type Actor, invite, signUp } from "../fixtures.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 
 /** Debian's Chromium; the browser tier needs it in CI and skips loudly without it elsewhere. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -161,4 +164,33 @@ export function persistedCacheHas(page: Page, text: string): Promise<boolean> {
       }),
     text,
   );
+}
+
+/**
+ * Before a file's tests: the built PWA served by the real API on real time (the browser schedules relative to its own
+ * clock), Chromium, and an agent (agent@example.com, invited by an admin) to sign in as; `started` receives them.
+ * After them, all is closed. Nothing starts without Chromium.
+ */
+export function withAppInChromium(
+  started: (running: { server: TestServer; browser: Browser; agent: Actor }) => void,
+): void {
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (!chromiumAvailable) return;
+    const outDir = buildApp();
+    const clock = new TestClock();
+    clock.now = () => new Date();
+    const server = await startTestServer({ staticDir: outDir, clock });
+    const browser = await launchChromium();
+    close = async () => {
+      await browser.close();
+      await server.close();
+      rmSync(outDir, { recursive: true, force: true });
+    };
+    const admin = await signUp(server, "admin@example.com", "Ada Admin");
+    started({ server, browser, agent: await invite(server, admin, "agent@example.com", "AGENT") });
+  }, 240_000);
+  afterAll(async () => {
+    await close?.();
+  });
 }

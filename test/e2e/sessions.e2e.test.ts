@@ -1,19 +1,17 @@
 import { createECDH, randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, invite, signUp } from "../fixtures.ts";
-import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Actor } from "../fixtures.ts";
+import type { TestServer } from "../harness.ts";
 import {
   axeViolations,
-  buildApp,
   chromiumAvailable,
-  launchChromium,
   openContext,
   persistedCacheHas,
   screenshot,
   takePolicyViolations,
   watchSubscriptions,
+  withAppInChromium,
 } from "./browser.ts";
 
 /**
@@ -24,25 +22,9 @@ import {
 
 let server: TestServer;
 let browser: Browser;
-let outDir: string;
 let agent: Actor;
-
-beforeAll(async () => {
-  if (!chromiumAvailable) return;
-  outDir = buildApp();
-  // Real time: the browser schedules relative to its own clock.
-  const clock = new TestClock();
-  clock.now = () => new Date();
-  server = await startTestServer({ staticDir: outDir, clock });
-  browser = await launchChromium();
-  const admin = await signUp(server, "admin@example.com", "Ada Admin");
-  agent = await invite(server, admin, "agent@example.com", "AGENT");
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
+withAppInChromium((running) => {
+  ({ server, browser, agent } = running);
 });
 
 /** Whether the video labelled `label` is decoding frames. */

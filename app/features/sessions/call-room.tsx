@@ -2,6 +2,7 @@ import { type Client, createQuery, createSubscription, Provider } from "@urql/so
 import { createEffect, createMemo, createSignal, type JSX, on, onCleanup, Show } from "solid-js";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient } from "../call/call-client.ts";
+import { createCallGestures } from "./call-gestures.ts";
 import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
 import { ChatPanel } from "./chat-panel.tsx";
 import { type ResultOf, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
@@ -60,6 +61,13 @@ function Room(props: CallRoomProps) {
       ? !self.recordingConsent
       : false;
   };
+  const gestures = createCallGestures({
+    client: props.client,
+    sessionId: props.sessionId,
+    participants: () => session()?.participants ?? [],
+    selfId: () => me()?.id,
+    onMute: () => call()?.setAudioMuted(true),
+  });
   const failure = () =>
     session() || (!room.data && !room.error) ? "" : (room.error?.message ?? "You are not in this session any more.");
 
@@ -128,19 +136,43 @@ function Room(props: CallRoomProps) {
             canShareScreen={session()?.screenShareEnabled ?? false}
             chat={session()?.chatEnabled ? () => <ChatPanel sessionId={props.sessionId} /> : undefined}
             people={props.people}
+            hands={gestures.hands()}
+            reactions={gestures.reactions()}
+            onRaiseHand={gestures.onRaiseHand}
+            onReact={gestures.onReact}
             notice={() => (
-              <Show when={askConsent()}>
-                <p class="call-notice">
-                  The host may record this session.{" "}
-                  <button
-                    type="button"
-                    class="button small secondary"
-                    onClick={() => void props.client.mutation(GiveConsentMutation, {}).toPromise()}
-                  >
-                    I agree to be recorded
-                  </button>
-                </p>
-              </Show>
+              <>
+                <Show when={gestures.unmuteAsked()}>
+                  <p class="call-notice" role="status">
+                    The host asks you to unmute.{" "}
+                    <button
+                      type="button"
+                      class="button small secondary"
+                      onClick={() => {
+                        client().setAudioMuted(false);
+                        gestures.dismissUnmute();
+                      }}
+                    >
+                      Unmute
+                    </button>{" "}
+                    <button type="button" class="button small secondary" onClick={gestures.dismissUnmute}>
+                      Not now
+                    </button>
+                  </p>
+                </Show>
+                <Show when={askConsent()}>
+                  <p class="call-notice">
+                    The host may record this session.{" "}
+                    <button
+                      type="button"
+                      class="button small secondary"
+                      onClick={() => void props.client.mutation(GiveConsentMutation, {}).toPromise()}
+                    >
+                      I agree to be recorded
+                    </button>
+                  </p>
+                </Show>
+              </>
             )}
             onLeave={props.onLeave}
           />

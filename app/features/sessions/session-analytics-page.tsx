@@ -94,6 +94,12 @@ export default function SessionAnalyticsPage() {
                   <dd>{a().chatMessageCount}</dd>
                 </div>
                 <div>
+                  <dt>Hands raised · reactions</dt>
+                  <dd>
+                    {a().handsRaised} · {a().reactions}
+                  </dd>
+                </div>
+                <div>
                   <dt>Invitees attended</dt>
                   <dd>
                     {a().attendedInviteCount}/{a().invitedCount}

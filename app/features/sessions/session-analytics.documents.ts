@@ -12,6 +12,8 @@ export const SessionAnalyticsQuery = graphql(`
       totalParticipants
       peakConcurrent
       chatMessageCount
+      handsRaised
+      reactions
       invitedCount
       attendedInviteCount
       recording

@@ -1,5 +1,6 @@
 import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { label } from "../../lib/format.ts";
+import { LowerHandMutation, RequestMicMutation } from "./call-gestures.documents.ts";
 import type { HostActions } from "./host-actions.ts";
 import { ParticipantActions } from "./session-detail.documents.ts";
 import type { LiveSessionQuery, ResultOf } from "./sessions.documents.ts";
@@ -69,9 +70,19 @@ export function WaitingRoomPanel(props: { session: Session; actions: HostActions
   );
 }
 
-/** Who is in the session now (the host aside): promote or demote (webinars), remove. */
+/** Raised hands first, in the order raised; then everyone else in arrival order. */
+const handsFirst = (a: { handRaisedAt?: unknown }, b: { handRaisedAt?: unknown }) =>
+  a.handRaisedAt && b.handRaisedAt
+    ? String(a.handRaisedAt).localeCompare(String(b.handRaisedAt))
+    : Number(!!b.handRaisedAt) - Number(!!a.handRaisedAt);
+
+/**
+ * Who is in the session now (the host aside), raised hands first in the order raised: lower a hand, mute or ask to
+ * unmute, promote or demote (webinars), remove.
+ */
 export function PeoplePanel(props: { session: Session; actions: HostActions }) {
-  const admitted = () => props.session.participants.filter((p) => p.status === "ADMITTED" && p.role !== "HOST");
+  const admitted = () =>
+    props.session.participants.filter((p) => p.status === "ADMITTED" && p.role !== "HOST").sort(handsFirst);
   const busy = () => props.actions.busy();
   return (
     <section class="session-panel" aria-labelledby="people-title">
@@ -86,7 +97,43 @@ export function PeoplePanel(props: { session: Session; actions: HostActions }) {
               <span class="who">
                 {p.name} · {label(p.role)}
                 {p.recordingConsent ? "" : props.session.recording ? " · no recording consent" : ""}
+                {p.handRaisedAt ? " · ✋ hand raised" : ""}
               </span>
+              <Show when={p.handRaisedAt}>
+                <button
+                  type="button"
+                  class="button small secondary"
+                  aria-label={`Lower ${p.name}'s hand`}
+                  disabled={busy()}
+                  onClick={() => void props.actions.run(LowerHandMutation, { participantId: p.id })}
+                >
+                  Lower hand
+                </button>
+              </Show>
+              <button
+                type="button"
+                class="button small secondary"
+                aria-label={`Mute ${p.name}`}
+                disabled={busy()}
+                onClick={() => void props.actions.run(RequestMicMutation, { participantId: p.id, request: "MUTE" })}
+              >
+                Mute
+              </button>
+              <button
+                type="button"
+                class="button small secondary"
+                aria-label={`Ask ${p.name} to unmute`}
+                disabled={busy()}
+                onClick={() =>
+                  void props.actions.run(
+                    RequestMicMutation,
+                    { participantId: p.id, request: "ASK_TO_UNMUTE" },
+                    `Asked ${p.name} to unmute`,
+                  )
+                }
+              >
+                Ask to unmute
+              </button>
               <Show when={props.session.type === "WEBINAR"}>
                 <button
                   type="button"

@@ -17,6 +17,7 @@ export const ParticipantFields = graphql(`
     joinedAt
     admittedAt
     leftAt
+    handRaisedAt
   }
 `);
 
@@ -30,6 +31,7 @@ export const RosterFields = graphql(`
     status
     peerId
     recordingConsent
+    handRaisedAt
   }
 `);
 
