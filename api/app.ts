@@ -100,7 +100,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     signaling,
     recordings: createRecordingsRoute(services),
     files: createFilesRoute({ prisma, ...services }),
-    devMail: env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null,
+    devMail:
+      env.DEV_MAILBOX && env.NODE_ENV !== "production"
+        ? createDevMailRoute(services.notifications.mailer, requestAuth)
+        : null,
     staticFiles: createStaticRoute(options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url))),
   });
   return {
