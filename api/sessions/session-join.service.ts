@@ -140,7 +140,15 @@ export class SessionJoinService {
         throw new ParticipantRemovedError(existing.status);
       const alreadyIn = existing?.status === "ADMITTED";
       if (!alreadyIn && locked.locked) throw new SessionLockedError();
-      const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval);
+      const joinAddressHash = hashToken(`${session.id}:${clientAddress}`);
+      // Someone the host removed or denied cannot walk back in under another email from the same address: the
+      // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
+      const sharesRemovedAddress =
+        !alreadyIn &&
+        (await tx.sessionParticipant.count({
+          where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
+        })) > 0;
+      const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
       if (!alreadyIn && !waits && (await admittedCount(tx, session.id)) >= locked.maxParticipants)
         throw new SessionFullError(locked.maxParticipants);
       const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
@@ -150,6 +158,7 @@ export class SessionJoinService {
         name: data.name,
         status,
         tokenHash: hashToken(token),
+        joinAddressHash,
         leftAt: null,
         ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
         ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),
