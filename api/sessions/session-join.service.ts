@@ -139,12 +139,14 @@ export class SessionJoinService {
       if (existing?.status === "REMOVED" || existing?.status === "DENIED")
         throw new ParticipantRemovedError(existing.status);
       const alreadyIn = existing?.status === "ADMITTED";
-      if (!alreadyIn && locked.locked) throw new SessionLockedError();
+      // Admitted before and left (or let back by the host after a removal): may come back into a locked room.
+      const returning = alreadyIn || (existing?.status === "LEFT" && existing.admittedAt !== null);
+      if (!returning && locked.locked) throw new SessionLockedError();
       const joinAddressHash = hashToken(`${session.id}:${clientAddress}`);
       // Someone the host removed or denied cannot walk back in under another email from the same address: the
       // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
       const sharesRemovedAddress =
-        !alreadyIn &&
+        !returning &&
         (await tx.sessionParticipant.count({
           where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
         })) > 0;

@@ -111,8 +111,12 @@ describe("public lookup and joining", () => {
 
     await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: true });
     expect((await attempt("b@example.com", { password: "right password" })).__typename).toBe("SessionLockedError");
-    // An admitted participant may come back into a locked room.
-    expect((await attempt("a@example.com", { password: "right password" })).__typename).toBe("JoinSessionPayload");
+    // An admitted participant may come back into a locked room, also after leaving it.
+    const back = await attempt("a@example.com", { password: "right password" });
+    expect(back.__typename).toBe("JoinSessionPayload");
+    await participantGql(server, `mutation { leaveSession { __typename } }`, {}, back.participantToken);
+    const returned = await attempt("a@example.com", { password: "right password" });
+    expect(returned).toMatchObject({ __typename: "JoinSessionPayload", participant: { status: "ADMITTED" } });
     await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: false });
 
     await hostAction(server, agent, "removeParticipant", { participantId: joined.participant.id });
