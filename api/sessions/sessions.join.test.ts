@@ -234,6 +234,21 @@ describe("public lookup and joining", () => {
     }
   });
 
+  it("gives a waiting joiner its token with session { roomId } selected: the room id stays null until admitted", async () => {
+    const session = await createSession(server, agent, { waitingRoom: true });
+    const joined = await server.gql(
+      `mutation($input: JoinSessionInput!) { joinSession(input: $input) {
+        ... on JoinSessionPayload { participantToken participant { status } session { id roomId } } } }`,
+      { input: { token: session.accessToken, name: "Wait", email: "wait@example.com" } },
+    );
+    expect(joined.errors).toBeUndefined();
+    expect(joined.data?.joinSession).toMatchObject({
+      participantToken: expect.any(String),
+      participant: { status: "WAITING" },
+      session: { id: session.id, roomId: null },
+    });
+  });
+
   it("resumes the same participant on rejoin with a new token; the old token stops working", async () => {
     const session = await createSession(server, agent);
     const first = await join(server, session.accessToken, "again@example.com");
