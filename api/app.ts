@@ -70,7 +70,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     services.notifications.mailer.close();
   });
   // Only peers the sessions API admitted may signal; removing a participant or ending a session drops their peers.
-  const signaling = createSignaling({ peers: options.peerDirectory ?? services.sessions });
+  const signaling = createSignaling({
+    peers: options.peerDirectory ?? services.sessions,
+    corsOrigins: env.CORS_ORIGINS,
+  });
   lifecycle.onClose(() => signaling.close());
   lifecycle.runTask("peer revocations", pubsub.subscribe("peerRevoked"), (revoked) =>
     signaling.revokePeers(revoked.peerIds),

@@ -39,6 +39,8 @@ export interface SignalingOptions {
   peers?: PeerDirectory;
   /** Milliseconds without a heartbeat before the server drops a peer (PeerJS clients beat every 5 s). */
   aliveTimeoutMs?: number;
+  /** Origins other than the API's own allowed to call /peerjs over HTTP (CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
 }
 
 interface ConnectedPeer {
@@ -84,6 +86,8 @@ export function createSignaling(options: SignalingOptions = {}) {
     path: "/",
     key: PEERJS_KEY,
     allow_discovery: false,
+    // `peer` echoes any Origin by default (`cors({ origin: true })`): allow only the configured ones, as /graphql does.
+    corsOptions: { origin: options.corsOrigins?.length ? options.corsOrigins : false },
     alive_timeout: options.aliveTimeoutMs ?? 60_000,
     // `peer` passes the HTTP server it was given; ours routes upgrades itself instead.
     createWebSocketServer: () => wsServer,
@@ -91,6 +95,8 @@ export function createSignaling(options: SignalingOptions = {}) {
       throw new Error("peer ids are issued by the API");
     },
   });
+  // `peer` is an Express app of its own, so it needs its own switch for the X-Powered-By header.
+  peerApp.disable("x-powered-by");
   peerApp.on("error", () => {
     // Malformed frames from a client: `peer` drops them; nothing to do.
   });
