@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { simpleParser } from "mailparser";
-import type { RequestAuth } from "../http/request-auth.ts";
+import { isLoopbackRequest, type RequestAuth } from "../http/request-auth.ts";
 import { escapeHtml } from "./emails/layout.ts";
 import type { Mailer } from "./mailer.ts";
 
@@ -11,23 +11,6 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:4px 12px;text-align:left;border-bottom:1px solid #ddd}iframe{width:100%;height:60vh;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:12px}</style>
 </head><body>${body}</body></html>`;
-}
-
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`). */
-export function isLoopbackAddress(address: string): boolean {
-  return /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/i.test(address) || address === "::1";
-}
-
-/**
- * The connection comes from this machine and no proxy forwarded it for another address. Stricter than the client
- * address the API uses elsewhere (TRUST_PROXY takes the first X-Forwarded-For hop, which the client writes): a proxy
- * on this host relaying an outside client must not make that client local.
- */
-function fromLoopback(request: IncomingMessage): boolean {
-  if (!isLoopbackAddress(request.socket.remoteAddress ?? "")) return false;
-  if (request.headers.forwarded !== undefined) return false;
-  const forwarded = [request.headers["x-forwarded-for"], request.headers["x-real-ip"]].flat().filter(Boolean);
-  return forwarded.every((value) => (value as string).split(",").every((hop) => isLoopbackAddress(hop.trim())));
 }
 
 /**
@@ -41,7 +24,7 @@ export function createDevMailRoute(mailer: Mailer, requestAuth: RequestAuth) {
   async function allowed(request: IncomingMessage): Promise<boolean> {
     const viewer = await requestAuth.viewerFromAuthorization(request.headers.authorization);
     if (viewer !== null) return viewer !== "invalid" && viewer.role === "ADMIN";
-    return fromLoopback(request);
+    return isLoopbackRequest(request);
   }
 
   return async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
