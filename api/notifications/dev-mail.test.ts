@@ -84,6 +84,7 @@ describe("without SMTP", () => {
       prisma: server.app.prisma,
       mailer: server.app.services.notifications.mailer,
       clock: server.clock,
+      openCode: (sealedCode) => sealedCode.replace(/^sealed:/, ""),
       lookup: async (verificationId) => {
         lookups.push(verificationId);
         return verificationId === "v1"
@@ -99,13 +100,13 @@ describe("without SMTP", () => {
     await enqueueJob(
       server.app.prisma,
       "email.verificationCode",
-      { verificationId: "v1", code: "123456" },
+      { verificationId: "v1", sealedCode: "sealed:123456" },
       { runAt: now },
     );
     await enqueueJob(
       server.app.prisma,
       "email.verificationCode",
-      { verificationId: "gone", code: "654321" },
+      { verificationId: "gone", sealedCode: "sealed:654321" },
       { runAt: now },
     );
     await worker.drain();
@@ -118,8 +119,8 @@ describe("without SMTP", () => {
     expect(files).toHaveLength(2);
     const jobs = await server.app.prisma.job.findMany({ where: { kind: "email.verificationCode" } });
     expect(jobs.map((job) => [job.status, job.payload])).toEqual([
-      ["SUCCEEDED", { verificationId: expect.any(String), code: "" }],
-      ["SUCCEEDED", { verificationId: expect.any(String), code: "" }],
+      ["SUCCEEDED", { verificationId: expect.any(String), sealedCode: "" }],
+      ["SUCCEEDED", { verificationId: expect.any(String), sealedCode: "" }],
     ]);
   });
 });

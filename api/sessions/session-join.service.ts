@@ -51,7 +51,7 @@ export class SessionJoinService {
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
     private readonly events: SessionEvents,
-    private readonly options: { limits: JoinLimits; rateLimits: RateLimits },
+    private readonly options: { limits: JoinLimits; rateLimits: RateLimits; sealCode: (code: string) => string },
   ) {}
 
   async byLink(token: string): Promise<LiveSession | null> {
@@ -90,7 +90,8 @@ export class SessionJoinService {
         where: { id: verification.id },
         data: { codeHash: hashVerificationCode(verification.id, code) },
       });
-      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, code }, { runAt: now });
+      const sealedCode = this.options.sealCode(code);
+      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, sealedCode }, { runAt: now });
     });
     return { expiresAt };
   }
