@@ -63,6 +63,23 @@ describe("configuration", () => {
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
   }, 120_000);
 
+  it("stops with exit code 3 and one line when the database server cannot be reached", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, PORT: "0", DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    for (const stream of [child.stdout, child.stderr])
+      stream.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(3);
+    expect(output).toContain("Cannot reach the PostgreSQL server at 127.0.0.1:1 (database nowhere): ECONNREFUSED");
+    expect(output.trim().split("\n")).toHaveLength(1);
+  }, 120_000);
+
   it("refuses to open an embedded database another running process holds, with exit code 2", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "live-support-lock-"));
     try {
