@@ -56,3 +56,14 @@ export function maskUnexpectedErrors(error: unknown, message: string): Error {
     extensions: { code: "INTERNAL_SERVER_ERROR" },
   });
 }
+
+/**
+ * The code of an error the client caused (a refusal, bad input, a domain error), worth an info line without a stack;
+ * null for an internal error, which is logged at error level with its stack.
+ */
+export function clientErrorCode(error: unknown): string | null {
+  const masked = maskUnexpectedErrors(error, "");
+  const code = isGraphQLError(masked) ? masked.extensions?.code : undefined;
+  if (code === "INTERNAL_SERVER_ERROR") return null;
+  return typeof code === "string" ? code : "GRAPHQL_ERROR";
+}
