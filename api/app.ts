@@ -98,6 +98,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const signaling = createSignaling({
     peers: options.peerDirectory ?? services.sessions,
     relay: redis ? createRedisSignalingRelay(redis) : null,
+    corsOrigins: env.CORS_ORIGINS,
   });
   await signaling.ready();
   lifecycle.onClose(() => signaling.close());
@@ -113,7 +114,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     signaling,
     recordings: createRecordingsRoute(services),
     files: createFilesRoute({ prisma, ...services }),
-    devMail: env.NODE_ENV !== "production" ? createDevMailRoute(services.notifications.mailer) : null,
+    devMail:
+      env.DEV_MAILBOX && env.NODE_ENV !== "production"
+        ? createDevMailRoute(services.notifications.mailer, requestAuth)
+        : null,
     securityHeaders: createSecurityHeaders({ publicUrl: env.PUBLIC_URL, graphiql: env.NODE_ENV !== "production" }),
     staticFiles: createStaticRoute(options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url))),
   });

@@ -3,11 +3,13 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin, { ForbiddenError } from "@pothos/plugin-scope-auth";
+import { GraphQLError } from "graphql";
 import type { Viewer } from "./auth/auth.service.ts";
 import type { AdminViewer, StaffViewer } from "./auth/roles.ts";
 import { refusal, requestScopes, type SessionRef, scopeCacheKey } from "./auth/scopes.ts";
 import type { Context } from "./context.ts";
 import { isProduction } from "./env.ts";
+import { BAD_USER_INPUT } from "./errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 import type { ParticipantAuth } from "./sessions/session-access.service.ts";
@@ -131,7 +133,8 @@ builder.scalarType("DateTime", {
   serialize: (value) => (value instanceof Date ? value.toISOString() : value),
   parseValue: (value) => {
     const date = typeof value === "string" ? new Date(value) : null;
-    if (!date || Number.isNaN(date.getTime())) throw new TypeError("DateTime must be an ISO-8601 string");
+    if (!date || Number.isNaN(date.getTime()))
+      throw new GraphQLError("DateTime must be an ISO-8601 string", { extensions: { code: BAD_USER_INPUT } });
     return date;
   },
 });

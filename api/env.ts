@@ -99,6 +99,11 @@ const envSchema = z
       .regex(/^smtps?:\/\//, "expected smtp://user:pass@host:587 or smtps://…")
       .optional(),
     MAIL_FROM: z.string().min(3).default("Live Support <no-reply@localhost>"),
+    /**
+     * Outside production, serve the messages written to DATA_DIR/mail at /dev/mail, to loopback clients and admins
+     * only. Off by default: the mailbox holds other people's verification codes and join links.
+     */
+    DEV_MAILBOX: flag("false"),
     JOBS_WORKER: z.enum(["on", "off"]).optional(),
     JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
     JOBS_POLL_INTERVAL: duration("1s"),
@@ -174,6 +179,10 @@ const envSchema = z
         ? raw.NODE_ENV !== "production"
         : ["true", "1", "on"].includes(raw.GRAPHQL_INTROSPECTION),
   }))
+  .refine((env) => !(env.DEV_MAILBOX && env.NODE_ENV === "production"), {
+    path: ["DEV_MAILBOX"],
+    message: "the development mailbox cannot be served in production (NODE_ENV=production)",
+  })
   .refine((env) => Boolean(env.VAPID_PUBLIC_KEY) === Boolean(env.VAPID_PRIVATE_KEY), {
     path: ["VAPID_PRIVATE_KEY"],
     message: "set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY together (or neither, to generate them)",

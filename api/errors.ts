@@ -5,6 +5,9 @@ import type { ZodError } from "zod";
  * Expected failures a client can act on. They appear in the schema as members of a mutation's result union
  * (Pothos errors plugin), each with a stable `code`.
  */
+/** Top-level error code of arguments or variable values the client got wrong (a bad DateTime, cursor or `first`). */
+export const BAD_USER_INPUT = "BAD_USER_INPUT";
+
 export class DomainError extends Error {
   readonly code: string = "DOMAIN_ERROR";
 }

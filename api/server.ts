@@ -49,6 +49,12 @@ main().catch((error: unknown) => {
     logger.fatal(error.message);
     process.exit(2);
   }
+  // The database server cannot be reached (wrong address, not up yet): the message alone, exit 3, which a
+  // supervisor may retry.
+  if (error instanceof Error && error.name === "DatabaseUnreachableError") {
+    logger.fatal(error.message);
+    process.exit(3);
+  }
   logger.fatal({ err: error }, "could not start");
   process.exit(1);
 });

@@ -11,6 +11,26 @@ import { printSchemaFile, schemaFile } from "../scripts/schema-sdl.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+/** Runs `api/server.ts` with only these variables (and PATH) until it exits: its exit code and what it printed. */
+async function runServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, stderr, output };
+}
+
 describe("contracts", () => {
   it("keeps schema.graphql printed from the Pothos schema (run npm run schema:print)", () => {
     expect(readFileSync(schemaFile, "utf8")).toBe(printSchemaFile(schema));
@@ -48,19 +68,17 @@ describe("configuration", () => {
   });
 
   it("stops the server with exit code 2 and a message naming the variable", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
-      cwd: root,
-      env: { PATH: process.env.PATH, PORT: "abc", DATA_DIR: "/nonexistent/never-created" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, stderr } = await runServer({ PORT: "abc", DATA_DIR: "/nonexistent/never-created" });
     expect(code).toBe(2);
     expect(stderr).toContain("PORT:");
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+  }, 120_000);
+
+  it("stops with exit code 3 and one line when the database server cannot be reached", async () => {
+    const { code, output } = await runServer({ PORT: "0", DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere" });
+    expect(code).toBe(3);
+    expect(output).toContain("Cannot reach the PostgreSQL server at 127.0.0.1:1 (database nowhere): ECONNREFUSED");
+    expect(output.trim().split("\n")).toHaveLength(1);
   }, 120_000);
 
   it("refuses to open an embedded database another running process holds, with exit code 2", async () => {
@@ -69,16 +87,7 @@ describe("configuration", () => {
       mkdirSync(join(dataDir, "pglite"), { recursive: true });
       // This test process stands for a running server that holds the database.
       writeFileSync(join(dataDir, "pglite", "live-support.lock"), String(process.pid));
-      const child = spawn(process.execPath, ["--import", "tsx", "api/server.ts"], {
-        cwd: root,
-        env: { PATH: process.env.PATH, PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const { code, stderr } = await runServer({ PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent" });
       expect(code).toBe(2);
       expect(stderr).toContain(`in use by another process (pid ${process.pid})`);
     } finally {

@@ -1,13 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { type Actor, createTicket, signUp } from "./fixtures.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 let user: Actor;
+/** The app's log, by level (logging on, so yoga reports errors; the lines are kept, not printed). */
+const logged: Record<"error" | "warn" | "info", MockInstance> = {} as never;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ env: { LOG_LEVEL: "info" } });
+  for (const level of ["error", "warn", "info"] as const)
+    logged[level] = vi.spyOn(server.app.logger, level).mockImplementation(() => {});
   user = await signUp(server, "errors@example.com");
 }, 300_000);
+/** The log calls about GraphQL errors at one level, as [fields, message]. */
+const graphqlLines = (level: keyof typeof logged) =>
+  logged[level].mock.calls.filter((call) => String(call[1]).startsWith("graphql"));
 afterAll(async () => {
   await server?.close();
 });
@@ -29,6 +36,8 @@ describe("errors", () => {
         },
       ]);
       expect(JSON.stringify(result)).not.toMatch(/subject_lost|prisma|stack|\.ts/i);
+      // A real internal error stays at error level, with its stack.
+      expect(graphqlLines("error").at(-1)?.[0]).toMatchObject({ err: expect.any(Error) });
     } finally {
       await server.app.prisma.$executeRawUnsafe(`ALTER TABLE "Ticket" RENAME COLUMN "subject_lost" TO "subject"`);
     }
@@ -61,6 +70,21 @@ describe("errors", () => {
       code: "VALIDATION_FAILED",
       fieldErrors: [{ path: "filter.search", message: "must be at most 200 characters" }],
     });
+  });
+
+  it("logs clients' mistakes at info level, without a stack, and keeps error level for internal errors", async () => {
+    logged.error.mockClear();
+    await server.gql(`{ tickets { totalCount } }`);
+    await server.gql(
+      `mutation { createTicket(input: { subject: "", description: "" }) { __typename } }`,
+      {},
+      user.token,
+    );
+    await server.gql(`{ tickets(first: -1) { totalCount } }`, {}, user.token);
+    expect(graphqlLines("error")).toEqual([]);
+    const codes = graphqlLines("info").map((call) => (call[0] as { code?: string }).code);
+    expect(codes).toEqual(expect.arrayContaining(["UNAUTHENTICATED", "BAD_USER_INPUT"]));
+    expect(JSON.stringify(graphqlLines("info"))).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
   it("keeps the message of requests that are wrong before they run", async () => {

@@ -13,6 +13,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Role } from "../generated/prisma/enums.ts";
 import type { PubSub } from "../pubsub.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
+import { weakPasswordReason } from "./password-rules.ts";
 import type { AdminViewer } from "./roles.ts";
 import { hashToken, randomToken } from "./tokens.ts";
 
@@ -59,7 +60,14 @@ const email = z
   .toLowerCase()
   .pipe(z.email("enter a valid email address").max(254, "must be at most 254 characters"));
 const name = z.string().trim().min(1, "enter a name").max(100, "must be at most 100 characters");
-const password = z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters");
+const password = z
+  .string()
+  .min(8, "must be at least 8 characters")
+  .max(200, "must be at most 200 characters")
+  .superRefine((value, context) => {
+    const reason = weakPasswordReason(value);
+    if (reason) context.addIssue({ code: "custom", message: reason });
+  });
 
 export const signUpInput = z.object({ email, name, password });
 export const logInInput = z.object({ email, password: z.string().min(1, "enter your password") });

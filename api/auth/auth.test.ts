@@ -45,6 +45,24 @@ describe("accounts and sessions", () => {
     expect(await server.app.prisma.user.count({ where: { email: "nope" } })).toBe(0);
   });
 
+  it("refuses common and trivially weak passwords, naming the rule", async () => {
+    const signUpWith = async (password: string) => {
+      const result = await server.gql(
+        `mutation($input: SignUpInput!) { signUp(input: $input) {
+          __typename ... on ValidationError { fieldErrors { path message } } } }`,
+        { input: { email: "weak@example.com", name: "Weak", password } },
+      );
+      return result.data?.signUp;
+    };
+    expect(await signUpWith("12345678")).toEqual({
+      __typename: "ValidationError",
+      fieldErrors: [{ path: "input.password", message: "is one of the most common passwords: choose another" }],
+    });
+    for (const password of ["Password1", "aaaaaaaaaa", "abcdefghij", "98765432"])
+      expect((await signUpWith(password))?.fieldErrors?.[0]?.path).toBe("input.password");
+    expect(await server.app.prisma.user.count({ where: { email: "weak@example.com" } })).toBe(0);
+  });
+
   it("refuses a second account with the same email, whatever its case", async () => {
     const result = await server.gql(
       `mutation { signUp(input: { email: "SECOND@example.com", name: "Again", password: "long enough" }) { __typename } }`,

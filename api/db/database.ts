@@ -63,6 +63,19 @@ export class DatabaseInUseError extends Error {
   override name = "DatabaseInUseError";
 }
 
+/** The PostgreSQL server named by DATABASE_URL cannot be reached at start (wrong address, server down). */
+export class DatabaseUnreachableError extends Error {
+  override name = "DatabaseUnreachableError";
+}
+
+/** The network error's code (ECONNREFUSED, ENOTFOUND …), also inside an AggregateError (one per address tried). */
+function networkErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  return error instanceof AggregateError ? error.errors.map(networkErrorCode).find(Boolean) : undefined;
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -154,6 +167,20 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   // the error as an uncaught exception and stop the process.
   // Without a handler (scripts), a logger is made only when a connection is lost: they are rare.
   pool.on("error", options.onConnectionError ?? ((error) => logConnectionLoss(createLogger("info"))(error)));
+  // One connection first, so a wrong address or a server that is down stops the start with one clear message.
+  await pool.connect().then(
+    (client) => client.release(),
+    async (error: unknown) => {
+      await pool.end();
+      const { host, pathname } = new URL(url);
+      throw new DatabaseUnreachableError(
+        `Cannot reach the PostgreSQL server at ${host} (database ${pathname.slice(1) || "default"}): ` +
+          `${networkErrorCode(error) ?? (error instanceof Error ? error.message : String(error))}. ` +
+          "Check DATABASE_URL and that the server is running.",
+        { cause: error },
+      );
+    },
+  );
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: "postgres",

@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { DomainError, ValidationError } from "../errors.ts";
+import { BAD_USER_INPUT, DomainError, ValidationError } from "../errors.ts";
 
 /**
  * Duck-typed: graphql ships CommonJS and ESM builds, and libraries may load the other one, so `instanceof`
@@ -7,6 +7,14 @@ import { DomainError, ValidationError } from "../errors.ts";
  */
 function isGraphQLError(value: unknown): value is GraphQLError {
   return value instanceof Error && value.name === "GraphQLError";
+}
+
+/**
+ * Pothos's refusal of bad pagination arguments (`first: -1`, a malformed cursor): the client's mistake. Duck-typed for
+ * the same reason.
+ */
+function isPothosValidationError(value: unknown): boolean {
+  return value instanceof Error && value.name === "PothosValidationError";
 }
 
 /**
@@ -22,9 +30,17 @@ export function maskUnexpectedErrors(error: unknown, message: string): Error {
       if (current instanceof ValidationError) extensions.fieldErrors = current.fieldErrors;
       return new GraphQLError(current.message, { nodes: located?.nodes, path: located?.path, extensions });
     }
+    if (isPothosValidationError(current)) {
+      return new GraphQLError(current.message, {
+        nodes: located?.nodes,
+        path: located?.path,
+        extensions: { code: BAD_USER_INPUT },
+      });
+    }
     if (!isGraphQLError(current)) break;
     if (current.extensions?.code) {
-      return new GraphQLError(current.message, {
+      // The outermost message: a bad variable value's names the variable ("Variable "$from" got invalid value …").
+      return new GraphQLError(located?.message ?? current.message, {
         nodes: located?.nodes,
         path: located?.path,
         extensions: current.extensions,
@@ -39,4 +55,15 @@ export function maskUnexpectedErrors(error: unknown, message: string): Error {
     path: located?.path,
     extensions: { code: "INTERNAL_SERVER_ERROR" },
   });
+}
+
+/**
+ * The code of an error the client caused (a refusal, bad input, a domain error), worth an info line without a stack;
+ * null for an internal error, which is logged at error level with its stack.
+ */
+export function clientErrorCode(error: unknown): string | null {
+  const masked = maskUnexpectedErrors(error, "");
+  const code = isGraphQLError(masked) ? masked.extensions?.code : undefined;
+  if (code === "INTERNAL_SERVER_ERROR") return null;
+  return typeof code === "string" ? code : "GRAPHQL_ERROR";
 }

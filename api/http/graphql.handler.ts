@@ -19,7 +19,7 @@ import { sharedSubscriptionResults } from "../ops/shared-subscriptions.ts";
 import type { PubSub } from "../pubsub.ts";
 import { schema } from "../schema.ts";
 import type { Services } from "../services.ts";
-import { maskUnexpectedErrors } from "./graphql-errors.ts";
+import { clientErrorCode, maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
 import { endSubscriptionsWithSignIn } from "./subscription-sign-in.plugin.ts";
 
@@ -119,8 +119,13 @@ export function createGraphQLHandler(deps: {
             debug: (...args: unknown[]) => logger.debug({ detail: args }, "graphql"),
             info: (...args: unknown[]) => logger.info({ detail: args }, "graphql"),
             warn: (...args: unknown[]) => logger.warn({ detail: args }, "graphql"),
-            error: (...args: unknown[]) =>
-              logger.error(args[0] instanceof Error ? { err: args[0] } : { detail: args }, "graphql"),
+            // Yoga reports every error it rewrote; only internal ones are errors (with a stack), the rest the client's.
+            error: (...args: unknown[]) => {
+              const [error] = args;
+              const code = error instanceof Error ? clientErrorCode(error) : null;
+              if (code) logger.info({ code, message: (error as Error).message }, "graphql client error");
+              else logger.error(error instanceof Error ? { err: error } : { detail: args }, "graphql");
+            },
           },
     maskedErrors: { maskError: maskUnexpectedErrors, errorMessage: UNEXPECTED_ERROR },
     context: async (initial: YogaInitialContext & TransportContext) => {

@@ -33,7 +33,7 @@ export function createHttpRouter(deps: {
   signaling: Signaling;
   recordings: Route;
   files: Route;
-  /** The development mailbox; null in production. */
+  /** The development mailbox; null unless DEV_MAILBOX is on outside production. */
   devMail: Route | null;
   staticFiles: Route;
   /** Security headers (CSP, framing, referrer, nosniff, HSTS), set on every response before anything answers. */

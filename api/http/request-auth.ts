@@ -1,10 +1,27 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { AuthService, Viewer } from "../auth/auth.service.ts";
 import type { SessionService } from "../sessions/sessions.service.ts";
 
 /** The token of an `Authorization: Bearer <token>` value; null when there is none. */
 export function bearerToken(authorization: unknown): string | null {
   return typeof authorization === "string" ? (/^Bearer (.+)$/i.exec(authorization)?.[1] ?? null) : null;
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`). */
+function isLoopbackAddress(address: string): boolean {
+  return /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/i.test(address) || address === "::1";
+}
+
+/**
+ * The connection comes from this machine (/metrics without METRICS_TOKEN, /dev/mail) and no proxy forwarded it for another address. Stricter than the client
+ * address the API uses elsewhere (TRUST_PROXY takes the first X-Forwarded-For hop, which the client writes): a proxy
+ * on this host relaying an outside client must not make that client local.
+ */
+export function isLoopbackRequest(request: IncomingMessage): boolean {
+  if (!isLoopbackAddress(request.socket.remoteAddress ?? "")) return false;
+  if (request.headers.forwarded !== undefined) return false;
+  const forwarded = [request.headers["x-forwarded-for"], request.headers["x-real-ip"]].flat().filter(Boolean);
+  return forwarded.every((value) => (value as string).split(",").every((hop) => isLoopbackAddress(hop.trim())));
 }
 
 /** A sign-in check's outcome: a viewer, nobody (no token), or a token that was refused. */

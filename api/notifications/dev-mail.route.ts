@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { simpleParser } from "mailparser";
+import { isLoopbackRequest, type RequestAuth } from "../http/request-auth.ts";
 import { escapeHtml } from "./emails/layout.ts";
 import type { Mailer } from "./mailer.ts";
 
@@ -15,10 +16,24 @@ function page(title: string, body: string): string {
 /**
  * The development mailbox: messages the server would have sent, when no SMTP server is configured.
  * `/dev/mail` lists them; `/dev/mail/<file>` shows one (HTML in a sandboxed frame, and the text part);
- * `/dev/mail/<file>?raw` gives the .eml. Never mounted in production (see app.ts).
+ * `/dev/mail/<file>?raw` gives the .eml. Mounted only with DEV_MAILBOX=on outside production (see app.ts), and
+ * answered only to a loopback client or to a request carrying an admin's access token (`Authorization: Bearer`):
+ * the mailbox holds verification codes and join links meant for other people.
  */
-export function createDevMailRoute(mailer: Mailer) {
-  return async (_request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
+export function createDevMailRoute(mailer: Mailer, requestAuth: RequestAuth) {
+  async function allowed(request: IncomingMessage): Promise<boolean> {
+    const viewer = await requestAuth.viewerFromAuthorization(request.headers.authorization);
+    if (viewer !== null) return viewer !== "invalid" && viewer.role === "ADMIN";
+    return isLoopbackRequest(request);
+  }
+
+  return async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
+    if (!(await allowed(request))) {
+      response
+        .writeHead(403, { "content-type": "text/plain" })
+        .end("The development mailbox answers only loopback clients and admins (Authorization: Bearer <access token>)");
+      return;
+    }
     const file = decodeURIComponent(url.pathname.replace(/^\/dev\/mail\/?/, ""));
     if (file === "") {
       const stored = (await mailer.listStored()).slice(0, LIST_LIMIT);

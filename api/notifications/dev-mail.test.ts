@@ -3,13 +3,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCast, createTicket } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { loadEnv } from "../env.ts";
 import { JobWorker } from "../jobs/job-worker.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
 import { registerVerificationCodeJob } from "./verification-code.job.ts";
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ env: { DEV_MAILBOX: "on" } });
 });
 afterAll(async () => {
   await server?.close();
@@ -17,9 +18,10 @@ afterAll(async () => {
 
 describe("without SMTP", () => {
   let ticket: Record<string, any>;
+  let cast: Awaited<ReturnType<typeof createCast>>;
 
   it("writes each message to <DATA_DIR>/mail as an .eml file", async () => {
-    const cast = await createCast(server);
+    cast = await createCast(server);
     ticket = await createTicket(server, cast.customer, { subject: "Where is my mail?" });
     await server.app.services.jobs.drain();
     const files = readdirSync(join(server.dataDir, "mail"));
@@ -53,6 +55,21 @@ describe("without SMTP", () => {
     expect((await fetch(`${server.url}/dev/mail/nope.eml`)).status).toBe(404);
   });
 
+  it("answers only loopback clients and admins: a proxied outside client or a non-admin token gets 403", async () => {
+    const get = (headers: Record<string, string>) => fetch(`${server.url}/dev/mail`, { headers });
+    const outside = { "x-forwarded-for": "203.0.113.7" };
+    expect((await get(outside)).status).toBe(403);
+    expect((await get({ "x-forwarded-for": "127.0.0.1, 203.0.113.7" })).status).toBe(403);
+    expect((await get({ forwarded: "for=203.0.113.7" })).status).toBe(403);
+    expect((await get({ ...outside, authorization: `Bearer ${cast.agent.token}` })).status).toBe(403);
+    expect((await get({ ...outside, authorization: `Bearer ${cast.customer.token}` })).status).toBe(403);
+    expect((await get({ authorization: "Bearer forged" })).status).toBe(403);
+    const admin = await get({ ...outside, authorization: `Bearer ${cast.admin.token}` });
+    expect(admin.status).toBe(200);
+    expect(await admin.text()).toContain(`[${ticket.reference}]`);
+    expect((await get({ "x-forwarded-for": "127.0.0.1" })).status).toBe(200);
+  });
+
   it("sends a verification code through the lookup the sessions domain provides, then blanks the code", async () => {
     const lookups: string[] = [];
     // A worker of its own: the app's worker already runs this kind with the sessions domain's lookup.
@@ -67,6 +84,7 @@ describe("without SMTP", () => {
       prisma: server.app.prisma,
       mailer: server.app.services.notifications.mailer,
       clock: server.clock,
+      openCode: (sealedCode) => sealedCode.replace(/^sealed:/, ""),
       lookup: async (verificationId) => {
         lookups.push(verificationId);
         return verificationId === "v1"
@@ -82,13 +100,13 @@ describe("without SMTP", () => {
     await enqueueJob(
       server.app.prisma,
       "email.verificationCode",
-      { verificationId: "v1", code: "123456" },
+      { verificationId: "v1", sealedCode: "sealed:123456" },
       { runAt: now },
     );
     await enqueueJob(
       server.app.prisma,
       "email.verificationCode",
-      { verificationId: "gone", code: "654321" },
+      { verificationId: "gone", sealedCode: "sealed:654321" },
       { runAt: now },
     );
     await worker.drain();
@@ -101,9 +119,27 @@ describe("without SMTP", () => {
     expect(files).toHaveLength(2);
     const jobs = await server.app.prisma.job.findMany({ where: { kind: "email.verificationCode" } });
     expect(jobs.map((job) => [job.status, job.payload])).toEqual([
-      ["SUCCEEDED", { verificationId: expect.any(String), code: "" }],
-      ["SUCCEEDED", { verificationId: expect.any(String), code: "" }],
+      ["SUCCEEDED", { verificationId: expect.any(String), sealedCode: "" }],
+      ["SUCCEEDED", { verificationId: expect.any(String), sealedCode: "" }],
     ]);
+  });
+});
+
+describe("off unless DEV_MAILBOX is on", () => {
+  it("does not serve /dev/mail in development by default (the documented npm start)", async () => {
+    const development = await startTestServer({ env: { NODE_ENV: "development", JOBS_WORKER: "off" } });
+    try {
+      const response = await fetch(`${development.url}/dev/mail`);
+      // Not mounted: the request falls through to the PWA route (503 here, as the test server has no build).
+      expect(response.status).not.toBe(200);
+      expect(await response.text()).not.toContain("mailbox");
+    } finally {
+      await development.close();
+    }
+  }, 120_000);
+
+  it("refuses DEV_MAILBOX=on in production", () => {
+    expect(() => loadEnv({ NODE_ENV: "production", DEV_MAILBOX: "on" })).toThrow(/DEV_MAILBOX/);
   });
 });
 

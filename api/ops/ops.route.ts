@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { isLoopbackRequest } from "../http/request-auth.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -23,10 +24,19 @@ export function createOpsRoutes(deps: {
       response.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
     },
 
-    /** Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
+    /**
+     * Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`, otherwise only for
+     * loopback clients (a scraper on the same host), since the metrics tell an outsider about traffic and users.
+     */
     async metrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
       if (deps.metricsToken && request.headers.authorization !== `Bearer ${deps.metricsToken}`) {
         response.writeHead(401, { "content-type": "text/plain" }).end("Unauthorized");
+        return;
+      }
+      if (!deps.metricsToken && !isLoopbackRequest(request)) {
+        response
+          .writeHead(403, { "content-type": "text/plain" })
+          .end("Set METRICS_TOKEN to scrape /metrics from another host");
         return;
       }
       try {

@@ -77,6 +77,23 @@ describe("operations", () => {
     await events.stop();
     await eventually(async () => /graphql_subscriptions_active 0/.test(await scrape()));
   });
+
+  it("serves /metrics only to this host, or to METRICS_TOKEN from anywhere", async () => {
+    const outside = { "x-forwarded-for": "203.0.113.9" };
+    expect((await fetch(`${server.url}/metrics`, { headers: outside })).status).toBe(403);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+    const token = "metrics-token-0123456789";
+    const withToken = await startTestServer({ env: { METRICS_TOKEN: token } });
+    try {
+      expect((await fetch(`${withToken.url}/metrics`)).status).toBe(401);
+      const scraped = await fetch(`${withToken.url}/metrics`, {
+        headers: { ...outside, authorization: `Bearer ${token}` },
+      });
+      expect(scraped.status).toBe(200);
+    } finally {
+      await withToken.close();
+    }
+  });
 });
 
 describe("graceful shutdown", () => {

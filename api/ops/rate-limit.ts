@@ -18,13 +18,19 @@ export interface RateDecision {
 
 /**
  * Fixed windows that start at a key's first hit (rate-limiter-flexible). Embedded mode counts in memory; server
- * mode counts in Redis, so every instance shares the same budget.
+ * mode counts in Redis, so every instance shares the same budget. While Redis is away, server mode counts in this
+ * instance's memory instead (each instance then grants the whole budget): sign-ins and writes keep working at once
+ * rather than failing after the client's retries.
  */
 export class RateLimiter {
   /** One library limiter per rule (points and duration are per limiter); keys of every rule share one namespace. */
   private readonly limiters = new Map<string, RateLimiterAbstract>();
 
-  private constructor(private readonly create: (rule: RateRule) => RateLimiterAbstract) {}
+  private constructor(
+    private readonly create: (rule: RateRule) => RateLimiterAbstract,
+    /** Server mode: the in-memory limiter used, without asking Redis, while its connection is not ready. */
+    private readonly outage?: { redisReady: () => boolean; memory: RateLimiter },
+  ) {}
 
   static memory(clock: Clock): RateLimiter {
     return new RateLimiter((rule) => {
@@ -35,7 +41,8 @@ export class RateLimiter {
     });
   }
 
-  static redis(redis: RedisConnections): RateLimiter {
+  static redis(redis: RedisConnections, clock: Clock): RateLimiter {
+    const memory = RateLimiter.memory(clock);
     return new RateLimiter(
       (rule) =>
         new RateLimiterRedis({
@@ -43,7 +50,10 @@ export class RateLimiter {
           keyPrefix: `${redis.prefix}rate`,
           points: rule.limit,
           duration: rule.windowMs / 1000,
+          // A command that fails although the connection looked ready (Redis just went away) counts here instead.
+          insuranceLimiter: memory.limiterFor(rule),
         }),
+      { redisReady: () => redis.commands.status === "ready", memory },
     );
   }
 
@@ -72,6 +82,7 @@ export class RateLimiter {
   }
 
   private limiterFor(rule: RateRule): RateLimiterAbstract {
+    if (this.outage && !this.outage.redisReady()) return this.outage.memory.limiterFor(rule);
     const id = `${rule.limit}/${rule.windowMs}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
@@ -186,7 +197,7 @@ export function createRateLimits(
   onRefused: (rule: string) => void,
 ): RateLimits {
   return new RateLimits(
-    redis ? RateLimiter.redis(redis) : RateLimiter.memory(clock),
+    redis ? RateLimiter.redis(redis, clock) : RateLimiter.memory(clock),
     env.RATE_LIMITS
       ? {
           authPerAddress: env.RATE_LIMIT_AUTH_IP,

@@ -97,7 +97,18 @@ export function connectRedis(url: string, prefix: string): RedisConnections {
  * never see each other's events.
  */
 export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTarget {
-  const inner = createRedisEventTarget({ publishClient: redis.commands, subscribeClient: redis.subscriber });
+  const { subscriber } = redis;
+  // yoga's target leaves subscribe's promise unhandled: made while Redis is away, it would reject after the retries
+  // (an unhandled rejection) and the channel would stay unsubscribed. Retried here once the connection is back.
+  const subscribeWhenUp = (topic: string): void => {
+    subscriber.subscribe(topic).catch(() => subscriber.once("ready", () => subscribeWhenUp(topic)));
+  };
+  const subscribeClient = {
+    on: (event: "message", listener: (channel: string, message: string) => void) => subscriber.on(event, listener),
+    subscribe: subscribeWhenUp,
+    unsubscribe: (topic: string) => void subscriber.unsubscribe(topic).catch(() => {}),
+  } as unknown as Redis;
+  const inner = createRedisEventTarget({ publishClient: redis.commands, subscribeClient });
   const channel = (topic: string) => `${redis.prefix}pubsub:${topic}`;
   return {
     addEventListener: (topic, listener, options) => inner.addEventListener(channel(topic), listener, options),

@@ -19,12 +19,23 @@ export interface SessionAccessOptions {
 /** Who may manage a session, who a token or peer id belongs to, and the session's access link. */
 export class SessionAccessService {
   private readonly links: LinkCipher;
+  private readonly codes: LinkCipher;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly options: SessionAccessOptions,
   ) {
     this.links = new LinkCipher(options.secret);
+    this.codes = new LinkCipher(options.secret, "session-verification-code");
+  }
+
+  /** A verification code as the `email.verificationCode` job carries it: encrypted, never plain in the job row. */
+  sealVerificationCode(code: string): string {
+    return this.codes.encrypt(code);
+  }
+
+  openVerificationCode(sealed: string): string {
+    return this.codes.decrypt(sealed);
   }
 
   /** The host of a session and admins manage it: the rule behind the `sessionManager` scope (auth/scopes.ts). */

@@ -51,7 +51,7 @@ export class SessionJoinService {
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
     private readonly events: SessionEvents,
-    private readonly options: { limits: JoinLimits; rateLimits: RateLimits },
+    private readonly options: { limits: JoinLimits; rateLimits: RateLimits; sealCode: (code: string) => string },
   ) {}
 
   async byLink(token: string): Promise<LiveSession | null> {
@@ -90,7 +90,8 @@ export class SessionJoinService {
         where: { id: verification.id },
         data: { codeHash: hashVerificationCode(verification.id, code) },
       });
-      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, code }, { runAt: now });
+      const sealedCode = this.options.sealCode(code);
+      await enqueueJob(tx, "email.verificationCode", { verificationId: verification.id, sealedCode }, { runAt: now });
     });
     return { expiresAt };
   }
@@ -139,8 +140,18 @@ export class SessionJoinService {
       if (existing?.status === "REMOVED" || existing?.status === "DENIED")
         throw new ParticipantRemovedError(existing.status);
       const alreadyIn = existing?.status === "ADMITTED";
-      if (!alreadyIn && locked.locked) throw new SessionLockedError();
-      const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval);
+      // Admitted before and left (or let back by the host after a removal): may come back into a locked room.
+      const returning = alreadyIn || (existing?.status === "LEFT" && existing.admittedAt !== null);
+      if (!returning && locked.locked) throw new SessionLockedError();
+      const joinAddressHash = hashToken(`${session.id}:${clientAddress}`);
+      // Someone the host removed or denied cannot walk back in under another email from the same address: the
+      // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
+      const sharesRemovedAddress =
+        !returning &&
+        (await tx.sessionParticipant.count({
+          where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
+        })) > 0;
+      const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
       if (!alreadyIn && !waits && (await admittedCount(tx, session.id)) >= locked.maxParticipants)
         throw new SessionFullError(locked.maxParticipants);
       const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
@@ -150,6 +161,7 @@ export class SessionJoinService {
         name: data.name,
         status,
         tokenHash: hashToken(token),
+        joinAddressHash,
         leftAt: null,
         ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
         ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),

@@ -372,7 +372,7 @@ describe("email verification", () => {
     const code = /^(\d{6})/.exec(mail?.subject ?? "")?.[1];
     expect(mail?.text).toContain(code);
     const job = await server.app.prisma.job.findFirstOrThrow({ where: { kind: "email.verificationCode" } });
-    expect(job.payload).toEqual({ verificationId: expect.any(String), code: "" });
+    expect(job.payload).toEqual({ verificationId: expect.any(String), sealedCode: "" });
     const joined = await join(server, session.accessToken, "vera@example.org", { verificationCode: code });
     expect(joined.__typename).toBe("JoinSessionPayload");
   });

@@ -203,6 +203,7 @@ export function registerSessionNotificationJobs(worker: JobWorker, deps: Session
     prisma,
     mailer,
     clock,
+    openCode: (sealedCode) => sessions.openVerificationCode(sealedCode),
     lookup: async (verificationId) => {
       const verification = await prisma.sessionEmailVerification.findUnique({
         where: { id: verificationId },

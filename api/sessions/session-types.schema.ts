@@ -152,8 +152,13 @@ builder.prismaObject("LiveSession", {
       query: { where: { removedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
     }),
     roomId: t.exposeString("roomId", {
-      description: "The WebRTC room id. Host, admins and admitted participants.",
+      description:
+        "The WebRTC room id. Host, admins and admitted participants; null for anyone else (a participant in the " +
+        "waiting room gets it once admitted).",
+      nullable: true,
       authScopes: (session) => inTheRoom(session.id),
+      // Null rather than an error: a waiting joiner's joinSession payload must still carry its participant token.
+      unauthorizedResolver: () => null,
     }),
     participants: t.prismaField({
       type: ["SessionParticipant"],

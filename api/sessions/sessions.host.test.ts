@@ -128,6 +128,33 @@ describe("waiting room and host controls", () => {
     expect(back.participant).toMatchObject({ id: joined.participant.id, status: "ADMITTED" });
   });
 
+  it("sends newcomers from a removed participant's address to the waiting room; other addresses join as usual", async () => {
+    const session = await createSession(server, agent, { waitingRoom: false });
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    const intruder = await join(server, session.accessToken, "intruder@example.com");
+    expect(intruder.participant.status).toBe("ADMITTED");
+    await hostAction(server, agent, "removeParticipant", { participantId: intruder.participant.id });
+    // The attack: the same person, another email (no verification on this session).
+    const again = await join(server, session.accessToken, "someone-else@example.com");
+    expect(again.participant.status).toBe("WAITING");
+    // Someone on another address is not affected.
+    const elsewhere = await server.app.services.sessions.joining.join(
+      { token: session.accessToken, name: "Guest", email: "elsewhere@example.com" },
+      "198.51.100.20",
+    );
+    const row = await server.app.prisma.sessionParticipant.findUniqueOrThrow({
+      where: { id: elsewhere.participantId },
+    });
+    expect(row.status).toBe("ADMITTED");
+    // A colleague behind the same address gets in once the host admits them.
+    await hostAction(server, agent, "admitParticipant", { participantId: again.participant.id });
+    const admitted = await participantGql(server, MY_PARTICIPANT, {}, again.participantToken);
+    expect(admitted.data?.myParticipant.status).toBe("ADMITTED");
+    // Once the host lets the removed participant back, their address no longer holds newcomers.
+    await hostAction(server, agent, "admitParticipant", { participantId: intruder.participant.id });
+    expect((await join(server, session.accessToken, "third@example.com")).participant.status).toBe("ADMITTED");
+  });
+
   it("resolves peers only for admitted participants of live sessions with the matching token", async () => {
     const session = await createSession(server, agent, { type: "WEBINAR" });
     const a = await join(server, session.accessToken, "peer-a@example.com");

@@ -7,8 +7,8 @@ declare module "../jobs/jobs.service.ts" {
     "email.sessionCancelled": { sessionId: string; inviteId: string };
     /** The host started the session: invitees may join now. */
     "email.sessionStarted": { sessionId: string };
-    /** A one-time code for joining a session that requires email verification. */
-    "email.verificationCode": { verificationId: string; code: string };
+    /** A one-time code for joining a session that requires email verification, sealed (never plain in the row). */
+    "email.verificationCode": { verificationId: string; sealedCode: string };
     /** A reminder `offsetMinutes` before `startsAt`; dropped by the handler when the session moved since. */
     "session.reminder": { sessionId: string; offsetMinutes: number; startsAt: string };
   }

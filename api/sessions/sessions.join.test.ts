@@ -24,6 +24,10 @@ withSessionServer((running) => {
   ({ server, admin, agent, otherAgent, customer } = running);
 });
 
+/** The code a verification job carries sealed, as the mailer opens it. */
+const openCode = (payload: unknown) =>
+  server.app.services.sessions.openVerificationCode(String((payload as { sealedCode?: string }).sealedCode));
+
 describe("public lookup and joining", () => {
   it("shows a stranger only the public facts of a link", async () => {
     const session = await createSession(server, agent, { password: "secret pw", emailVerificationRequired: true });
@@ -78,13 +82,16 @@ describe("public lookup and joining", () => {
         orderBy: { createdAt: "desc" },
       });
       const job = jobs.find((row) => (row.payload as { verificationId: string }).verificationId === verification.id);
-      return String((job?.payload as { code?: string } | undefined)?.code);
+      return openCode(job?.payload);
     };
     expect((await requestCode("a@elsewhere.org")).data?.requestSessionVerificationCode.code).toBe(
       "EMAIL_DOMAIN_NOT_ALLOWED",
     );
     const sent = (await requestCode("a@example.com")).data?.requestSessionVerificationCode;
     expect(new Date(sent.expiresAt).getTime()).toBe(server.clock.now().getTime() + minutes(10));
+    // The queued job does not hold the code in the clear.
+    const pending = await server.app.prisma.job.findMany({ where: { kind: "email.verificationCode" } });
+    expect(JSON.stringify(pending.map((job) => job.payload))).not.toMatch(/"\d{6}"/);
     const code = await codeFor("a@example.com");
     expect(code).toMatch(/^\d{6}$/);
     const stored = await server.app.prisma.sessionEmailVerification.findFirstOrThrow({
@@ -111,8 +118,12 @@ describe("public lookup and joining", () => {
 
     await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: true });
     expect((await attempt("b@example.com", { password: "right password" })).__typename).toBe("SessionLockedError");
-    // An admitted participant may come back into a locked room.
-    expect((await attempt("a@example.com", { password: "right password" })).__typename).toBe("JoinSessionPayload");
+    // An admitted participant may come back into a locked room, also after leaving it.
+    const back = await attempt("a@example.com", { password: "right password" });
+    expect(back.__typename).toBe("JoinSessionPayload");
+    await participantGql(server, `mutation { leaveSession { __typename } }`, {}, back.participantToken);
+    const returned = await attempt("a@example.com", { password: "right password" });
+    expect(returned).toMatchObject({ __typename: "JoinSessionPayload", participant: { status: "ADMITTED" } });
     await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: false });
 
     await hostAction(server, agent, "removeParticipant", { participantId: joined.participant.id });
@@ -152,7 +163,7 @@ describe("public lookup and joining", () => {
     const job = (await server.app.prisma.job.findMany({ where: { kind: "email.verificationCode" } })).find(
       (candidate) => (candidate.payload as { verificationId: string }).verificationId === row.id,
     );
-    const code = String((job?.payload as { code?: string } | undefined)?.code);
+    const code = openCode(job?.payload);
     expect((await join(server, session.accessToken, "v@example.com", { verificationCode: code })).__typename).toBe(
       "TooManyAttemptsError",
     );
@@ -168,7 +179,7 @@ describe("public lookup and joining", () => {
     );
     server.clock.advance(minutes(11));
     const expired = await join(server, session.accessToken, "v@example.com", {
-      verificationCode: String((freshJob?.payload as { code?: string } | undefined)?.code),
+      verificationCode: openCode(freshJob?.payload),
     });
     expect(expired.__typename).toBe("EmailVerificationRequiredError");
     server.clock.advance(-minutes(11));
@@ -228,6 +239,21 @@ describe("public lookup and joining", () => {
         }),
       ).toBe(seats);
     }
+  });
+
+  it("gives a waiting joiner its token with session { roomId } selected: the room id stays null until admitted", async () => {
+    const session = await createSession(server, agent, { waitingRoom: true });
+    const joined = await server.gql(
+      `mutation($input: JoinSessionInput!) { joinSession(input: $input) {
+        ... on JoinSessionPayload { participantToken participant { status } session { id roomId } } } }`,
+      { input: { token: session.accessToken, name: "Wait", email: "wait@example.com" } },
+    );
+    expect(joined.errors).toBeUndefined();
+    expect(joined.data?.joinSession).toMatchObject({
+      participantToken: expect.any(String),
+      participant: { status: "WAITING" },
+      session: { id: session.id, roomId: null },
+    });
   });
 
   it("resumes the same participant on rejoin with a new token; the old token stops working", async () => {

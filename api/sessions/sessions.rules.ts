@@ -94,13 +94,14 @@ export function reminderKey(sessionId: string, offsetMinutes: number, startsAt: 
 }
 
 /**
- * The access link token is kept encrypted so the host can copy the link again; lookups go through its hash.
- * AES-256-GCM with a key derived from the server secret.
+ * The access link token is kept encrypted so the host can copy the link again; lookups go through its hash. Also
+ * seals verification codes on their way to the mailer (another `purpose`, so another key). AES-256-GCM with a key
+ * derived from the server secret.
  */
 export class LinkCipher {
   private readonly key: Buffer;
-  constructor(secret: string) {
-    this.key = createHash("sha256").update(`live-session-link:${secret}`).digest();
+  constructor(secret: string, purpose = "live-session-link") {
+    this.key = createHash("sha256").update(`${purpose}:${secret}`).digest();
   }
 
   encrypt(token: string): string {

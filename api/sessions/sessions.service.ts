@@ -44,7 +44,11 @@ export class SessionService extends SessionAccessService {
     const events = new SessionEvents(prisma, pubsub);
     const { limits, rateLimits } = options;
     this.scheduling = new SessionSchedulingService(prisma, clock, this, events);
-    this.joining = new SessionJoinService(prisma, clock, events, { limits, rateLimits });
+    this.joining = new SessionJoinService(prisma, clock, events, {
+      limits,
+      rateLimits,
+      sealCode: (code) => this.sealVerificationCode(code),
+    });
     this.hostControls = new HostControlService(prisma, clock, this, events);
     this.chat = new SessionChatService(prisma, clock, events, {
       messagesPerMinute: limits.chatMessagesPerMinute,

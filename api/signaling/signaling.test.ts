@@ -75,6 +75,18 @@ describe("PeerJS signaling gate", () => {
     expect((await fetch(`${server.url}/peerjs`)).status).toBe(200);
   });
 
+  it("names no framework and grants no other origin", async () => {
+    const response = await fetch(`${server.url}/peerjs/`, { headers: { origin: "https://evil.example" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-powered-by")).toBeNull();
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await fetch(`${server.url}/peerjs/peerjs/id`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("drops messages addressed to a peer of another session", async () => {
     const a = connectPeer("peer-a", "token-a");
     const b = connectPeer("peer-b", "token-b");

@@ -43,6 +43,8 @@ export interface SignalingOptions {
   aliveTimeoutMs?: number;
   /** Server mode: carries messages to peers connected to other instances (see signaling-relay.ts). */
   relay?: SignalingRelay | null;
+  /** Origins other than the API's own allowed to call /peerjs over HTTP (CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
 }
 
 /** Where a peer's message goes: to `peer`'s relay (a peer here, or the queue of one connected nowhere), to the
@@ -97,6 +99,8 @@ export function createSignaling(options: SignalingOptions = {}) {
     path: "/",
     key: PEERJS_KEY,
     allow_discovery: false,
+    // `peer` echoes any Origin by default (`cors({ origin: true })`): allow only the configured ones, as /graphql does.
+    corsOptions: { origin: options.corsOrigins?.length ? options.corsOrigins : false },
     alive_timeout: options.aliveTimeoutMs ?? 60_000,
     // `peer` passes the HTTP server it was given; ours routes upgrades itself instead.
     createWebSocketServer: () => wsServer,
@@ -104,6 +108,8 @@ export function createSignaling(options: SignalingOptions = {}) {
       throw new Error("peer ids are issued by the API");
     },
   });
+  // `peer` is an Express app of its own, so it needs its own switch for the X-Powered-By header.
+  peerApp.disable("x-powered-by");
   peerApp.on("error", () => {
     // Malformed frames from a client: `peer` drops them; nothing to do.
   });

@@ -37,7 +37,9 @@ const transports: Record<
 };
 
 const FEED = `subscription { ticketFeed { kind ticketId message { body internal } } }`;
-const EVENTS = `subscription($id: ID!) { ticketEvents(ticketId: $id) { kind ticketId ticket { status } message { body internal } } }`;
+// `author` makes the message a relation selection, which events without a message must answer with null.
+const EVENTS = `subscription($id: ID!) { ticketEvents(ticketId: $id) {
+  kind ticketId ticket { status } message { body internal author { id } } } }`;
 const say = (actor: Actor, ticketId: string, body: string, internal = false) =>
   server.gql(
     `mutation($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { __typename } }`,

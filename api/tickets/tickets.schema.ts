@@ -259,7 +259,12 @@ const TicketEvent = builder.objectRef<TicketEventPayload>("TicketEvent").impleme
       description: "The new message, for MESSAGE_ADDED.",
       resolve: (query, event, _args, context) => {
         const { messageId } = event;
-        if (!messageId) return null;
+        if (!messageId) {
+          // No message for this kind of event: the selection (e.g. `author`) is read only to tell the Prisma plugin
+          // it was not forgotten (its unused-query check fails the field otherwise).
+          void { ...query };
+          return null;
+        }
         return loadOncePerEvent(event, ["message", query], () =>
           context.prisma.ticketMessage.findUnique({ ...query, where: { id: messageId } }),
         );

@@ -197,6 +197,26 @@ describe("ticket list", () => {
   });
 });
 
+describe("bad arguments", () => {
+  it("answers a bad first, cursor or DateTime with BAD_USER_INPUT naming the problem, not an internal error", async () => {
+    const refusal = async (query: string, variables: Record<string, unknown>, actor: Actor) => {
+      const result = await server.gql(query, variables, actor.token);
+      return { code: result.errors?.[0]?.extensions?.code, message: result.errors?.[0]?.message };
+    };
+    expect(await refusal(LIST, { first: -1 }, agent)).toEqual({
+      code: "BAD_USER_INPUT",
+      message: expect.stringContaining('"first"'),
+    });
+    expect(await refusal(LIST, { first: 5, after: "not a cursor" }, agent)).toMatchObject({ code: "BAD_USER_INPUT" });
+    const summary = `query($from: DateTime!, $to: DateTime!) { sessionAnalyticsSummary(from: $from, to: $to) {
+      __typename } }`;
+    expect(await refusal(summary, { from: "yesterday", to: "2026-12-01T00:00:00Z" }, admin)).toEqual({
+      code: "BAD_USER_INPUT",
+      message: expect.stringMatching(/\$from.*DateTime must be an ISO-8601 string/),
+    });
+  });
+});
+
 describe("messages", () => {
   it("shows the conversation; customers never see internal notes, not even as the last message", async () => {
     const { id } = await createTicket(server, customer);

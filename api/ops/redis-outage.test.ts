@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, createCast, createTicket } from "../../test/fixtures.ts";
+import { startTestServer, type TestServer } from "../../test/harness.ts";
+
+let server: TestServer;
+let customer: Actor;
+let agent: Actor;
+beforeAll(async () => {
+  // Server mode with its Redis down from the start (nothing listens on port 1); rate limits on, as in production.
+  server = await startTestServer({ env: { REDIS_URL: "redis://127.0.0.1:1", RATE_LIMITS: "on" } });
+  ({ customer, agent } = await createCast(server));
+}, 300_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("with Redis down", () => {
+  it("still signs in and stores replies at once: rate limits count in this instance's memory meanwhile", async () => {
+    const ticket = await createTicket(server, customer);
+    const started = performance.now();
+    const logIn = await server.gql(`mutation($input: LogInInput!) { logIn(input: $input) { __typename } }`, {
+      input: { email: agent.email, password: "correct horse battery" },
+    });
+    const reply = await server.gql(
+      `mutation($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { __typename } }`,
+      { input: { ticketId: ticket.id, body: "We are on it." } },
+      agent.token,
+    );
+    const elapsedMs = performance.now() - started;
+    expect(logIn.errors).toBeUndefined();
+    expect(logIn.data?.logIn.__typename).toBe("AuthPayload");
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data?.addTicketMessage.__typename).toBe("TicketMessage");
+    expect(elapsedMs).toBeLessThan(1500);
+  });
+});
