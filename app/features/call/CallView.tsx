@@ -8,6 +8,8 @@ import { ParticipantTile } from "./ParticipantTile.tsx";
 import { PreJoin } from "./PreJoin.tsx";
 import { keepScreenAwake, pictureInPictureOnHide, rememberDevices, rememberedDevices } from "./phone-habits.ts";
 import "./call.css";
+import "./call-tiles.css";
+import "./call-controls.css";
 
 /**
  * The call screen, after LiveKit's VideoConference prefab: a pre-join (preview, devices, level), then the tiles in

@@ -16,7 +16,7 @@ export interface ParticipantTileProps {
   handRaised: boolean;
   /** Shows a shared screen: always shown whole. */
   presenter: boolean;
-  /** Where the layout puts the tile (see call.css). */
+  /** Where the layout puts the tile (see call-tiles.css). */
   place: "stage" | "corner" | "grid" | "strip";
   quality?: Quality;
   reconnecting?: boolean;
