@@ -26,6 +26,8 @@ const CATEGORIES = Object.keys(TARGETS) as Category[];
 interface Page {
   name: string;
   path: string;
+  /** Made once the server runs (e.g. a session's join link). */
+  pathOf?: (url: string) => Promise<string>;
   /** Demo user signed in before the page loads. */
   as?: string;
 }
@@ -33,7 +35,34 @@ const PAGES: Page[] = [
   { name: "Sign in (first route)", path: "/signin" },
   { name: "Inbox (agent)", path: "/inbox", as: "demo-agent@example.com" },
   { name: "Sessions dashboard (agent)", path: "/sessions", as: "demo-agent@example.com" },
+  { name: "Join page (participant, no account)", path: "/session/join/…", pathOf: joinPath },
 ];
+
+/** A session scheduled by the demo agent; its join page is what a participant opens from the invitation. */
+async function joinPath(url: string): Promise<string> {
+  const login = await gql(
+    url,
+    `mutation($input: LogInInput!) { logIn(input: $input) { ... on AuthPayload { accessToken } } }`,
+    { input: { email: "demo-agent@example.com", password: DEMO_PASSWORD } },
+  );
+  const start = new Date(Date.now() + 3_600_000);
+  const created = await gql(
+    url,
+    `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+      __typename ... on LiveSession { accessToken } } }`,
+    {
+      input: {
+        title: "Router setup help",
+        type: "SUPPORT_CALL",
+        scheduledStartAt: start.toISOString(),
+        scheduledEndAt: new Date(start.getTime() + 1_800_000).toISOString(),
+      },
+    },
+    login.logIn.accessToken,
+  );
+  if (!created.createLiveSession.accessToken) throw new Error(`no session: ${JSON.stringify(created)}`);
+  return `/session/join/${created.createLiveSession.accessToken}`;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -109,6 +138,7 @@ async function main() {
   try {
     const browser = await puppeteer.connect({ browserURL: `http://127.0.0.1:${chrome.port}` });
     for (const page of PAGES) {
+      const path = page.pathOf ? await page.pathOf(server.url) : page.path;
       // Start every run from an empty origin (no service worker, caches or storage), then sign in when needed.
       const tab = await browser.newPage();
       // A non-HTML file of the origin: the app (and its service worker) must not start before Lighthouse loads it.
@@ -124,7 +154,7 @@ async function main() {
       }
       await tab.close();
       console.log(`lighthouse ${page.path}…`);
-      const run = await lighthouse(`${server.url}${page.path}`, {
+      const run = await lighthouse(`${server.url}${path}`, {
         port: chrome.port,
         output: "json",
         logLevel: "error",

@@ -93,6 +93,18 @@ export function connectRedis(url: string, prefix: string): RedisConnections {
 }
 
 /**
+ * Subscribes `channel`; while Redis is away (the subscribe fails after ioredis's retries) it subscribes again once the
+ * connection is back instead of failing, so an instance started or running during an outage still hears the channel.
+ * Resolves after the first attempt either way.
+ */
+export function subscribeWhenUp(redis: RedisConnections, channel: string): Promise<void> {
+  return redis.subscriber.subscribe(channel).then(
+    () => undefined,
+    () => void redis.subscriber.once("ready", () => void subscribeWhenUp(redis, channel)),
+  );
+}
+
+/**
  * yoga's Redis event target with every topic under `prefix`, so parallel test runs or installs sharing one Redis
  * never see each other's events.
  */
@@ -100,12 +112,9 @@ export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTa
   const { subscriber } = redis;
   // yoga's target leaves subscribe's promise unhandled: made while Redis is away, it would reject after the retries
   // (an unhandled rejection) and the channel would stay unsubscribed. Retried here once the connection is back.
-  const subscribeWhenUp = (topic: string): void => {
-    subscriber.subscribe(topic).catch(() => subscriber.once("ready", () => subscribeWhenUp(topic)));
-  };
   const subscribeClient = {
     on: (event: "message", listener: (channel: string, message: string) => void) => subscriber.on(event, listener),
-    subscribe: subscribeWhenUp,
+    subscribe: (topic: string) => void subscribeWhenUp(redis, topic),
     unsubscribe: (topic: string) => void subscriber.unsubscribe(topic).catch(() => {}),
   } as unknown as Redis;
   const inner = createRedisEventTarget({ publishClient: redis.commands, subscribeClient });

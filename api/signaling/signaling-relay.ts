@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { RedisConnections } from "../ops/redis.ts";
+import { type RedisConnections, subscribeWhenUp } from "../ops/redis.ts";
 
 /** A PeerJS message on its way to a peer connected to another instance, with the session both ends are in. */
 export interface RelayedMessage {
@@ -78,7 +78,7 @@ export function createRedisSignalingRelay(redis: RedisConnections, options: { pr
         }
       };
       redis.subscriber.on("message", onMessage);
-      await redis.subscriber.subscribe(ownChannel);
+      await subscribeWhenUp(redis, ownChannel);
     },
     async close() {
       clearInterval(heartbeat);
