@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as chromeLauncher from "chrome-launcher";
-import lighthouse from "lighthouse";
-import puppeteer from "puppeteer-core";
+import lighthouse, { snapshot } from "lighthouse";
+import puppeteer, { type Browser } from "puppeteer-core";
 import { DEMO_PASSWORD, seed } from "../prisma/seed.ts";
 import { gql, machine, startApi, writeSection } from "./lib.ts";
 
@@ -38,8 +38,8 @@ const PAGES: Page[] = [
   { name: "Join page (participant, no account)", path: "/session/join/…", pathOf: joinPath },
 ];
 
-/** A session scheduled by the demo agent; its join page is what a participant opens from the invitation. */
-async function joinPath(url: string): Promise<string> {
+/** A session scheduled by the demo agent, and the agent's access token. */
+async function demoSession(url: string): Promise<{ id: string; accessToken: string; agentToken: string }> {
   const login = await gql(
     url,
     `mutation($input: LogInInput!) { logIn(input: $input) { ... on AuthPayload { accessToken } } }`,
@@ -49,7 +49,7 @@ async function joinPath(url: string): Promise<string> {
   const created = await gql(
     url,
     `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
-      __typename ... on LiveSession { accessToken } } }`,
+      __typename ... on LiveSession { id accessToken } } }`,
     {
       input: {
         title: "Router setup help",
@@ -61,7 +61,12 @@ async function joinPath(url: string): Promise<string> {
     login.logIn.accessToken,
   );
   if (!created.createLiveSession.accessToken) throw new Error(`no session: ${JSON.stringify(created)}`);
-  return `/session/join/${created.createLiveSession.accessToken}`;
+  return { ...created.createLiveSession, agentToken: login.logIn.accessToken };
+}
+
+/** The join page a participant opens from the invitation. */
+async function joinPath(url: string): Promise<string> {
+  return `/session/join/${(await demoSession(url)).accessToken}`;
 }
 
 function freePort(): Promise<number> {
@@ -132,9 +137,13 @@ async function main() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      // The pre-join previews the camera and microphone.
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
     ],
   });
   const results: Result[] = [];
+  let preJoin: Record<"accessibility" | "best-practices", number> | undefined;
   try {
     const browser = await puppeteer.connect({ browserURL: `http://127.0.0.1:${chrome.port}` });
     for (const page of PAGES) {
@@ -193,6 +202,8 @@ async function main() {
       });
       console.log(page.path, scores);
     }
+    preJoin = await preJoinSnapshot(browser, server.url);
+    console.log("pre-join", preJoin);
     await browser.disconnect();
   } finally {
     chrome.kill();
@@ -212,6 +223,11 @@ async function main() {
       (r) =>
         `| ${r.page.name} \`${r.page.path}\` | ${mark("performance", r.scores.performance)} | ${mark("accessibility", r.scores.accessibility)} | ${mark("best-practices", r.scores["best-practices"])} | ${r.metrics} |`,
     ),
+    ...(preJoin
+      ? [
+          `| Pre-join (host, a snapshot after "Join call": no navigation, so no performance) | – | ${mark("accessibility", preJoin.accessibility)} | ${mark("best-practices", preJoin["best-practices"])} | – |`,
+        ]
+      : []),
     "",
     "Audits below 0.9 (performance: every scored audit; other categories: weighted audits):",
     "",
@@ -223,6 +239,37 @@ async function main() {
     }),
   ];
   writeSection("lighthouse", lines.join("\n"));
+}
+
+/**
+ * The pre-join exists only inside the call (after "Join call" on a live session's page), so Lighthouse audits it as
+ * a snapshot of that state: accessibility and best practices, no load metrics.
+ */
+async function preJoinSnapshot(browser: Browser, url: string) {
+  const session = await demoSession(url);
+  await gql(
+    url,
+    `mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`,
+    { id: session.id },
+    session.agentToken,
+  );
+  const tab = await browser.newPage();
+  await tab.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+  await tab.goto(`${url}/manifest.webmanifest`);
+  const agent = await signIn(url, "demo-agent@example.com");
+  await tab.evaluate((s) => {
+    localStorage.setItem("live-support.refreshToken", s.refreshToken);
+    localStorage.setItem("live-support.user", JSON.stringify(s.user));
+  }, agent);
+  await tab.goto(`${url}/sessions/${session.id}`);
+  await (await tab.waitForSelector('::-p-aria(Join call[role="button"])'))?.click();
+  await tab.waitForSelector('::-p-aria(Join[role="button"])');
+  const run = await snapshot(tab as never, {
+    flags: { onlyCategories: ["accessibility", "best-practices"], screenEmulation: { disabled: true } },
+  });
+  await tab.close();
+  const score = (id: string) => Math.round((run?.lhr.categories[id]?.score ?? 0) * 100);
+  return { accessibility: score("accessibility"), "best-practices": score("best-practices") };
 }
 
 function lighthouseVersion(): string {
