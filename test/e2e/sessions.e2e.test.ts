@@ -2,7 +2,7 @@ import { createECDH, randomBytes } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Actor } from "../fixtures.ts";
-import type { TestServer } from "../harness.ts";
+import { type TestServer, untilSubscribed } from "../harness.ts";
 import {
   axeViolations,
   chromiumAvailable,
@@ -253,8 +253,10 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     expect(await page.getByTestId("join-url").textContent()).toContain(second.accessToken);
     expect(await page.getByRole("heading", { name: "Printer troubleshooting" }).count()).toBe(0);
 
-    // The second session's live events reach the screen.
+    // The second session's live events reach the screen. A subscribe frame sent is not yet a subscription the
+    // server attached: wait until the page's three session subscriptions (state, participants, waiting room) listen.
     await subscriptions.until(second.id);
+    await untilSubscribed(server, `liveSession:${second.id}`, 3);
     await server.gql(`mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`, { id: second.id }, agent.token);
     await page.getByTestId("session-status").getByText("Live").waitFor();
     await context.close();
