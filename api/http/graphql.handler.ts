@@ -13,7 +13,7 @@ import { createIdempotencyStore } from "../ops/idempotency.ts";
 import type { Logger } from "../ops/logger.ts";
 import { metricsPlugin } from "../ops/metrics.plugin.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import { operationLimitPlugins } from "../ops/operation-limits.ts";
+import { operationLimitPlugins, operationLimitsFromEnv } from "../ops/operation-limits.ts";
 import { ticketListCache } from "../ops/response-cache.ts";
 import { sharedSubscriptionResults } from "../ops/shared-subscriptions.ts";
 import type { PubSub } from "../pubsub.ts";
@@ -74,13 +74,7 @@ export function createGraphQLHandler(deps: {
   const yoga = createYoga<TransportContext, Context>({
     schema,
     plugins: [
-      ...operationLimitPlugins<Context>({
-        maxTokens: env.GRAPHQL_MAX_TOKENS,
-        maxDepth: env.GRAPHQL_MAX_DEPTH,
-        maxAliases: env.GRAPHQL_MAX_ALIASES,
-        maxCost: env.GRAPHQL_MAX_COST,
-        introspection: env.GRAPHQL_INTROSPECTION,
-      }),
+      ...operationLimitPlugins<Context>(operationLimitsFromEnv(env)),
       metricsPlugin(metrics),
       {
         onResponse({ request, response }) {

@@ -5,7 +5,7 @@ import { createCast } from "../../test/fixtures.ts";
 import { type GraphQLResponse, startTestServer, type TestServer } from "../../test/harness.ts";
 import { loadEnv } from "../env.ts";
 import { schema } from "../schema.ts";
-import { OPERATION_LIMIT_CODE, operationLimitRules } from "./operation-limits.ts";
+import { OPERATION_LIMIT_CODE, operationLimitRules, operationLimitsFromEnv } from "./operation-limits.ts";
 
 const aliased = (count: number, selection: string) =>
   `{ ${Array.from({ length: count }, (_, index) => `a${index}: ${selection}`).join(" ")} }`;
@@ -116,13 +116,7 @@ describe("the PWA's own operations", () => {
 
   it.each(documents)("%s passes the default limits", (_name, document) => {
     const env = loadEnv({});
-    const rules = operationLimitRules({
-      maxTokens: env.GRAPHQL_MAX_TOKENS,
-      maxDepth: env.GRAPHQL_MAX_DEPTH,
-      maxAliases: env.GRAPHQL_MAX_ALIASES,
-      maxCost: env.GRAPHQL_MAX_COST,
-      introspection: env.GRAPHQL_INTROSPECTION,
-    });
+    const rules = operationLimitRules(operationLimitsFromEnv(env));
     expect(() => parse(print(document), { maxTokens: env.GRAPHQL_MAX_TOKENS })).not.toThrow();
     expect(validate(schema, document, rules).map((error) => error.message)).toEqual([]);
   });

@@ -1,11 +1,12 @@
-import { costLimitPlugin, costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
-import { maxAliasesPlugin, maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
-import { maxDepthPlugin, maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { GraphQLError, ValidationRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { Env } from "../env.ts";
 
 /** Limits every operation must pass before it runs, on HTTP, SSE and graphql-ws alike (one envelop pipeline). */
 export interface OperationLimits {
@@ -49,6 +50,17 @@ function refuse(
   };
 }
 
+/** The limits as configured (api/env.ts). */
+export function operationLimitsFromEnv(env: Env): OperationLimits {
+  return {
+    maxTokens: env.GRAPHQL_MAX_TOKENS,
+    maxDepth: env.GRAPHQL_MAX_DEPTH,
+    maxAliases: env.GRAPHQL_MAX_ALIASES,
+    maxCost: env.GRAPHQL_MAX_COST,
+    introspection: env.GRAPHQL_INTROSPECTION,
+  };
+}
+
 /** The validation rules alone, for checking documents (e.g. every document the PWA sends) against the limits. */
 export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
   return [
@@ -59,11 +71,10 @@ export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
 }
 
 export function operationLimitPlugins<Context extends object>(limits: OperationLimits): Plugin<Context>[] {
+  const rules = operationLimitRules(limits);
   return [
     maxTokensPlugin({ n: limits.maxTokens, ...refuse("tokens", limits.maxTokens) }),
-    maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...refuse("depth", limits.maxDepth) }),
-    maxAliasesPlugin({ n: limits.maxAliases, ...refuse("aliases", limits.maxAliases) }),
-    costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, ...refuse("cost", limits.maxCost) }),
+    { onValidate: ({ addValidationRule }) => rules.forEach((rule) => addValidationRule(rule)) },
     ...(limits.introspection ? [] : [useDisableIntrospection()]),
   ] as Plugin<Context>[];
 }
