@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse, { snapshot } from "lighthouse";
-import puppeteer, { type Browser } from "puppeteer-core";
+import puppeteer, { type Browser, type Page as PuppeteerPage } from "puppeteer-core";
 import { DEMO_PASSWORD, seed } from "../prisma/seed.ts";
 import { gql, machine, startApi, writeSection } from "./lib.ts";
 
@@ -62,6 +62,18 @@ async function demoSession(url: string): Promise<{ id: string; accessToken: stri
   );
   if (!created.createLiveSession.accessToken) throw new Error(`no session: ${JSON.stringify(created)}`);
   return { ...created.createLiveSession, agentToken: login.logIn.accessToken };
+}
+
+/**
+ * Signs the origin's PWA in as `email`: a refresh token where an older PWA kept it, which the app trades once for
+ * its cookie (app/graphql/session.ts), and the user it shows.
+ */
+async function signInTab(tab: PuppeteerPage, url: string, email: string): Promise<void> {
+  const session = await signIn(url, email);
+  await tab.evaluate((s) => {
+    localStorage.setItem("live-support.refreshToken", s.refreshToken);
+    localStorage.setItem("live-support.user", JSON.stringify(s.user));
+  }, session);
 }
 
 /** The join page a participant opens from the invitation. */
@@ -154,13 +166,7 @@ async function main() {
       await tab.goto(`${server.url}/manifest.webmanifest`);
       const cdp = await tab.createCDPSession();
       await cdp.send("Storage.clearDataForOrigin", { origin: server.url, storageTypes: "all" });
-      if (page.as) {
-        const session = await signIn(server.url, page.as);
-        await tab.evaluate((s) => {
-          localStorage.setItem("live-support.refreshToken", s.refreshToken);
-          localStorage.setItem("live-support.user", JSON.stringify(s.user));
-        }, session);
-      }
+      if (page.as) await signInTab(tab, server.url, page.as);
       await tab.close();
       console.log(`lighthouse ${page.path}…`);
       const run = await lighthouse(`${server.url}${path}`, {
@@ -256,11 +262,7 @@ async function preJoinSnapshot(browser: Browser, url: string) {
   const tab = await browser.newPage();
   await tab.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
   await tab.goto(`${url}/manifest.webmanifest`);
-  const agent = await signIn(url, "demo-agent@example.com");
-  await tab.evaluate((s) => {
-    localStorage.setItem("live-support.refreshToken", s.refreshToken);
-    localStorage.setItem("live-support.user", JSON.stringify(s.user));
-  }, agent);
+  await signInTab(tab, url, "demo-agent@example.com");
   await tab.goto(`${url}/sessions/${session.id}`);
   await (await tab.waitForSelector('::-p-aria(Join call[role="button"])'))?.click();
   await tab.waitForSelector('::-p-aria(Join[role="button"])');
