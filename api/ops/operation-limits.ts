@@ -74,7 +74,11 @@ export function operationLimitPlugins<Context extends object>(limits: OperationL
   const rules = operationLimitRules(limits);
   return [
     maxTokensPlugin({ n: limits.maxTokens, ...refuse("tokens", limits.maxTokens) }),
-    { onValidate: ({ addValidationRule }) => rules.forEach((rule) => addValidationRule(rule)) },
+    {
+      onValidate: ({ addValidationRule }) => {
+        for (const rule of rules) addValidationRule(rule);
+      },
+    },
     ...(limits.introspection ? [] : [useDisableIntrospection()]),
   ] as Plugin<Context>[];
 }
