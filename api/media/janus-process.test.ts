@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,6 +131,10 @@ describe.skipIf(!janusAvailable)("managed Janus", () => {
     expect(await create()).toMatchObject({ janus: "error", error: { code: 403 } });
     expect(await create(media?.apiSecret)).toMatchObject({ janus: "success" });
 
+    // Only the VideoRoom plugin and the HTTP transport are loaded.
+    const info = await (await fetch(`${media?.url}/info`)).json();
+    expect(Object.keys(info.plugins)).toEqual(["janus.plugin.videoroom"]);
+    expect(Object.keys(info.transports)).toEqual(["janus.transport.http"]);
     const config = readFileSync(join(server.dataDir, "janus", "config", "janus.jcfg"), "utf8");
     expect(config).toContain(`api_secret = "${media?.apiSecret}"`);
 
@@ -179,6 +184,39 @@ describe.skipIf(!janusAvailable)("managed Janus", () => {
       expect(metrics).toMatch(/media_server_rooms\{server="[^"]+"\} 0/);
     } finally {
       await other.close();
+    }
+  });
+
+  it("runs from deploy/janus/ (the external Janus's configuration): VideoRoom over HTTP, secret required", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "live-support-deploy-janus-"));
+    const port = await closedPort();
+    for (const name of ["janus.jcfg", "janus.transport.http.jcfg", "janus.plugin.videoroom.jcfg"]) {
+      const text = readFileSync(join("deploy", "janus", name), "utf8")
+        .replace('"/etc/live-support/janus"', `"${folder}"`)
+        .replace('ip = "10.0.0.20"', 'ip = "127.0.0.1"')
+        .replace("port = 8088", `port = ${port}`);
+      writeFileSync(join(folder, name), text);
+    }
+    const janus = spawn("janus", ["-F", folder, "-o"], { stdio: "ignore" });
+    try {
+      const url = `http://127.0.0.1:${port}/janus`;
+      const info = await eventually(
+        () =>
+          fetch(`${url}/info`).then(
+            (response) => response.json(),
+            () => null,
+          ),
+        {
+          what: "the deploy configuration's Janus",
+        },
+      );
+      expect(Object.keys(info.plugins)).toEqual(["janus.plugin.videoroom"]);
+      expect(Object.keys(info.transports)).toEqual(["janus.transport.http"]);
+      const created = await fetch(url, { method: "POST", body: JSON.stringify({ janus: "create", transaction: "t" }) });
+      expect(await created.json()).toMatchObject({ janus: "error", error: { code: 403 } });
+    } finally {
+      janus.kill("SIGKILL");
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
