@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestServer, type TestServer } from "../../test/harness.ts";
 import { janusAvailable, processAlive } from "../../test/janus.ts";
+import { killHard, startServerProcess } from "../../test/server-process.ts";
 import { loadEnv } from "../env.ts";
 import { createLogger } from "../ops/logger.ts";
 import { renderJanusConfig } from "./janus-config.ts";
@@ -228,4 +229,56 @@ describe.skipIf(!janusAvailable)("managed Janus", () => {
     expect(processAlive(pid)).toBe(false);
     expect(server.app.media?.status()).toBe("off");
   });
+});
+
+/** The Janus processes whose parent is `pid` (read from /proc). */
+function janusChildrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, "utf8").trim();
+        const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat) ?? [];
+        return comm === "janus" && Number(rest?.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe.skipIf(!janusAvailable)("managed Janus of a server process", () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), "live-support-janus-process-"));
+  });
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("leaves no Janus behind when the server stops (SIGTERM) or is killed (SIGKILL)", async () => {
+    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+      const server = await startServerProcess({
+        databaseUrl: "memory://",
+        dataDir,
+        env: { JANUS: "on", SHUTDOWN_TIMEOUT: "2s" },
+      });
+      try {
+        const body = await (await fetch(`${server.url}/readyz`)).json();
+        expect(body).toMatchObject({ ready: true, media: "up" });
+        const [janus] = janusChildrenOf(server.child.pid as number);
+        if (janus === undefined) throw new Error("no Janus child");
+        if (signal === "SIGKILL") {
+          await killHard(server.child);
+        } else {
+          const exited = new Promise((done) => server.child.once("exit", done));
+          server.child.kill("SIGTERM");
+          await exited;
+        }
+        await eventually(() => !processAlive(janus), { what: `Janus gone after ${signal}` });
+      } finally {
+        await killHard(server.child);
+      }
+    }
+  }, 240_000);
 });
