@@ -385,9 +385,13 @@ export async function createMediaServer(env: Env, logger: Logger): Promise<Media
     return null;
   }
   const settings = janusSettingsFromEnv(env, iceConfigFromEnv(env), env.JANUS_PORT || (await freePort()), new Date());
-  if (!(await writeJanusConfig(settings))) {
+  const written = await writeJanusConfig(settings).catch((error: unknown) => {
+    logger.error({ err: error, configDir: settings.configDir }, "media server: could not write Janus's configuration");
+    return false;
+  });
+  if (!written) {
     logger.error(
-      "media server: none (Janus is installed but its VideoRoom plugin and HTTP transport were not found): calls stay peer-to-peer",
+      "media server: none (Janus's configuration could not be written, or its VideoRoom plugin and HTTP transport were not found): calls stay peer-to-peer",
     );
     return null;
   }

@@ -54,9 +54,17 @@ async function readHeader(path: string): Promise<{ t: string; c: string; s: numb
   }
 }
 
-/** The finished recordings (`.mjr`, not the `.mjr.tmp` still being written) of a room, audio and video tracks only. */
-export async function findRoomTracks(recordingsDir: string, room: string): Promise<RecordedTrack[]> {
-  const pattern = new RegExp(`^videoroom-${escapeRegExp(room)}-user-(.+)-\\d+-(audio|video)(?:-\\d+)?\\.mjr$`);
+/**
+ * The finished recordings (`.mjr`) of a room, audio and video tracks only. `includeUnfinished` adds the `.mjr.tmp`
+ * files Janus was still writing: what it recorded before it died (a managed Janus that crashed mid-session).
+ */
+export async function findRoomTracks(
+  recordingsDir: string,
+  room: string,
+  options: { includeUnfinished?: boolean } = {},
+): Promise<RecordedTrack[]> {
+  const suffix = options.includeUnfinished ? "\\.mjr(?:\\.tmp)?" : "\\.mjr";
+  const pattern = new RegExp(`^videoroom-${escapeRegExp(room)}-user-(.+)-\\d+-(audio|video)(?:-\\d+)?${suffix}$`);
   const names = await readdir(recordingsDir).catch(() => [] as string[]);
   const tracks: RecordedTrack[] = [];
   for (const name of names.sort()) {
@@ -182,8 +190,10 @@ export async function importRoomRecording(deps: {
   sessionId: string;
   startedById: string;
   presenter?: string;
+  /** Also the `.mjr.tmp` files of a Janus that died while recording. */
+  includeUnfinished?: boolean;
 }): Promise<SessionRecording | null> {
-  const tracks = await findRoomTracks(deps.recordingsDir, deps.room);
+  const tracks = await findRoomTracks(deps.recordingsDir, deps.room, { includeUnfinished: deps.includeUnfinished });
   if (tracks.length === 0) return null;
   const work = await mkdtemp(join(tmpdir(), "janus-import-"));
   try {

@@ -41,10 +41,13 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     });
     const handleUrl = `${sessionUrl}/${handle.data.id}`;
     const events: Record<string, any>[] = [];
-    let polling = true;
+    // Janus holds a long poll up to 30 s when nothing happens: closing aborts it.
+    const stopPolling = new AbortController();
     const poll = (async () => {
-      while (polling) {
-        const response = await fetch(`${sessionUrl}?maxev=10&apisecret=${encodeURIComponent(secret)}`);
+      while (!stopPolling.signal.aborted) {
+        const response = await fetch(`${sessionUrl}?maxev=10&apisecret=${encodeURIComponent(secret)}`, {
+          signal: stopPolling.signal,
+        });
         const body = await response.json();
         events.push(...(Array.isArray(body) ? body : [body]));
       }
@@ -60,7 +63,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
           what: `Janus's answer to ${transaction}`,
         }),
       close: async () => {
-        polling = false;
+        stopPolling.abort();
         await janusPost(sessionUrl, secret, { janus: "destroy" }).catch(() => undefined);
         await poll;
       },
@@ -98,60 +101,73 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     });
   }
 
-  it("records a published stream, converts it to WebM and stores it as the session's recording", async () => {
-    const media = server.app.media;
-    if (!media?.recordingsDir) throw new Error("no managed Janus");
+  /** A live session whose recording is on (a participant consented), and its room name. */
+  async function recordedSession() {
     const session = await createSession(server, agent, { recordingEnabled: true });
     await hostAction(server, agent, "startLiveSession", { id: session.id });
     await join(server, session.accessToken, customer.email, { recordingConsent: true });
     await hostAction(server, agent, "setSessionRecording", { id: session.id, recording: true });
-    const room = `session-${session.id}`;
+    return { sessionId: session.id as string, room: `session-${session.id}` };
+  }
 
+  /**
+   * Chromium publishes camera and microphone into a new recorded room of the managed Janus until it has sent three
+   * seconds of media; returns how long that took (from the answer on).
+   */
+  async function publishIntoRecordedRoom(page: Page, janus: Awaited<ReturnType<typeof janusHandle>>, room: string) {
+    const created = await janus.message({
+      request: "create",
+      room,
+      publishers: 3,
+      is_private: true,
+      videocodec: "vp8",
+      audiocodec: "opus",
+      record: true,
+      rec_dir: server.app.media?.recordingsDir,
+    });
+    expect(created.plugindata.data).toMatchObject({ videoroom: "created", room });
+    const joining = await janus.message({ request: "join", ptype: "publisher", room, id: "host", display: "Host" });
+    expect((await janus.answerTo(joining.transaction)).plugindata.data).toMatchObject({ videoroom: "joined" });
+
+    // A page of the app's origin: http://127.0.0.1 is a secure context, so getUserMedia works.
+    await page.goto(`${server.url}/healthz`);
+    const offer = await offerFrom(page);
+    const publishing = await janus.message(
+      { request: "publish", audio: true, video: true },
+      { type: "offer", sdp: offer },
+    );
+    const answer = await janus.answerTo(publishing.transaction);
+    expect(answer.jsep?.type).toBe("answer");
+    await janus.trickleCompleted();
+    await page.evaluate(
+      (sdp) => (window as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription({ type: "answer", sdp }),
+      answer.jsep.sdp as string,
+    );
+    // Three seconds of media: 150 audio packets of 20 ms, and video frames along.
+    const publishedAt = Date.now();
+    await eventually(async () => (await sent(page)).audioPackets >= 150, { timeoutMs: 30_000, what: "3 s of media" });
+    expect((await sent(page)).videoFrames).toBeGreaterThan(20);
+    return Date.now() - publishedAt;
+  }
+
+  const roomFiles = (room: string) =>
+    readdirSync(server.app.media?.recordingsDir ?? "").filter((name) => name.startsWith(`videoroom-${room}-`));
+
+  it("records a published stream, converts it to WebM and stores it as the session's recording", async () => {
+    const media = server.app.media;
+    if (!media?.recordingsDir) throw new Error("no managed Janus");
+    const { sessionId, room } = await recordedSession();
     const janus = await janusHandle(media.url, media.apiSecret ?? "");
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     try {
-      const created = await janus.message({
-        request: "create",
-        room,
-        publishers: 3,
-        is_private: true,
-        videocodec: "vp8",
-        audiocodec: "opus",
-        record: true,
-        rec_dir: media.recordingsDir,
-      });
-      expect(created.plugindata.data).toMatchObject({ videoroom: "created", room });
-      const joining = await janus.message({ request: "join", ptype: "publisher", room, id: "host", display: "Host" });
-      expect((await janus.answerTo(joining.transaction)).plugindata.data).toMatchObject({ videoroom: "joined" });
-
-      // A page of the app's origin: http://127.0.0.1 is a secure context, so getUserMedia works.
-      await page.goto(`${server.url}/healthz`);
-      const offer = await offerFrom(page);
-      const publishing = await janus.message(
-        { request: "publish", audio: true, video: true },
-        { type: "offer", sdp: offer },
-      );
-      const answer = await janus.answerTo(publishing.transaction);
-      expect(answer.jsep?.type).toBe("answer");
-      await janus.trickleCompleted();
-      await page.evaluate(
-        (sdp) => (window as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription({ type: "answer", sdp }),
-        answer.jsep.sdp as string,
-      );
-      // Three seconds of media: 150 audio packets of 20 ms, and video frames along.
-      const publishedAt = Date.now();
-      await eventually(async () => (await sent(page)).audioPackets >= 150, { timeoutMs: 30_000, what: "3 s of media" });
-      const { videoFrames } = await sent(page);
-      expect(videoFrames).toBeGreaterThan(20);
-      const publishedForMs = Date.now() - publishedAt;
-
+      const publishedForMs = await publishIntoRecordedRoom(page, janus, room);
       await janus.message({ request: "unpublish" });
       await janus.message({ request: "destroy", room });
       // Janus renames the files from .mjr.tmp to .mjr once they are complete.
       await eventually(
         () => {
-          const names = readdirSync(media.recordingsDir ?? "").filter((name) => name.startsWith(`videoroom-${room}-`));
+          const names = roomFiles(room);
           return names.length === 2 && names.every((name) => name.endsWith(".mjr"));
         },
         { what: "the room's two finished .mjr files" },
@@ -161,7 +177,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
         recordings: server.app.services.recordings,
         recordingsDir: media.recordingsDir,
         room,
-        sessionId: session.id,
+        sessionId,
         startedById: agent.id,
         presenter: "host",
       });
@@ -180,10 +196,10 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
       );
       expect(streams.trim().split("\n").sort()).toEqual(["opus,audio", "vp8,video"]);
       // The .mjr files are gone; the recording lists and downloads like a browser-made one.
-      expect(readdirSync(media.recordingsDir).filter((name) => name.includes(room))).toEqual([]);
+      expect(roomFiles(room)).toEqual([]);
       const listed = await server.gql(
         `query($id: ID!) { liveSession(id: $id) { recordings { id status durationMs url } } }`,
-        { id: session.id },
+        { id: sessionId },
         agent.token,
       );
       const [row] = listed.data?.liveSession.recordings ?? [];
@@ -192,6 +208,41 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
       expect(download.status).toBe(200);
       expect(download.headers.get("content-type")).toBe("video/webm");
       expect((await download.arrayBuffer()).byteLength).toBe(Number(recording.size));
+    } finally {
+      await context.close();
+      await janus.close();
+    }
+  });
+
+  it("keeps what a Janus killed mid-recording wrote, once the supervisor restarted it", async () => {
+    const media = server.app.media;
+    if (!media?.recordingsDir) throw new Error("no managed Janus");
+    const { sessionId, room } = await recordedSession();
+    const janus = await janusHandle(media.url, media.apiSecret ?? "");
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    try {
+      await publishIntoRecordedRoom(page, janus, room);
+      let restarted = false;
+      const off = media.on("restarted", () => {
+        restarted = true;
+      });
+      process.kill(media.pid() as number, "SIGKILL");
+      await eventually(() => restarted, { what: "Janus restarted" });
+      off();
+      // The files were never closed: they keep their .tmp extension, and hold what was received.
+      expect(roomFiles(room).every((name) => name.endsWith(".mjr.tmp"))).toBe(true);
+      const recording = await importRoomRecording({
+        recordings: server.app.services.recordings,
+        recordingsDir: media.recordingsDir,
+        room,
+        sessionId,
+        startedById: agent.id,
+        includeUnfinished: true,
+      });
+      expect(recording).toMatchObject({ status: "COMPLETE", mimeType: "video/webm;codecs=vp8,opus" });
+      expect(recording?.durationMs).toBeGreaterThanOrEqual(2500);
+      expect(roomFiles(room)).toEqual([]);
     } finally {
       await context.close();
       await janus.close();
