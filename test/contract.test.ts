@@ -53,6 +53,9 @@ describe("configuration", () => {
       UPLOAD_MAX_BYTES: 25 * 1024 * 1024,
       UPLOAD_MAX_FILES: 10,
       PUBLIC_URL: "http://localhost:4000",
+      JANUS: "on",
+      JANUS_URL: [],
+      JANUS_RTP_PORTS: { min: 40_000, max: 40_999 },
     });
   });
 
@@ -62,6 +65,11 @@ describe("configuration", () => {
     ["ACCESS_TOKEN_TTL", "15 minutes"],
     ["DATABASE_URL", "mysql://localhost/x"],
     ["AUTH_SECRET", "short"],
+    ["JANUS", "maybe"],
+    ["JANUS_URL", "janus.example.com:8088"],
+    ["JANUS_RTP_PORTS", "40999-40000"],
+    ["JANUS_RTP_PORTS", "80-90"],
+    ["JANUS_API_SECRET", "short"],
   ])("refuses a bad %s with a ConfigError naming it", (name, value) => {
     expect(() => loadEnv({ [name]: value })).toThrowError(ConfigError);
     expect(() => loadEnv({ [name]: value })).toThrowError(new RegExp(`^Invalid configuration:\\n  ${name}: `));

@@ -181,7 +181,10 @@ export async function removeTracks(tracks: RecordedTrack[]): Promise<void> {
  * Turns a recorded room into a stored recording: converted, handed to the recordings storage (same download,
  * listing and analytics as the host's browser recordings), then the `.mjr` files are deleted. The caller records a
  * room only under the consent rules of today's recordings (the session's recording on), and calls this once the
- * room's recording stopped (Janus renamed its `.mjr.tmp` files). Null when the room recorded nothing.
+ * room's recording stopped (Janus renamed its `.mjr.tmp` files). Janus closes a publisher's files when it
+ * unpublishes or its PeerConnection ends (seen here: a publisher that only sent `leave`, its PeerConnection still
+ * up, kept them open even after the room was destroyed): unpublish first, or pass `includeUnfinished`.
+ * Null when the room recorded nothing.
  */
 export async function importRoomRecording(deps: {
   recordings: RecordingService;

@@ -110,11 +110,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     return { sessionId: session.id as string, room: `session-${session.id}` };
   }
 
-  /**
-   * Chromium publishes camera and microphone into a new recorded room of the managed Janus until it has sent three
-   * seconds of media; returns how long that took (from the answer on).
-   */
-  async function publishIntoRecordedRoom(page: Page, janus: Awaited<ReturnType<typeof janusHandle>>, room: string) {
+  async function createRecordedRoom(janus: Awaited<ReturnType<typeof janusHandle>>, room: string) {
     const created = await janus.message({
       request: "create",
       room,
@@ -126,7 +122,20 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
       rec_dir: server.app.media?.recordingsDir,
     });
     expect(created.plugindata.data).toMatchObject({ videoroom: "created", room });
-    const joining = await janus.message({ request: "join", ptype: "publisher", room, id: "host", display: "Host" });
+  }
+
+  /**
+   * Chromium publishes camera and microphone as `feed` into a recorded room of the managed Janus (created by the
+   * "host" feed) until it has sent three seconds of media; returns how long that took (from the answer on).
+   */
+  async function publishIntoRecordedRoom(
+    page: Page,
+    janus: Awaited<ReturnType<typeof janusHandle>>,
+    room: string,
+    feed = "host",
+  ) {
+    if (feed === "host") await createRecordedRoom(janus, room);
+    const joining = await janus.message({ request: "join", ptype: "publisher", room, id: feed, display: feed });
     expect((await janus.answerTo(joining.transaction)).plugindata.data).toMatchObject({ videoroom: "joined" });
 
     // A page of the app's origin: http://127.0.0.1 is a secure context, so getUserMedia works.
@@ -211,6 +220,51 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     } finally {
       await context.close();
       await janus.close();
+    }
+  });
+
+  it("mixes every publisher's voice under the presenter's video", async () => {
+    const media = server.app.media;
+    if (!media?.recordingsDir) throw new Error("no managed Janus");
+    const { sessionId, room } = await recordedSession();
+    const host = await janusHandle(media.url, media.apiSecret ?? "");
+    const guest = await janusHandle(media.url, media.apiSecret ?? "");
+    const context = await browser.newContext({ bypassCSP: true });
+    const [hostPage, guestPage] = [await context.newPage(), await context.newPage()];
+    try {
+      await publishIntoRecordedRoom(hostPage, host, room);
+      await publishIntoRecordedRoom(guestPage, guest, room, "guest");
+      await guest.message({ request: "unpublish" });
+      await host.message({ request: "unpublish" });
+      await host.message({ request: "destroy", room });
+      await eventually(
+        () => {
+          const names = roomFiles(room);
+          return names.length === 4 && names.every((name) => name.endsWith(".mjr"));
+        },
+        { what: "two publishers' finished .mjr files" },
+      );
+      const recording = await importRoomRecording({
+        recordings: server.app.services.recordings,
+        recordingsDir: media.recordingsDir,
+        room,
+        sessionId,
+        startedById: agent.id,
+        presenter: "host",
+      });
+      if (!recording) throw new Error("no recording");
+      // One video (the host's) and one audio track, the two voices mixed, as long as the host published.
+      const path = server.app.services.recordings.pathOf(recording.id);
+      const streams = execFileSync(
+        "ffprobe",
+        ["-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", path],
+        { encoding: "utf8" },
+      );
+      expect(streams.trim().split("\n").sort()).toEqual(["opus,audio", "vp8,video"]);
+      expect(recording.durationMs).toBeGreaterThanOrEqual(5000);
+    } finally {
+      await context.close();
+      await Promise.all([host.close(), guest.close()]);
     }
   });
 
