@@ -111,6 +111,8 @@ export function startApi(env: Record<string, string>, port: number, nodeArgs?: s
       RATE_LIMITS: "off",
       AUTH_SECRET: "benchmark-secret-benchmark-secret-benchmark",
       DATA_DIR: "/tmp/live-support-bench",
+      // The figures in docs/benchmarks.md were measured without a media server; a benchmark of the SFU passes JANUS=on.
+      JANUS: "off",
       ...env,
     },
     { port, nodeArgs },
