@@ -13,6 +13,7 @@ import { createHttpRouter } from "./http/http.router.ts";
 import { createRequestAuth } from "./http/request-auth.ts";
 import { createSecurityHeaders } from "./http/security-headers.ts";
 import { createStaticRoute } from "./http/static.route.ts";
+import type { MediaServer } from "./media/janus-process.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
 import { withIdempotentCommits } from "./ops/idempotency.ts";
@@ -38,6 +39,8 @@ export interface AppOptions {
   staticDir?: string;
   /** Decides which PeerJS peers may signal and where their messages may go; by default the sessions service. */
   peerDirectory?: PeerDirectory;
+  /** A media server the caller started (tests), or null for none; otherwise from the configuration (JANUS…). */
+  mediaServer?: MediaServer | null;
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;
@@ -47,7 +50,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
-  const { database, redis, pubsub, media } = await openInfrastructure(env, logger, options.database);
+  const { database, redis, pubsub, media } = await openInfrastructure(env, logger, options);
   // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
   const prisma = withIdempotentCommits(database.prisma, clock);
   const lifecycle = createLifecycle({ logger, database, redis, media, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });

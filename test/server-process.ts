@@ -43,7 +43,11 @@ export async function startServerProcess(options: {
       return (await fetch(`${url}/readyz`).catch(() => null))?.ok;
     },
     { timeoutMs: 120_000, what: "the server to answer /readyz" },
-  );
+  ).catch((error: unknown) => {
+    // A server that never became ready is not left running after the test.
+    child.kill("SIGKILL");
+    throw error;
+  });
   /** GraphQL over HTTP; `extensions` go into the request body as they are. */
   const gql = async <Data = Record<string, any>>(
     query: string,

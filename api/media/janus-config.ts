@@ -185,10 +185,8 @@ admin: {
 cors: {
 }
 `;
-  // string_ids: rooms and feeds are named by strings (the product's own ids), not numbers.
   const videoroom = `# Written by Live Support (api/media/janus-config.ts): rooms are created through the API only.
 general: {
-  string_ids = true
   lock_rtp_forward = true
 }
 `;

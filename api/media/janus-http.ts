@@ -24,7 +24,7 @@ export class JanusRequestError extends Error {
 /** One Janus API request (POST); answers the parsed body or throws JanusRequestError on a Janus `error`. */
 export async function janusPost<T = Record<string, unknown>>(
   url: string,
-  apiSecret: string | undefined,
+  apiSecret: string,
   body: Record<string, unknown>,
   timeoutMs = 5000,
 ): Promise<T> {
@@ -46,7 +46,7 @@ export async function janusPost<T = Record<string, unknown>>(
 /** Runs `work` with a Janus session and a VideoRoom handle, destroying the session afterwards. */
 export async function withVideoRoomHandle<T>(
   url: string,
-  apiSecret: string | undefined,
+  apiSecret: string,
   work: (request: (body: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<T>,
 ): Promise<T> {
   const session = await janusPost<{ data: { id: number } }>(url, apiSecret, { janus: "create" });
@@ -72,7 +72,7 @@ export async function withVideoRoomHandle<T>(
 }
 
 /** How many VideoRoom rooms a Janus holds right now. */
-export async function countRooms(url: string, apiSecret: string | undefined): Promise<number> {
+export async function countRooms(url: string, apiSecret: string): Promise<number> {
   return withVideoRoomHandle(url, apiSecret, async (request) => {
     const data = await request({ request: "list" });
     return Array.isArray(data.list) ? data.list.length : 0;

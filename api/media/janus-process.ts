@@ -14,9 +14,6 @@ import { janusAnswers } from "./janus-http.ts";
  *   restarts it when it dies (backoff 0.5 s, 1 s, 2 s … 30 s) and stops it on shutdown; or
  * - external: one or several Janus servers named by JANUS_URL (server mode), watched with `GET /info`.
  * Janus is never required: without one (JANUS=off, no binary, all external servers down) sessions stay peer-to-peer.
- *
- * VideoRoom is configured with `string_ids = true` (managed mode; deploy/janus/ does the same): rooms and feeds are
- * named by strings.
  */
 export type MediaServerStatus = "starting" | "up" | "restarting" | "down" | "off";
 export type MediaServerEvent = "up" | "down" | "restarted";
@@ -25,7 +22,8 @@ export type MediaServerEvent = "up" | "down" | "restarted";
 export interface JanusEndpoint {
   /** The Janus API base, e.g. http://127.0.0.1:8088/janus (no trailing slash). */
   readonly url: string;
-  readonly apiSecret: string | undefined;
+  /** The `api_secret` requests carry ("" when the Janus has none). */
+  readonly apiSecret: string;
   status(): MediaServerStatus;
 }
 
@@ -274,7 +272,7 @@ class ExternalJanus implements JanusEndpoint {
   private everUp = false;
   constructor(
     readonly url: string,
-    readonly apiSecret: string | undefined,
+    readonly apiSecret: string,
   ) {}
   status(): MediaServerStatus {
     return this.state;
@@ -309,8 +307,8 @@ class ExternalJanusPool implements MediaServer {
   get url(): string {
     return (this.servers.find((server) => server.status() === "up") ?? this.servers[0])?.url ?? "";
   }
-  get apiSecret(): string | undefined {
-    return this.servers[0]?.apiSecret;
+  get apiSecret(): string {
+    return this.servers[0]?.apiSecret ?? "";
   }
   status(): MediaServerStatus {
     if (this.stopped) return "off";
@@ -362,7 +360,7 @@ class ExternalJanusPool implements MediaServer {
  */
 export async function createMediaServer(env: Env, logger: Logger): Promise<MediaServer | null> {
   if (env.JANUS_URL.length > 0) {
-    const servers = env.JANUS_URL.map((url) => new ExternalJanus(url.replace(/\/+$/, ""), env.JANUS_API_SECRET));
+    const servers = env.JANUS_URL.map((url) => new ExternalJanus(url.replace(/\/+$/, ""), env.JANUS_API_SECRET ?? ""));
     const pool = new ExternalJanusPool(servers, env.JANUS_REC_DIR ?? null, logger);
     await pool.probeAll();
     pool.watch();

@@ -60,11 +60,13 @@ async function readHeader(path: string): Promise<{ t: string; c: string; s: numb
  */
 export async function findRoomTracks(
   recordingsDir: string,
-  room: string,
+  room: string | number,
   options: { includeUnfinished?: boolean } = {},
 ): Promise<RecordedTrack[]> {
   const suffix = options.includeUnfinished ? "\\.mjr(?:\\.tmp)?" : "\\.mjr";
-  const pattern = new RegExp(`^videoroom-${escapeRegExp(room)}-user-(.+)-\\d+-(audio|video)(?:-\\d+)?${suffix}$`);
+  const pattern = new RegExp(
+    `^videoroom-${escapeRegExp(String(room))}-user-(.+)-\\d+-(audio|video)(?:-\\d+)?${suffix}$`,
+  );
   const names = await readdir(recordingsDir).catch(() => [] as string[]);
   const tracks: RecordedTrack[] = [];
   for (const name of names.sort()) {
@@ -117,7 +119,7 @@ async function depacketize(track: RecordedTrack, dir: string, index: number): Pr
 export async function convertRoomRecording(
   tracks: RecordedTrack[],
   outPath: string,
-  options: { presenter?: string } = {},
+  options: { presenter?: string | number } = {},
 ): Promise<ConvertedRecording | null> {
   if (tracks.length === 0) return null;
   const work = await mkdtemp(join(tmpdir(), "janus-recording-"));
@@ -131,7 +133,7 @@ export async function convertRoomRecording(
       else audios.push({ track, file });
     }
     const video =
-      videos.find((candidate) => candidate.track.feed === options.presenter) ??
+      videos.find((candidate) => candidate.track.feed === String(options.presenter)) ??
       videos.sort((a, b) => b.size - a.size)[0];
     if (!video && audios.length === 0) return null;
     const inputs = [...(video ? [video] : []), ...audios];
@@ -189,10 +191,12 @@ export async function removeTracks(tracks: RecordedTrack[]): Promise<void> {
 export async function importRoomRecording(deps: {
   recordings: RecordingService;
   recordingsDir: string;
-  room: string;
+  /** The VideoRoom room id. */
+  room: string | number;
   sessionId: string;
   startedById: string;
-  presenter?: string;
+  /** The feed (publisher) id whose video the file shows; by default the one with the most video. */
+  presenter?: string | number;
   /** Also the `.mjr.tmp` files of a Janus that died while recording. */
   includeUnfinished?: boolean;
 }): Promise<SessionRecording | null> {

@@ -4,7 +4,7 @@ import { type Database, logConnectionLoss, openDatabase } from "../db/database.t
 import { applyMigrations } from "../db/migrate.ts";
 import type { Env } from "../env.ts";
 import { FileStore } from "../files/file-store.ts";
-import { createMediaServer } from "../media/janus-process.ts";
+import { createMediaServer, type MediaServer } from "../media/janus-process.ts";
 import { createAppPubSub } from "../pubsub.ts";
 import type { Logger } from "./logger.ts";
 import { connectRedis, createPrefixedRedisEventTarget, type RedisConnections } from "./redis.ts";
@@ -20,9 +20,14 @@ function localEventTarget() {
  * What the app stands on: the database (opened unless given, and migrated), Redis in server mode, the
  * realtime pub/sub over Redis (server mode) or in process (embedded), and the media server (SFU) if there is one.
  */
-export async function openInfrastructure(env: Env, logger: Logger, openedDatabase?: Database) {
+export async function openInfrastructure(
+  env: Env,
+  logger: Logger,
+  /** An already-open database, a media server the caller started (or null for none): tests. */
+  given: { database?: Database; mediaServer?: MediaServer | null } = {},
+) {
   const database =
-    openedDatabase ??
+    given.database ??
     (await openDatabase(env.DATABASE_URL, env.DATA_DIR, { onConnectionError: logConnectionLoss(logger) }));
   await database.withSession((session) => applyMigrations(session));
   // Server mode: Redis carries realtime events between instances and holds the shared rate-limit counters.
@@ -31,7 +36,7 @@ export async function openInfrastructure(env: Env, logger: Logger, openedDatabas
   // (seen in test/scale.test.ts: one instance missed every ticketFeed event), so start once Redis is ready.
   await redis?.ready(5000);
   const pubsub = createAppPubSub({ eventTarget: redis ? createPrefixedRedisEventTarget(redis) : localEventTarget() });
-  const media = await createMediaServer(env, logger);
+  const media = given.mediaServer !== undefined ? given.mediaServer : await createMediaServer(env, logger);
   return { database, redis, pubsub, media };
 }
 

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { readdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,7 @@ import { janusPost } from "../../api/media/janus-http.ts";
 import { importRoomRecording, probeDurationMs } from "../../api/media/janus-recording.ts";
 import { type Actor, createCast } from "../fixtures.ts";
 import { eventually, startTestServer, type TestServer } from "../harness.ts";
-import { janusAvailable, janusToolsAvailable } from "../janus.ts";
+import { janusInstalled, janusToolsInstalled } from "../media-tools.ts";
 import { createSession, hostAction, join } from "../session-fixtures.ts";
 import { chromiumAvailable, launchChromium } from "./browser.ts";
 
@@ -15,7 +16,10 @@ import { chromiumAvailable, launchChromium } from "./browser.ts";
  * VideoRoom room of the managed Janus; the room's `.mjr` files are converted (janus-pp-rec + ffmpeg) and stored as
  * the session's recording, which downloads like any other and plays for as long as the browser sent media.
  */
-describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("recording through Janus", () => {
+const HOST = 1;
+const GUEST = 2;
+
+describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("recording through Janus", () => {
   let server: TestServer;
   let browser: Browser;
   let agent: Actor;
@@ -107,10 +111,11 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     await hostAction(server, agent, "startLiveSession", { id: session.id });
     await join(server, session.accessToken, customer.email, { recordingConsent: true });
     await hostAction(server, agent, "setSessionRecording", { id: session.id, recording: true });
-    return { sessionId: session.id as string, room: `session-${session.id}` };
+    // VideoRoom rooms and feeds are numbers (Janus's default, no string_ids).
+    return { sessionId: session.id as string, room: randomInt(1, 2 ** 47) };
   }
 
-  async function createRecordedRoom(janus: Awaited<ReturnType<typeof janusHandle>>, room: string) {
+  async function createRecordedRoom(janus: Awaited<ReturnType<typeof janusHandle>>, room: number) {
     const created = await janus.message({
       request: "create",
       room,
@@ -126,16 +131,22 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
 
   /**
    * Chromium publishes camera and microphone as `feed` into a recorded room of the managed Janus (created by the
-   * "host" feed) until it has sent three seconds of media; returns how long that took (from the answer on).
+   * HOST feed) until it has sent three seconds of media; returns how long that took (from the answer on).
    */
   async function publishIntoRecordedRoom(
     page: Page,
     janus: Awaited<ReturnType<typeof janusHandle>>,
-    room: string,
-    feed = "host",
+    room: number,
+    feed = HOST,
   ) {
-    if (feed === "host") await createRecordedRoom(janus, room);
-    const joining = await janus.message({ request: "join", ptype: "publisher", room, id: feed, display: feed });
+    if (feed === HOST) await createRecordedRoom(janus, room);
+    const joining = await janus.message({
+      request: "join",
+      ptype: "publisher",
+      room,
+      id: feed,
+      display: `feed ${feed}`,
+    });
     expect((await janus.answerTo(joining.transaction)).plugindata.data).toMatchObject({ videoroom: "joined" });
 
     // A page of the app's origin: http://127.0.0.1 is a secure context, so getUserMedia works.
@@ -159,7 +170,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     return Date.now() - publishedAt;
   }
 
-  const roomFiles = (room: string) =>
+  const roomFiles = (room: number) =>
     readdirSync(server.app.media?.recordingsDir ?? "").filter((name) => name.startsWith(`videoroom-${room}-`));
 
   it("records a published stream, converts it to WebM and stores it as the session's recording", async () => {
@@ -188,7 +199,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
         room,
         sessionId,
         startedById: agent.id,
-        presenter: "host",
+        presenter: HOST,
       });
       expect(recording).toMatchObject({ status: "COMPLETE", mimeType: "video/webm;codecs=vp8,opus" });
       if (!recording) throw new Error("no recording");
@@ -233,7 +244,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
     const [hostPage, guestPage] = [await context.newPage(), await context.newPage()];
     try {
       await publishIntoRecordedRoom(hostPage, host, room);
-      await publishIntoRecordedRoom(guestPage, guest, room, "guest");
+      await publishIntoRecordedRoom(guestPage, guest, room, GUEST);
       await guest.message({ request: "unpublish" });
       await host.message({ request: "unpublish" });
       await host.message({ request: "destroy", room });
@@ -250,7 +261,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable || !janusToolsAvailable)("
         room,
         sessionId,
         startedById: agent.id,
-        presenter: "host",
+        presenter: HOST,
       });
       if (!recording) throw new Error("no recording");
       // One video (the host's) and one audio track, the two voices mixed, as long as the host published.

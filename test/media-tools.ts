@@ -24,11 +24,11 @@ function janusVersion(): string | null {
   }
 }
 
-export const janusAvailable = janusVersion() !== null;
-export const janusToolsAvailable = runs("janus-pp-rec", ["--help"]) && runs("ffmpeg", ["-version"]);
+export const janusInstalled = janusVersion() !== null;
+export const janusToolsInstalled = runs("janus-pp-rec", ["--help"]) && runs("ffmpeg", ["-version"]);
 for (const [available, what] of [
-  [janusAvailable, "janus"],
-  [janusToolsAvailable, "janus-tools and ffmpeg"],
+  [janusInstalled, "janus"],
+  [janusToolsInstalled, "janus-tools and ffmpeg"],
 ] as const) {
   if (available) continue;
   if (process.env.CI)
