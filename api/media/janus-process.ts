@@ -6,6 +6,16 @@ import type { Env } from "../env.ts";
 import type { Logger } from "../ops/logger.ts";
 import { iceConfigFromEnv } from "../signaling/ice.ts";
 import { janusSettingsFromEnv, writeJanusConfig } from "./janus-config.ts";
+import {
+  type JanusEndpoint,
+  Listeners,
+  type MediaServer,
+  type MediaServerEvent,
+  type MediaServerStatus,
+  PROBE_INTERVAL_MS,
+  PROBE_TIMEOUT_MS,
+} from "./janus-endpoint.ts";
+import { ExternalJanus, ExternalJanusPool } from "./janus-external.ts";
 import { janusAnswers } from "./janus-http.ts";
 
 /**
@@ -15,40 +25,8 @@ import { janusAnswers } from "./janus-http.ts";
  * - external: one or several Janus servers named by JANUS_URL (server mode), watched with `GET /info`.
  * Janus is never required: without one (JANUS=off, no binary, all external servers down) sessions stay peer-to-peer.
  */
-export type MediaServerStatus = "starting" | "up" | "restarting" | "down" | "off";
-export type MediaServerEvent = "up" | "down" | "restarted";
+export type { JanusEndpoint, MediaServer, MediaServerEvent, MediaServerStatus } from "./janus-endpoint.ts";
 
-/** One Janus server. */
-export interface JanusEndpoint {
-  /** The Janus API base, e.g. http://127.0.0.1:8088/janus (no trailing slash). */
-  readonly url: string;
-  /** The `api_secret` requests carry ("" when the Janus has none). */
-  readonly apiSecret: string;
-  status(): MediaServerStatus;
-}
-
-export interface MediaServer extends JanusEndpoint {
-  readonly mode: "managed" | "external";
-  /** Every Janus server (one when managed); a session's room lives on one of them, see media-placement.ts. */
-  readonly servers: readonly JanusEndpoint[];
-  /** Where this server finds VideoRoom's `.mjr` recordings, or null (external Janus without a shared folder). */
-  readonly recordingsDir: string | null;
-  /** Overall: `up` when at least one server is up. */
-  status(): MediaServerStatus;
-  /** Times a server came back after being down (a managed Janus restarted, an external one reachable again). */
-  restarts(): number;
-  /**
-   * `down`: a server stopped answering (its rooms are gone if it restarts); `up`: it answers (again);
-   * `restarted`: it answers again after being down, with no rooms: clients must rejoin. Returns the unsubscriber.
-   */
-  on(event: MediaServerEvent, listener: (server: JanusEndpoint) => void): () => void;
-  /** The managed Janus's process id while it runs (tests, diagnostics). */
-  pid(): number | undefined;
-  stop(): Promise<void>;
-}
-
-const PROBE_INTERVAL_MS = 5000;
-const PROBE_TIMEOUT_MS = 2000;
 /** A managed Janus that misses this many probes in a row is killed and restarted (hung, not dead). */
 const PROBE_FAILURES_BEFORE_KILL = 3;
 const BACKOFF_MIN_MS = 500;
@@ -59,25 +37,6 @@ const STABLE_AFTER_MS = 60_000;
 /** Restart delay after `failures` deaths in a row: 0.5 s, 1 s, 2 s … capped at 30 s. */
 export function restartDelay(failures: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.max(0, failures - 1));
-}
-
-class Listeners {
-  private readonly byEvent = new Map<MediaServerEvent, Set<(server: JanusEndpoint) => void>>();
-  on(event: MediaServerEvent, listener: (server: JanusEndpoint) => void): () => void {
-    const set = this.byEvent.get(event) ?? new Set();
-    this.byEvent.set(event, set);
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-  emit(event: MediaServerEvent, server: JanusEndpoint, logger: Logger): void {
-    for (const listener of this.byEvent.get(event) ?? []) {
-      try {
-        listener(server);
-      } catch (error) {
-        logger.error({ err: error, event }, "media server listener failed");
-      }
-    }
-  }
 }
 
 /** Waits until `condition` holds, checking every `intervalMs`, or gives up after `timeoutMs`. */
@@ -263,93 +222,6 @@ class ManagedJanus implements MediaServer {
     this.child = null;
     process.off("exit", this.killOnExit);
     this.logger.info("media server: Janus stopped");
-  }
-}
-
-/** An external Janus, watched with `GET /info`. */
-class ExternalJanus implements JanusEndpoint {
-  private state: MediaServerStatus = "starting";
-  private everUp = false;
-  constructor(
-    readonly url: string,
-    readonly apiSecret: string,
-  ) {}
-  status(): MediaServerStatus {
-    return this.state;
-  }
-  /** Probes once; returns the event the change means, if any. */
-  async probe(): Promise<MediaServerEvent | null> {
-    const answers = await janusAnswers(this.url, PROBE_TIMEOUT_MS);
-    const before = this.state;
-    this.state = answers ? "up" : "down";
-    if (answers && before !== "up") {
-      const restarted = this.everUp;
-      this.everUp = true;
-      return restarted ? "restarted" : "up";
-    }
-    return !answers && before === "up" ? "down" : null;
-  }
-}
-
-class ExternalJanusPool implements MediaServer {
-  readonly mode = "external" as const;
-  private readonly listeners = new Listeners();
-  private restartCount = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-
-  constructor(
-    readonly servers: readonly ExternalJanus[],
-    readonly recordingsDir: string | null,
-    private readonly logger: Logger,
-  ) {}
-
-  get url(): string {
-    return (this.servers.find((server) => server.status() === "up") ?? this.servers[0])?.url ?? "";
-  }
-  get apiSecret(): string {
-    return this.servers[0]?.apiSecret ?? "";
-  }
-  status(): MediaServerStatus {
-    if (this.stopped) return "off";
-    const states = this.servers.map((server) => server.status());
-    if (states.includes("up")) return "up";
-    return states.includes("starting") ? "starting" : "down";
-  }
-  restarts(): number {
-    return this.restartCount;
-  }
-  pid(): undefined {
-    return undefined;
-  }
-  on(event: MediaServerEvent, listener: (server: JanusEndpoint) => void): () => void {
-    return this.listeners.on(event, listener);
-  }
-
-  async probeAll(): Promise<void> {
-    await Promise.all(
-      this.servers.map(async (server) => {
-        const event = await server.probe();
-        if (!event || this.stopped) return;
-        if (event === "down") this.logger.error({ url: server.url }, "media server: Janus unreachable");
-        else this.logger.info({ url: server.url, event }, "media server: Janus reachable");
-        if (event === "restarted") {
-          this.restartCount += 1;
-          this.listeners.emit("up", server, this.logger);
-        }
-        this.listeners.emit(event, server, this.logger);
-      }),
-    );
-  }
-
-  watch(): void {
-    this.timer = setInterval(() => void this.probeAll(), PROBE_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
   }
 }
 
