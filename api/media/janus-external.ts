@@ -8,12 +8,20 @@ import {
   PROBE_INTERVAL_MS,
   PROBE_TIMEOUT_MS,
 } from "./janus-endpoint.ts";
-import { janusAnswers } from "./janus-http.ts";
+import { JanusRequestError, janusAnswers, janusPost } from "./janus-http.ts";
 
-/** An external Janus, watched with `GET /info`. */
+/**
+ * An external Janus, watched with `GET /info` and a Janus session of our own (the canary, kept alive at each
+ * probe): when Janus answers but no longer knows the canary, it restarted between two probes and its rooms are gone,
+ * even if no probe saw it down (systemd restarts it within a second). A Janus that refuses our API secret counts as
+ * down: the API could not use it.
+ */
 export class ExternalJanus implements JanusEndpoint {
   private state: MediaServerStatus = "starting";
   private everUp = false;
+  private canary: number | null = null;
+  /** Why the last probe found it unusable, for the log. */
+  problem: string | null = null;
   constructor(
     readonly url: string,
     readonly apiSecret: string,
@@ -21,17 +29,49 @@ export class ExternalJanus implements JanusEndpoint {
   status(): MediaServerStatus {
     return this.state;
   }
+
   /** Probes once; returns the event the change means, if any. */
   async probe(): Promise<MediaServerEvent | null> {
-    const answers = await janusAnswers(this.url, PROBE_TIMEOUT_MS);
     const before = this.state;
-    this.state = answers ? "up" : "down";
-    if (answers && before !== "up") {
+    const answers = await janusAnswers(this.url, PROBE_TIMEOUT_MS);
+    const canary = answers ? await this.checkCanary() : "unreachable";
+    this.problem = answers ? (canary === "refused" ? "it refuses JANUS_API_SECRET" : null) : "it does not answer";
+    const usable = answers && canary !== "refused";
+    this.state = usable ? "up" : "down";
+    if (usable && before !== "up") {
       const restarted = this.everUp;
       this.everUp = true;
       return restarted ? "restarted" : "up";
     }
-    return !answers && before === "up" ? "down" : null;
+    if (usable && canary === "lost") return "restarted";
+    return !usable && before === "up" ? "down" : null;
+  }
+
+  /** Keeps the canary session alive, or opens one: `lost` when Janus forgot it (restarted). */
+  private async checkCanary(): Promise<"kept" | "lost" | "refused" | "unreachable"> {
+    let lost = false;
+    if (this.canary !== null) {
+      try {
+        await janusPost(`${this.url}/${this.canary}`, this.apiSecret, { janus: "keepalive" }, PROBE_TIMEOUT_MS);
+        return "kept";
+      } catch (error) {
+        if (!(error instanceof JanusRequestError)) return "unreachable";
+        this.canary = null;
+        lost = true;
+      }
+    }
+    try {
+      const created = await janusPost<{ data: { id: number } }>(
+        this.url,
+        this.apiSecret,
+        { janus: "create" },
+        PROBE_TIMEOUT_MS,
+      );
+      this.canary = created.data.id;
+      return lost ? "lost" : "kept";
+    } catch (error) {
+      return error instanceof JanusRequestError ? "refused" : "unreachable";
+    }
   }
 }
 
@@ -75,7 +115,8 @@ export class ExternalJanusPool implements MediaServer {
       this.servers.map(async (server) => {
         const event = await server.probe();
         if (!event || this.stopped) return;
-        if (event === "down") this.logger.error({ url: server.url }, "media server: Janus unreachable");
+        if (event === "down")
+          this.logger.error({ url: server.url, problem: server.problem }, "media server: Janus unusable");
         else this.logger.info({ url: server.url, event }, "media server: Janus reachable");
         if (event === "restarted") {
           this.restartCount += 1;

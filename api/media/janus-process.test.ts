@@ -11,6 +11,7 @@ import { killHard, startServerProcess } from "../../test/server-process.ts";
 import { loadEnv } from "../env.ts";
 import { createLogger } from "../ops/logger.ts";
 import { renderJanusConfig } from "./janus-config.ts";
+import { ExternalJanus } from "./janus-external.ts";
 import { createMediaServer, type JanusEndpoint, restartDelay } from "./janus-process.ts";
 
 /** A logger whose lines the test reads. */
@@ -198,6 +199,26 @@ describe.skipIf(!janusInstalled)("managed Janus", () => {
     },
     SERVER_START_MS,
   );
+
+  it("tells an external Janus that restarted between two probes (its rooms gone) and one refusing the secret", async () => {
+    const media = server.app.media;
+    if (!media) throw new Error("no media server");
+    const watcher = new ExternalJanus(media.url, media.apiSecret);
+    expect(await watcher.probe()).toBe("up");
+    expect(await watcher.probe()).toBeNull();
+    // Killed and restarted by the supervisor between two probes: the watcher never saw it down.
+    const restarted = new Promise((done) => media.on("restarted", done));
+    process.kill(media.pid() as number, "SIGKILL");
+    await restarted;
+    expect(await watcher.probe()).toBe("restarted");
+    expect(watcher.status()).toBe("up");
+    expect(await watcher.probe()).toBeNull();
+
+    const wrongSecret = new ExternalJanus(media.url, "not-the-secret");
+    expect(await wrongSecret.probe()).toBeNull();
+    expect(wrongSecret.status()).toBe("down");
+    expect(wrongSecret.problem).toBe("it refuses JANUS_API_SECRET");
+  });
 
   it("runs from deploy/janus/ (the external Janus's configuration): VideoRoom over HTTP, secret required", async () => {
     const folder = mkdtempSync(join(tmpdir(), "live-support-deploy-janus-"));

@@ -237,7 +237,7 @@ export async function createMediaServer(env: Env, logger: Logger): Promise<Media
     await pool.probeAll();
     pool.watch();
     logger.info(
-      { servers: servers.map((server) => ({ url: server.url, status: server.status() })) },
+      { servers: servers.map((server) => ({ url: server.url, status: server.status(), problem: server.problem })) },
       "media server: external Janus",
     );
     return pool;
