@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { janusInstalled, processAlive } from "../../test/media-tools.ts";
 import { killHard, startServerProcess } from "../../test/server-process.ts";
 import { loadEnv } from "../env.ts";
 import { createLogger } from "../ops/logger.ts";
-import { renderJanusConfig } from "./janus-config.ts";
+import { janusIceFromConfig, renderJanusConfig } from "./janus-config.ts";
 import { ExternalJanus } from "./janus-external.ts";
 import { createMediaServer, type JanusEndpoint, restartDelay } from "./janus-process.ts";
 
@@ -75,6 +76,29 @@ describe("media server configuration", () => {
     expect(core).toMatch(/turn_type = "tls"/);
     expect(core).toMatch(/turn_pwd = "p\\"w"/);
     expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/lock_rtp_forward = true/);
+  });
+
+  it("gives Janus the first STUN and TURN servers, with a TURN credential minted from TURN_SECRET", () => {
+    const now = new Date("2026-12-02T10:00:00Z");
+    const ice = janusIceFromConfig(
+      {
+        stunUrls: ["stun:stun.example.com:19302", "stun:other.example.com"],
+        turnUrls: ["turns:turn.example.com:5349?transport=tcp", "turn:turn.example.com"],
+        turnSecret: "turn-secret-turn-secret",
+        turnTtlMs: 3_600_000,
+      },
+      now,
+    );
+    expect(ice.stun).toEqual({ host: "stun.example.com", port: 19_302 });
+    const expiry = Math.floor(now.getTime() / 1000) + 365 * 86_400;
+    expect(ice.turn).toEqual({
+      host: "turn.example.com",
+      port: 5349,
+      type: "tls",
+      user: `${expiry}:janus`,
+      password: createHmac("sha1", "turn-secret-turn-secret").update(`${expiry}:janus`).digest("base64"),
+    });
+    expect(janusIceFromConfig({ stunUrls: [], turnUrls: ["turn:t.example.com"], turnTtlMs: 1 }, now)).toEqual({});
   });
 
   it("gives no media server with JANUS=off, saying so", async () => {
