@@ -47,7 +47,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
-  const { database, redis, pubsub } = await openInfrastructure(env, logger, options.database);
+  const { database, redis, pubsub } = await openInfrastructure(env, logger, clock, options.database);
   // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
   const prisma = withIdempotentCommits(database.prisma, clock);
   const lifecycle = createLifecycle({ logger, database, redis, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
