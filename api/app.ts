@@ -88,6 +88,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics, signIns });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));
+  lifecycle.onDrain(async () => graphql.endStreams());
   if (env.JOBS_WORKER === "on") services.jobs.start();
   lifecycle.onClose(async () => {
     await services.jobs.stop();
