@@ -1,4 +1,3 @@
-import { getEventListeners } from "node:events";
 import { createPubSub } from "graphql-yoga";
 import type { EventLog, StreamPosition } from "./ops/event-log.ts";
 import type { LiveSessionEventPayload, PeerRevokedPayload } from "./sessions/sessions.events.ts";
@@ -53,6 +52,8 @@ export function createAppPubSub(
   const log = options.log ?? null;
   const eventTarget = options.eventTarget ?? (new EventTarget() as NonNullable<PubSubOptions["eventTarget"]>);
   const { publish } = createPubSub<PubSubTopics>({ ...options, eventTarget });
+  /** Subscriptions listening per topic name (`ticket:<id>`), whatever the event target (Redis keeps no count). */
+  const listening = new Map<string, number>();
   /**
    * A subscription as a plain queue behind one event listener. graphql-yoga's own wraps each in a Repeater, whose
    * per-event cost showed in the fan-out profile (2,000 subscribers on a ticket: 2,000 pushes per message).
@@ -76,10 +77,14 @@ export function createAppPubSub(
       ended = true;
       pending.length = 0;
       eventTarget.removeEventListener(name, listener);
+      const left = (listening.get(name) ?? 1) - 1;
+      if (left > 0) listening.set(name, left);
+      else listening.delete(name);
       waiting?.({ done: true, value: undefined });
       waiting = null;
     };
     eventTarget.addEventListener(name, listener);
+    listening.set(name, (listening.get(name) ?? 0) + 1);
     return {
       next() {
         if (pending.length > 0) return Promise.resolve({ done: false, value: pending.shift() as PayloadOf<T> });
@@ -135,6 +140,6 @@ export function createAppPubSub(
      * How many live subscriptions listen on a topic (`ticketFeed`, `ticket:<id>`), so tests can wait until theirs
      * is attached before they publish.
      */
-    listenerCount: (topic: string) => getEventListeners(eventTarget as unknown as EventTarget, topic).length,
+    listenerCount: (topic: string) => listening.get(topic) ?? 0,
   };
 }

@@ -117,8 +117,12 @@ export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTa
   const { subscriber } = redis;
   // yoga's target leaves subscribe's promise unhandled: made while Redis is away, it would reject after the retries
   // (an unhandled rejection) and the channel would stay unsubscribed. Retried here once the connection is back.
+  let deliverLocally: ((channel: string, message: string) => void) | null = null;
   const subscribeClient = {
-    on: (event: "message", listener: (channel: string, message: string) => void) => subscriber.on(event, listener),
+    on: (event: "message", listener: (channel: string, message: string) => void) => {
+      deliverLocally = listener;
+      return subscriber.on(event, listener);
+    },
     subscribe: (topic: string) => void subscribeWhenUp(redis, topic),
     unsubscribe: (topic: string) => void subscriber.unsubscribe(topic).catch(() => {}),
   } as unknown as Redis;
@@ -130,9 +134,15 @@ export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTa
     // Published here rather than through `inner`, so a failed publish (Redis down) is reported, not unhandled.
     dispatchEvent: (event) => {
       const detail = (event as CustomEvent).detail;
-      redis.commands
-        .publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail))
-        .catch((error: unknown) => redis.onPublishError(error));
+      const message = detail === undefined ? "" : JSON.stringify(detail);
+      if (redis.commands.status !== "ready") {
+        // Redis is away: this instance's subscribers get the event now, the other instances' subscriptions read it
+        // from the stream log once Redis is back (a logged event reaching a subscriber twice is delivered once).
+        deliverLocally?.(channel(event.type), message);
+        redis.onPublishError(new Error("Redis unreachable: event delivered on this instance only"));
+        return true;
+      }
+      redis.commands.publish(channel(event.type), message).catch((error: unknown) => redis.onPublishError(error));
       return true;
     },
   };
