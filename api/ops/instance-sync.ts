@@ -57,6 +57,8 @@ export function keepInstanceInSync(deps: {
   watchRedisOutages(redis, logger, () => {
     graphql.clearTicketLists();
     services.auth.forgetSessions();
+    // A revocation or role change published meanwhile was missed: every watched sign-in is looked at again.
+    void signIns.recheckAll().catch((error: unknown) => logger.warn({ err: error }, "sign-in recheck failed"));
     const subscriptions = log?.catchUpAll() ?? 0;
     logger.warn(
       { clients: realtime.clientCount(), subscriptions },
