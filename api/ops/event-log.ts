@@ -65,6 +65,7 @@ export interface EventLogOptions {
 export class EventLog {
   /** Live resumable subscriptions of this instance, told to catch up from the log (after a Redis outage). */
   private readonly watchers = new Set<() => void>();
+  private readonly reads = new Map<string, Promise<Positioned<object>[]>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -112,12 +113,31 @@ export class EventLog {
     return after;
   }
 
-  /** Events of `stream` after `after` (and before `before`), oldest first, with the key's previous event. */
-  async read<P>(
+  /**
+   * Events of `stream` after `after` (and before `before`), oldest first. Identical reads in flight share one query:
+   * after a Redis outage every subscription of a stream catches up from the same place at once.
+   */
+  read<P>(
     stream: string,
     after: number,
     options: { key: string | null; before?: number; limit: number },
   ): Promise<Positioned<P>[]> {
+    const id = JSON.stringify([stream, after, options.key, options.before ?? null, options.limit]);
+    let pending = this.reads.get(id);
+    if (!pending) {
+      pending = this.query(stream, after, options);
+      this.reads.set(id, pending);
+      const forget = () => this.reads.delete(id);
+      pending.then(forget, forget);
+    }
+    return pending as Promise<Positioned<P>[]>;
+  }
+
+  private async query(
+    stream: string,
+    after: number,
+    options: { key: string | null; before?: number; limit: number },
+  ): Promise<Positioned<object>[]> {
     const rows = await this.prisma.streamEvent.findMany({
       where: {
         stream,
@@ -129,7 +149,7 @@ export class EventLog {
     });
     let prev = after;
     return rows.map((row) => {
-      const event = { ...(row.payload as P & object), seq: row.seq, prev } as Positioned<P>;
+      const event: Positioned<object> = { ...(row.payload as object), seq: row.seq, prev };
       prev = row.seq;
       return event;
     });

@@ -55,10 +55,11 @@ export function fileStoreFromEnv(env: Env): FileStore {
 }
 
 /**
- * Logs events lost while Redis is unreachable and calls `resync` when it is back: what happened in between was
- * missed, so caches fed by events and realtime clients must catch up.
+ * Logs events Redis did not carry and calls `resync` when it is back: what happened in between was missed, so
+ * caches fed by events and realtime subscriptions must catch up.
  */
 export function watchRedisOutages(redis: RedisConnections, logger: Logger, resync: () => void): void {
-  redis.onPublishError = (error) => logger.error({ err: error }, "realtime event lost: Redis unreachable");
+  redis.onPublishError = (error) =>
+    logger.warn({ err: error }, "realtime event not sent through Redis: other instances read it from the stream log");
   redis.onResubscribed(resync);
 }

@@ -86,7 +86,9 @@ export async function resumableEvents<P extends object>(options: {
         if (event) return { done: false, value: event };
         if (ended) return { done: true, value: undefined };
         if (catchUp) {
-          catchUp = await readLog();
+          // Cleared before reading: a catch-up asked for while this page is read is not lost.
+          catchUp = false;
+          if (await readLog()) catchUp = true;
           continue;
         }
         pendingLive ??= live.next();
