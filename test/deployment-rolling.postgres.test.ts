@@ -1,0 +1,205 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { freePort, serverModeAvailable } from "./cluster.ts";
+import { envSample, type Instance, readUnit, unitInstance, verifyUnit } from "./deployment-instances.ts";
+import { createTicket, signUp } from "./fixtures.ts";
+import { createTestDatabase, eventually, type GraphQLResponse, type TestServer } from "./harness.ts";
+import { nginxAvailable, startNginx } from "./nginx.ts";
+
+const ADD_MESSAGE = `mutation($input: AddTicketMessageInput!) {
+  addTicketMessage(input: $input) { __typename ... on TicketMessage { id body } ... on Error { code message } } }`;
+
+/**
+ * Server mode as docs/operations.md deploys it: two instances of deploy/live-support@.service (ExecStart,
+ * Environment, the shipped env sample as EnvironmentFile, KillSignal), PostgreSQL, Redis, and nginx running
+ * deploy/nginx.conf in front. Only what must differ on a test host is overridden.
+ */
+describe.runIf(serverModeAvailable() && nginxAvailable())("deployment: systemd units behind nginx", () => {
+  const prefix = `ls-test:${randomBytes(6).toString("hex")}:`;
+  const dirs: string[] = [];
+  let dropDatabase: (() => Promise<void>) | undefined;
+  const instances: Instance[] = [];
+  let nginx: Awaited<ReturnType<typeof startNginx>>;
+
+  /** GraphQL over HTTP through nginx (or an instance): the HTTP status and the answer. */
+  async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string, extra = {}) {
+    const response = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables, ...extra }),
+    });
+    const text = await response.text();
+    const json = response.headers.get("content-type")?.includes("json");
+    const body = json ? (JSON.parse(text) as GraphQLResponse<Record<string, any>>) : null;
+    return { status: response.status, requestId: response.headers.get("x-request-id"), body, text };
+  }
+  /** What the fixtures need of a server (signUp, createTicket): GraphQL through `url`. */
+  const through = (url: string): Pick<TestServer, "gql"> => ({
+    gql: async <Data>(query: string, variables: Record<string, unknown> = {}, token?: string) => {
+      const answer = await gql(url, query, variables, token);
+      if (!answer.body) throw new Error(`HTTP ${answer.status}: ${answer.text}`);
+      return answer.body as GraphQLResponse<Data>;
+    },
+  });
+
+  beforeAll(async () => {
+    const { database, url: databaseUrl, drop } = await createTestDatabase();
+    await database.close();
+    dropDatabase = drop;
+    const uploads = mkdtempSync(join(tmpdir(), "live-support-uploads-"));
+    dirs.push(uploads);
+    const authSecret = randomBytes(32).toString("hex");
+    for (let index = 0; index < 2; index++) {
+      const dataDir = mkdtempSync(join(tmpdir(), "live-support-instance-"));
+      dirs.push(dataDir);
+      instances.push(
+        unitInstance(await freePort(), {
+          // What a test host changes in the sample: local services, its own secrets and folders.
+          HOST: "127.0.0.1",
+          PUBLIC_URL: "http://127.0.0.1",
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: process.env.TEST_REDIS_URL,
+          REDIS_PREFIX: prefix,
+          AUTH_SECRET: authSecret,
+          DATA_DIR: dataDir,
+          UPLOADS_DIR: uploads,
+          // No mail leaves this host (unset: mail is written to DATA_DIR/mail).
+          SMTP_URL: undefined,
+          // One writer posts 5 messages a second here, more than a person's 60 a minute.
+          RATE_LIMIT_WRITES_USER: "1000/1m",
+          SHUTDOWN_TIMEOUT: "5s",
+        }),
+      );
+    }
+    // Both at once, as a rollout does: migrations run under an advisory lock.
+    await Promise.all(instances.map((instance) => instance.start()));
+    nginx = await startNginx(instances.map((instance) => `127.0.0.1:${instance.port}`));
+  });
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.all(instances.map((instance) => instance.stop()));
+    await dropDatabase?.();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    const redis = new Redis(process.env.TEST_REDIS_URL ?? "", { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`${prefix}*`).catch(() => []);
+    if (keys.length) await redis.del(...keys).catch(() => {});
+    redis.disconnect();
+  });
+
+  it("starts instances from the unit file with the production command and the env sample", () => {
+    const unit = readUnit("4000");
+    expect(unit.execStart.slice(1)).toEqual(["--import", "tsx", "api/server.ts"]);
+    expect(unit.execStart[0]).toMatch(/\/node_modules\/\.bin\/node$/);
+    expect(unit).toMatchObject({ killSignal: "SIGTERM", restart: "on-failure" });
+    expect(unit.environment).toMatchObject({ PORT: "4000", NODE_ENV: "production" });
+    // The EnvironmentFile wins over Environment= in systemd: the sample must leave PORT to the unit.
+    expect(Object.keys(envSample())).not.toContain("PORT");
+    expect(envSample()).toMatchObject({ TRUST_PROXY: "true" });
+    const problems = verifyUnit();
+    if (problems !== null) expect(problems).toBe("");
+  });
+
+  it("writes the request id on every error log line of a request, over HTTP and graphql-ws", async () => {
+    const [a] = instances;
+    if (!a) throw new Error("no instance");
+    // A NUL character is refused by PostgreSQL: an unexpected error, logged with its stack. Through nginx, the
+    // request id is the one nginx made up ($request_id), which the response carries too.
+    const user = await signUp(through(nginx.url), "logs@example.com");
+    const broken = await gql(nginx.url, `query($id: ID!) { ticket(id: $id) { id } }`, { id: "a\u0000" }, user.token);
+    expect(broken.body?.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(broken.requestId).toMatch(/^[0-9a-f]{32}$/);
+    const errorLines = () =>
+      instances.flatMap((instance) => instance.logs()).filter((line) => Number(line.level) >= 50);
+    const logged = await eventually(() => errorLines().find((line) => line.requestId === broken.requestId), {
+      what: "the error's log line",
+    });
+    expect(logged).toMatchObject({ msg: "graphql", err: { message: expect.stringMatching(/invalid byte sequence/) } });
+    // Over graphql-ws, the id of the socket's upgrade request.
+    const wsRequestId = `ws-${randomUUID()}`;
+    const socket = new WebSocket(`${a.url.replace("http", "ws")}/graphql`, "graphql-transport-ws", {
+      headers: { "x-request-id": wsRequestId },
+    });
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const messages: Record<string, any>[] = [];
+    socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.token}` } }));
+    await eventually(() => messages.some((message) => message.type === "connection_ack"));
+    socket.send(
+      JSON.stringify({
+        id: "1",
+        type: "subscribe",
+        payload: { query: `query($id: ID!) { ticket(id: $id) { id } }`, variables: { id: "b\u0000" } },
+      }),
+    );
+    await eventually(() => messages.some((message) => message.id === "1" && message.type === "next"));
+    socket.close();
+    await eventually(() => a.logs().some((line) => Number(line.level) >= 50 && line.requestId === wsRequestId), {
+      what: "the graphql-ws error's log line",
+    });
+    for (const line of errorLines()) expect(line.requestId, JSON.stringify(line)).toBeTruthy();
+  });
+
+  it("restarts one instance at a time under a message every 200 ms: no 5xx, each message stored once, in order", async () => {
+    const writer = await signUp(through(nginx.url), "writer@example.com");
+    const ticket = await createTicket(through(nginx.url), writer, { subject: "Rolling restart" });
+    const sent: string[] = [];
+    const answers: { body: string; status: number; typename?: string; error?: string }[] = [];
+    let posting = true;
+    const poster = (async () => {
+      for (let index = 0; posting; index++) {
+        const tick = new Promise((resolve) => setTimeout(resolve, 200));
+        const body = `message ${index}`;
+        sent.push(body);
+        try {
+          const answer = await gql(nginx.url, ADD_MESSAGE, { input: { ticketId: ticket.id, body } }, writer.token, {
+            extensions: { idempotencyKey: `rolling-${ticket.id}-${index}` },
+          });
+          answers.push({
+            body,
+            status: answer.status,
+            typename: answer.body?.data?.addTicketMessage?.__typename,
+            error: answer.body ? JSON.stringify(answer.body.errors ?? null) : answer.text.slice(0, 200),
+          });
+        } catch (error) {
+          answers.push({ body, status: 0, error: String(error) });
+        }
+        await tick;
+      }
+    })();
+
+    const exitCodes: (number | null)[] = [];
+    for (const instance of instances) {
+      // Some traffic on both, then the restart: SIGTERM, wait for the exit, start again, wait until ready.
+      const before = answers.length;
+      await eventually(() => answers.length >= before + 5, { timeoutMs: 20_000, what: "five posts" });
+      exitCodes.push(await instance.stop());
+      await instance.start();
+    }
+    const settled = answers.length;
+    await eventually(() => answers.length >= settled + 5, { timeoutMs: 20_000, what: "five posts after" });
+    posting = false;
+    await poster;
+
+    if (answers.some((answer) => answer.status !== 200)) console.log(`nginx's error log:\n${nginx.errorLog()}`);
+    expect(exitCodes).toEqual([0, 0]);
+    const failures = answers
+      .filter((answer) => answer.status !== 200 || answer.typename !== "TicketMessage")
+      .map(
+        (answer) => `${answer.body}: HTTP ${answer.status} ${answer.typename ?? answer.error?.replace(/\s+/g, " ")}`,
+      );
+    expect(failures).toEqual([]);
+    const thread = await gql(
+      nginx.url,
+      `query($id: ID!) { ticket(id: $id) { messages(first: 500) { edges { node { body } } } } }`,
+      { id: ticket.id },
+      writer.token,
+    );
+    const stored = thread.body?.data?.ticket.messages.edges.map((edge: { node: { body: string } }) => edge.node.body);
+    expect(stored).toEqual(sent);
+  }, 240_000);
+});
