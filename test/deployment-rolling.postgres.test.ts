@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { freePort, serverModeAvailable } from "./cluster.ts";
 import { envSample, type Instance, readUnit, unitInstance, verifyUnit } from "./deployment-instances.ts";
+import { type ResumingSubscriber, resumingSseSubscriber, resumingWsSubscriber } from "./deployment-subscribers.ts";
 import { createTicket, signUp } from "./fixtures.ts";
 import { createTestDatabase, eventually, type GraphQLResponse, type TestServer } from "./harness.ts";
 import { nginxAvailable, startNginx } from "./nginx.ts";
@@ -144,16 +145,25 @@ describe.runIf(serverModeAvailable() && nginxAvailable())("deployment: systemd u
     for (const line of errorLines()) expect(line.requestId, JSON.stringify(line)).toBeTruthy();
   });
 
-  it("restarts one instance at a time under a message every 200 ms: no 5xx, each message stored once, in order", async () => {
-    const writer = await signUp(through(nginx.url), "writer@example.com");
-    const ticket = await createTicket(through(nginx.url), writer, { subject: "Rolling restart" });
+  /**
+   * The rolling restart of docs/operations.md step 9 while a writer posts a message to a new ticket through nginx
+   * every 200 ms (each with its idempotency key, as the PWA's outbox sends them): each instance in turn gets
+   * SIGTERM, exits, starts again and answers /readyz, then the next. `beforeRestarts` runs once the ticket exists
+   * and posting started; the restarts begin once it resolves.
+   */
+  async function rollingRestartUnderPosts(
+    name: string,
+    beforeRestarts: (ticketId: string, reader: string, sent: string[]) => Promise<void> = async () => {},
+  ) {
+    const writer = await signUp(through(nginx.url), `${name}@example.com`);
+    const ticket = await createTicket(through(nginx.url), writer, { subject: `Rolling restart: ${name}` });
     const sent: string[] = [];
     const answers: { body: string; status: number; typename?: string; error?: string }[] = [];
     let posting = true;
     const poster = (async () => {
       for (let index = 0; posting; index++) {
         const tick = new Promise((resolve) => setTimeout(resolve, 200));
-        const body = `message ${index}`;
+        const body = `${name} ${index}`;
         sent.push(body);
         try {
           const answer = await gql(nginx.url, ADD_MESSAGE, { input: { ticketId: ticket.id, body } }, writer.token, {
@@ -171,6 +181,7 @@ describe.runIf(serverModeAvailable() && nginxAvailable())("deployment: systemd u
         await tick;
       }
     })();
+    await beforeRestarts(ticket.id, writer.token, sent);
 
     const exitCodes: (number | null)[] = [];
     for (const instance of instances) {
@@ -201,5 +212,47 @@ describe.runIf(serverModeAvailable() && nginxAvailable())("deployment: systemd u
     );
     const stored = thread.body?.data?.ticket.messages.edges.map((edge: { node: { body: string } }) => edge.node.body);
     expect(stored).toEqual(sent);
+    return { sent };
+  }
+
+  it("restarts one instance at a time under a message every 200 ms: no 5xx, each message stored once, in order", async () => {
+    const { sent } = await rollingRestartUnderPosts("writer");
+    expect(sent.length).toBeGreaterThan(20);
+  }, 240_000);
+
+  // Subscribers across the same rolling restart: they need resumable subscriptions (`cursor` on every event, `after`
+  // on ticketEvents), built on branch `resume`, not yet on main. LEFT FOR THE LEAD: once `resume` is merged, turn
+  // this it.skip into it (it passed with `resume` merged in, and failed with resuming turned off, on 2026-12-02).
+  it.skip("keeps a graphql-ws and an SSE subscriber through nginx complete: each resumes after its instance goes away", async () => {
+    let subscribers: ResumingSubscriber[] = [];
+    const { sent } = await rollingRestartUnderPosts("followed", async (ticketId, token, sent) => {
+      subscribers = [
+        resumingWsSubscriber(nginx.url, token, ticketId),
+        resumingSseSubscriber(nginx.url, token, ticketId),
+      ];
+      // Both listen before the first restart (each got a message: the writer is also the requester).
+      await eventually(() => subscribers.every((subscriber) => subscriber.bodies.length > 0), {
+        timeoutMs: 20_000,
+        what: "both subscribers to get a message",
+      });
+      expect(sent.length).toBeGreaterThan(0);
+    });
+    try {
+      // Every message from the first one each received: none lost, none twice, in order.
+      for (const subscriber of subscribers) {
+        const from = sent.indexOf(subscriber.bodies[0] ?? "");
+        await eventually(() => subscriber.bodies.length >= sent.length - from, {
+          timeoutMs: 20_000,
+          what: "the subscriber to catch up",
+        });
+        expect(from).toBeGreaterThanOrEqual(0);
+        expect(subscriber.bodies).toEqual(sent.slice(from));
+        // Its instance went away at least once (both were restarted), and it resumed.
+        expect(subscriber.subscriptions).toBeGreaterThanOrEqual(2);
+        expect(subscriber.refusals).toEqual([]);
+      }
+    } finally {
+      await Promise.all(subscribers.map((subscriber) => subscriber.stop()));
+    }
   }, 240_000);
 });
