@@ -47,10 +47,10 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
-  const { database, redis, pubsub } = await openInfrastructure(env, logger, options.database);
+  const { database, redis, pubsub, media } = await openInfrastructure(env, logger, options.database);
   // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
   const prisma = withIdempotentCommits(database.prisma, clock);
-  const lifecycle = createLifecycle({ logger, database, redis, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
+  const lifecycle = createLifecycle({ logger, database, redis, media, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
   const services = createServices({
     env,
     prisma,
@@ -107,7 +107,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     logger,
     metrics,
     lifecycle,
-    ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle }),
+    ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle, media }),
     graphql: (request, response) => graphql.yoga.requestListener(request, response),
     realtime,
     refresh: createRefreshRoute({ ...services, prisma, requestAuth, cookie: refreshCookie }),
@@ -130,6 +130,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     signaling,
     signIns,
     redis,
+    media,
     logger,
     metrics,
     handleRequest: http.handleRequest,

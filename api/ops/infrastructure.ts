@@ -4,6 +4,7 @@ import { type Database, logConnectionLoss, openDatabase } from "../db/database.t
 import { applyMigrations } from "../db/migrate.ts";
 import type { Env } from "../env.ts";
 import { FileStore } from "../files/file-store.ts";
+import { createMediaServer } from "../media/janus-process.ts";
 import { createAppPubSub } from "../pubsub.ts";
 import type { Logger } from "./logger.ts";
 import { connectRedis, createPrefixedRedisEventTarget, type RedisConnections } from "./redis.ts";
@@ -16,8 +17,8 @@ function localEventTarget() {
 }
 
 /**
- * What the app stands on: the database (opened unless given, and migrated), Redis in server mode, and the
- * realtime pub/sub over Redis (server mode) or in process (embedded).
+ * What the app stands on: the database (opened unless given, and migrated), Redis in server mode, the
+ * realtime pub/sub over Redis (server mode) or in process (embedded), and the media server (SFU) if there is one.
  */
 export async function openInfrastructure(env: Env, logger: Logger, openedDatabase?: Database) {
   const database =
@@ -30,7 +31,8 @@ export async function openInfrastructure(env: Env, logger: Logger, openedDatabas
   // (seen in test/scale.test.ts: one instance missed every ticketFeed event), so start once Redis is ready.
   await redis?.ready(5000);
   const pubsub = createAppPubSub({ eventTarget: redis ? createPrefixedRedisEventTarget(redis) : localEventTarget() });
-  return { database, redis, pubsub };
+  const media = await createMediaServer(env, logger);
+  return { database, redis, pubsub, media };
 }
 
 /** Uploaded files: in UPLOADS_DIR, a directory every instance shares (a mounted volume), or by default in DATA_DIR. */
