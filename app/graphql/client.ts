@@ -12,6 +12,7 @@ import {
 import { createClient as createWsClient } from "graphql-ws";
 import { cacheConfig } from "./cache.ts";
 import { idempotencyExchange } from "./idempotent.ts";
+import { resumableSubscription } from "./resumable.ts";
 import {
   accessTokenNeedsRefresh,
   currentAccessToken,
@@ -95,11 +96,9 @@ export const client = new Client({
     idempotencyExchange,
     subscriptionExchange({
       forwardSubscription(request) {
-        const input = { ...request, query: request.query ?? "" };
         return {
           subscribe(sink) {
-            const unsubscribe = wsClient.subscribe(input, sink);
-            return { unsubscribe };
+            return { unsubscribe: resumableSubscription(wsClient, request, sink) };
           },
         };
       },
