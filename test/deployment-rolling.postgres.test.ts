@@ -209,13 +209,20 @@ describe.runIf(serverModeAvailable() && nginxAvailable())("deployment: systemd u
         (answer) => `${answer.body}: HTTP ${answer.status} ${answer.typename ?? answer.error?.replace(/\s+/g, " ")}`,
       );
     expect(failures).toEqual([]);
-    const thread = await gql(
-      nginx.url,
-      `query($id: ID!) { ticket(id: $id) { messages(first: 500) { edges { node { body } } } } }`,
-      { id: ticket.id },
-      writer.token,
-    );
-    const stored = thread.body?.data?.ticket.messages.edges.map((edge: { node: { body: string } }) => edge.node.body);
+    // The thread as stored, page by page (at most 100 messages a page).
+    const stored: string[] = [];
+    for (let after: string | null = null, more = true; more; ) {
+      const page = await gql(
+        nginx.url,
+        `query($id: ID!, $after: String) { ticket(id: $id) {
+          messages(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { body } } } } }`,
+        { id: ticket.id, after },
+        writer.token,
+      );
+      const messages = page.body?.data?.ticket.messages;
+      stored.push(...messages.edges.map((edge: { node: { body: string } }) => edge.node.body));
+      ({ hasNextPage: more, endCursor: after } = messages.pageInfo);
+    }
     expect(stored).toEqual(sent);
     return { sent };
   }
@@ -225,10 +232,8 @@ describe.runIf(serverModeAvailable() && nginxAvailable())("deployment: systemd u
     expect(sent.length).toBeGreaterThan(20);
   }, 240_000);
 
-  // Subscribers across the same rolling restart: they need resumable subscriptions (`cursor` on every event, `after`
-  // on ticketEvents), built on branch `resume`, not yet on main. LEFT FOR THE LEAD: once `resume` is merged, turn
-  // this it.skip into it (it passed with `resume` merged in, and failed with resuming turned off, on 2026-12-02).
-  it.skip("keeps a graphql-ws and an SSE subscriber through nginx complete: each resumes after its instance goes away", async () => {
+  // Subscribers across the same rolling restart, resuming with `after` (the cursor of the last event they saw).
+  it("keeps a graphql-ws and an SSE subscriber through nginx complete: each resumes after its instance goes away", async () => {
     let subscribers: ResumingSubscriber[] = [];
     const { sent } = await rollingRestartUnderPosts("followed", async (ticketId, token, sent) => {
       subscribers = [
