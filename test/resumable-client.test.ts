@@ -36,7 +36,11 @@ describe("the PWA's subscription transport (app/graphql/resumable.ts)", () => {
         new Promise<void>((resolve) => {
           reconnect = resolve;
         }),
-      on: { connected: () => void (connections += 1) },
+      on: {
+        connected: () => {
+          connections += 1;
+        },
+      },
     });
     const bodies: string[] = [];
     const errors: unknown[] = [];

@@ -16,6 +16,12 @@ afterAll(async () => {
 });
 
 describe("with Redis down", () => {
+  it("stays ready, degraded: the database takes writes, and Redis is shared, so every instance would go out", async () => {
+    const response = await fetch(`${server.url}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ ready: true, status: "degraded", database: true, redis: false });
+  });
+
   it("still signs in and stores replies at once: rate limits count in this instance's memory meanwhile", async () => {
     const ticket = await createTicket(server, customer);
     const started = performance.now();
