@@ -232,6 +232,43 @@ describe.each(Object.keys(transports) as (keyof typeof transports)[])("resuming 
   });
 });
 
+describe("replaying a session's participant events", () => {
+  it("gives a waiting participant only what live events would: not someone else's waiting or denial", async () => {
+    const open = transports["graphql-ws"];
+    const session = await createSession(server, agent, { waitingRoom: true });
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    const waiting = await join(server, session.accessToken, "waits@example.com");
+    const asWaiting = { participantToken: waiting.participantToken as string };
+    // A cursor from the session's stream (any of its subscriptions): the host locks and unlocks the session.
+    const state = open(asWaiting, STATE, { id: session.id });
+    await untilSubscribed(server, `liveSession:${session.id}`);
+    await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: true });
+    const cursor = (await nextPayload(state)).cursor;
+    await state.stop();
+    await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: false });
+
+    const other = await join(server, session.accessToken, "other-waits@example.com");
+    await hostAction(server, agent, "denyParticipant", { participantId: other.participant.id });
+    await hostAction(server, agent, "admitParticipant", { participantId: waiting.participant.id });
+
+    const PARTICIPANTS = `subscription($id: ID!, $after: String) {
+      sessionParticipantEvents(sessionId: $id, after: $after) { kind participantId } }`;
+    const own = open(asWaiting, PARTICIPANTS, { id: session.id, after: cursor });
+    expect(await nextPayload(own)).toEqual({ kind: "PARTICIPANT_ADMITTED", participantId: waiting.participant.id });
+    const host = open({ accessToken: agent.token }, PARTICIPANTS, { id: session.id, after: cursor });
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push(await nextPayload(host));
+    expect(seen).toEqual([
+      { kind: "PARTICIPANT_WAITING", participantId: other.participant.id },
+      { kind: "PARTICIPANT_DENIED", participantId: other.participant.id },
+      { kind: "PARTICIPANT_ADMITTED", participantId: waiting.participant.id },
+    ]);
+    expect(own.pending()).toEqual([]);
+    await own.stop();
+    await host.stop();
+  });
+});
+
 describe("cursors the log cannot resume from", () => {
   it("answers INVALID_CURSOR for a cursor of no stream, CURSOR_EXPIRED for one past or before what is kept", async () => {
     const ticket = await createTicket(server, customer, { subject: "Expiry" });
