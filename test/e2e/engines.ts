@@ -199,7 +199,7 @@ export interface EnginePage {
     options?: { timeoutMs?: number; what?: string },
   ): Promise<NonNullable<T>>;
   waitForPath(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** A screenshot of the viewport, `<engine>-<name>.png` in test-results/screenshots/. */
+  /** What the phone shows (the viewport), as `<engine>-<name>.png` in test-results/screenshots/. */
   screenshot(name: string): Promise<void>;
   /** Cuts (or restores) this page's network. */
   setOffline(offline: boolean): Promise<void>;
@@ -444,7 +444,7 @@ class FirefoxPage extends BasePage {
   }
 
   async screenshot(name: string): Promise<void> {
-    saveScreenshot("firefox", name, Buffer.from(await this.page.screenshot({ fullPage: true })));
+    saveScreenshot("firefox", name, Buffer.from(await this.page.screenshot()));
   }
 
   async setOffline(offline: boolean): Promise<void> {
@@ -695,35 +695,42 @@ export async function webkitEngine(): Promise<EngineBrowser> {
     }),
     xvfb.exited,
   ]);
-  const port = await freePort();
-  const driver = start(webkitDriverPath, [`--port=${port}`], { ...process.env, DISPLAY: display });
-  const endpoint = `http://127.0.0.1:${port}`;
-  await Promise.race([
-    until(
-      () => WebDriverSession.send<{ ready: boolean }>(endpoint, "GET", "/status").then((status) => status.ready),
-      30_000,
-      () => "WebKitWebDriver to listen",
-    ),
-    driver.exited,
-  ]);
-  const proxies = new Set<CuttableProxy>();
+  /** WebKitWebDriver serves one session at a time: each page gets its own driver (it starts in milliseconds). */
+  const startDriver = async () => {
+    const port = await freePort();
+    const driver = start(webkitDriverPath, [`--port=${port}`], { ...process.env, DISPLAY: display });
+    const endpoint = `http://127.0.0.1:${port}`;
+    await Promise.race([
+      until(
+        () => WebDriverSession.send<{ ready: boolean }>(endpoint, "GET", "/status").then((status) => status.ready),
+        30_000,
+        () => "WebKitWebDriver to listen",
+      ),
+      driver.exited,
+    ]);
+    return { endpoint, stop: driver.stop };
+  };
+  const closers = new Set<() => Promise<void>>();
   return {
     engine: "webkit",
     async newPage(baseURL) {
       const proxy = await CuttableProxy.start(baseURL);
-      proxies.add(proxy);
-      const session = await WebDriverSession.create(endpoint, {
+      const driver = await startDriver();
+      const session = await WebDriverSession.create(driver.endpoint, {
         browserName: "MiniBrowser",
         "webkitgtk:browserOptions": {
           binary: miniBrowserPath,
           args: ["--automation", "--full-screen", "--enable-media-stream=true", "--enable-mock-capture-devices=true"],
         },
       });
-      const page = new WebKitPage(session, proxy.url, proxy, async () => {
+      const close = async () => {
+        closers.delete(close);
         await session.command("DELETE", "").catch(() => undefined);
-        proxies.delete(proxy);
+        await driver.stop();
         await proxy.close();
-      });
+      };
+      closers.add(close);
+      const page = new WebKitPage(session, proxy.url, proxy, close);
       // Full screen alone leaves GTK's default 1024×768 window; the window takes the phone's size when asked.
       await session.command("POST", "/window/rect", phoneViewport);
       await page.waitUntil((width: number) => innerWidth === width, [phoneViewport.width], {
@@ -732,8 +739,7 @@ export async function webkitEngine(): Promise<EngineBrowser> {
       return page;
     },
     async close() {
-      for (const proxy of proxies) await proxy.close();
-      await driver.stop();
+      for (const close of [...closers]) await close();
       await xvfb.stop();
     },
   };
