@@ -157,9 +157,12 @@ function findAll(query: WireQuery): Element[] {
       (element) => matches(labelOf(element), query.label, query.exact),
     );
   } else {
-    candidates = [...scope.querySelectorAll("body *")].filter(
-      (element) => !["SCRIPT", "STYLE"].includes(element.tagName),
-    );
+    // Within an element, the element itself may be the one showing the text.
+    const all =
+      scope === document
+        ? [...document.querySelectorAll("body *")]
+        : [scope as Element, ...scope.querySelectorAll("*")];
+    candidates = all.filter((element) => !["SCRIPT", "STYLE", "NOSCRIPT"].includes(element.tagName));
   }
   if (query.text !== undefined) {
     const withText = candidates.filter((element) => matches(normalize(element.textContent), query.text, query.exact));

@@ -68,7 +68,33 @@ const REACTION_MS = 4000;
 /** Below this audio level nobody is speaking. */
 const SPEAKING_LEVEL = 0.03;
 
+/**
+ * Whether this browser can make calls at all. Some have no WebRTC (Debian's WebKitGTK, a few in-app browsers, browsers
+ * with WebRTC switched off): the call screen then says so instead of failing on the first RTCPeerConnection.
+ */
+export const canCall = () => typeof RTCPeerConnection !== "undefined";
+
+/** In place of the call where WebRTC is missing: what is wrong, what to do, the chat if the session has one. */
+function CallUnsupported(props: Pick<CallViewProps, "chat" | "onLeave">): JSX.Element {
+  return (
+    <section class="call call-unsupported" aria-label="Call">
+      <div class="call-unsupported-message" role="alert">
+        <h2>This browser cannot make video calls</h2>
+        <p>
+          It has no WebRTC, which calls need. Open this link in an up-to-date Safari, Chrome, Edge or Firefox to join
+          with video and sound.
+        </p>
+      </div>
+      <Show when={props.chat}>{(chat) => <div class="call-unsupported-chat">{chat()()}</div>}</Show>
+      <button type="button" class="join" onClick={() => props.onLeave?.()}>
+        Leave
+      </button>
+    </section>
+  );
+}
+
 export function CallView(props: CallViewProps): JSX.Element {
+  if (!canCall()) return <CallUnsupported chat={props.chat} onLeave={props.onLeave} />;
   // A store reconciled by peer id: each remote keeps its object across the client's updates, so the keyed <For>
   // keeps its tile (and <video> element) instead of building a new one on every quality sample.
   const [state, setState] = createStore<CallState>({ ...props.client.state });
