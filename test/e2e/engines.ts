@@ -212,7 +212,7 @@ export interface EnginePage {
 export interface EngineBrowser {
   readonly engine: Engine;
   /** A fresh, isolated profile (cookies, storage, service workers) with one page at phone size. */
-  newPage(baseURL: string): Promise<EnginePage>;
+  newPage(baseURL: string, options?: { userAgent?: string }): Promise<EnginePage>;
   close(): Promise<void>;
 }
 
@@ -464,10 +464,11 @@ export async function firefoxEngine(): Promise<EngineBrowser & { browser: Puppet
   return {
     engine: "firefox",
     browser,
-    async newPage(baseURL) {
+    async newPage(baseURL, options = {}) {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();
       await page.setViewport(phoneViewport);
+      if (options.userAgent) await page.setUserAgent({ userAgent: options.userAgent });
       page.on("pageerror", (error) => console.error(`Firefox page error: ${(error as Error).message ?? error}`));
       return new FirefoxPage(page, baseURL, () => context.close());
     },
@@ -716,14 +717,20 @@ export async function webkitEngine(): Promise<EngineBrowser> {
   const closers = new Set<() => Promise<void>>();
   return {
     engine: "webkit",
-    async newPage(baseURL) {
+    async newPage(baseURL, options = {}) {
       const proxy = await CuttableProxy.start(baseURL);
       const driver = await startDriver();
       const session = await WebDriverSession.create(driver.endpoint, {
         browserName: "MiniBrowser",
         "webkitgtk:browserOptions": {
           binary: miniBrowserPath,
-          args: ["--automation", "--full-screen", "--enable-media-stream=true", "--enable-mock-capture-devices=true"],
+          args: [
+            "--automation",
+            "--full-screen",
+            "--enable-media-stream=true",
+            "--enable-mock-capture-devices=true",
+            ...(options.userAgent ? [`--user-agent=${options.userAgent}`] : []),
+          ],
         },
       });
       const close = async () => {

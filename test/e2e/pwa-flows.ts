@@ -18,7 +18,7 @@ export interface Running {
   agent: Actor;
   /** Pages a flow opened; closed after each test (and screenshotted first when it failed). */
   pages: EnginePage[];
-  open(): Promise<EnginePage>;
+  open(options?: { userAgent?: string }): Promise<EnginePage>;
 }
 
 export const agentPassword = "correct horse battery";
@@ -45,8 +45,8 @@ export function withAppIn(engine: Engine, enabled: boolean): Running {
       engine: browser,
       staticDir,
       agent: await invite(server, admin, "agent@example.com", "AGENT"),
-      open: async () => {
-        const page = await browser.newPage(server.url);
+      open: async (options?: { userAgent?: string }) => {
+        const page = await browser.newPage(server.url, options);
         running.pages.push(page);
         return page;
       },

@@ -1,4 +1,4 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { engineAvailable } from "./engines.ts";
 import {
   inboxFiltersFlow,
@@ -30,8 +30,18 @@ describe.skipIf(!available)("PWA in Firefox", () => {
     await offlineFlow(running, "firefox-offline@example.com");
   });
 
-  it("joins a session from its link: waiting room, admitted live, then in the call with the camera on", async () => {
+  it("joins a session from its link: waiting room, admitted live, camera after a tap, then in the call", async () => {
     const guest = await joinWaitingRoomFlow(running, "Router setup help");
+    // The page moved on by itself: the camera waits for a tap (Safari's rule, kept everywhere).
+    await guest.waitFor({ role: "button", name: "Turn on camera and microphone" });
+    expect(await guest.evaluate(() => document.querySelector("video")?.srcObject ?? null)).toBeNull();
+    await guest.click({ role: "button", name: "Turn on camera and microphone" });
+    await guest.waitUntil(
+      () => [...document.querySelectorAll("video")].some((video) => video.videoWidth > 0 && video.currentTime > 0),
+      [],
+      { what: "the camera preview playing" },
+    );
+    await guest.screenshot("call-prejoin");
     await guest.click({ role: "button", name: "Join", exact: true });
     await guest.waitFor({ role: "toolbar", name: "Call controls" });
     // Firefox's fake camera plays in the self view.

@@ -6,7 +6,13 @@ import { type CallClient, type CallState, listDevices, type RemoteState, type Ro
 import { CloseIcon } from "./icons.tsx";
 import { ParticipantTile } from "./ParticipantTile.tsx";
 import { PreJoin } from "./PreJoin.tsx";
-import { keepScreenAwake, pictureInPictureOnHide, rememberDevices, rememberedDevices } from "./phone-habits.ts";
+import {
+  keepScreenAwake,
+  mediaAlreadyAllowed,
+  pictureInPictureOnHide,
+  rememberDevices,
+  rememberedDevices,
+} from "./phone-habits.ts";
 import "./call.css";
 import "./call-tiles.css";
 import "./call-controls.css";
@@ -107,7 +113,10 @@ export function CallView(props: CallViewProps): JSX.Element {
   const [audioOutputId, setAudioOutputId] = createSignal(rememberedDevices().audioOutputId);
   const [failure, setFailure] = createSignal<string | null>(null);
 
-  onMount(async () => {
+  /** Whether the camera preview was started (on mount when already allowed, else by the user's tap). */
+  const [previewStarted, setPreviewStarted] = createSignal(false);
+  const startPreview = async () => {
+    setPreviewStarted(true);
     const remembered = rememberedDevices();
     try {
       // The devices chosen last time, or the defaults when one of them is gone.
@@ -118,6 +127,11 @@ export function CallView(props: CallViewProps): JSX.Element {
     } catch (error) {
       setFailure(error instanceof Error ? error.message : "Camera or microphone unavailable");
     }
+  };
+  // Safari asks for the camera only from a user gesture (and it is good manners everywhere): the preview starts by
+  // itself only where this site may already use camera and microphone; otherwise a tap starts it (or Join does).
+  onMount(async () => {
+    if (await mediaAlreadyAllowed()) await startPreview();
   });
 
   // Roster changes from the session subscription reach the client once joined (join() takes the first roster).
@@ -180,6 +194,8 @@ export function CallView(props: CallViewProps): JSX.Element {
               pick={(kind, id) => void pick(kind, id)}
               setAudioMuted={(muted) => props.client.setAudioMuted(muted)}
               setVideoOff={(off) => props.client.setVideoOff(off)}
+              previewStarted={previewStarted()}
+              startPreview={() => void startPreview()}
               join={() => void join()}
             />
           </Show>
