@@ -501,6 +501,10 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv = process
     child.once("exit", (code) => reject(new Error(`${command} exited (${code}):\n${log.slice(-2000)}`))),
   );
   exited.catch(() => undefined);
+  // A worker that dies without its afterAll must not leave the display or the driver behind.
+  const orphaned = () => child.kill("SIGKILL");
+  process.once("exit", orphaned);
+  child.once("exit", () => process.off("exit", orphaned));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((resolve) => child.once("exit", resolve));
