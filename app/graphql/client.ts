@@ -4,6 +4,7 @@ import { makeDefaultStorage } from "@urql/exchange-graphcache/default-storage";
 import {
   type AnyVariables,
   Client,
+  type CombinedError,
   fetchExchange,
   type OperationResult,
   subscriptionExchange,
@@ -74,11 +75,24 @@ onTokensChanged(() => {
   if (!refreshingForSocket) wsClient.terminate();
 });
 
+/**
+ * Whether a failed request means "no connection", so the offline exchange answers from the cache instead of
+ * replacing a screen with an error. Graphcache's default knows Chrome's ("Failed to fetch") and Firefox's
+ * ("NetworkError when attempting to fetch resource") messages but not Safari's: WebKit says "Load failed", and on a
+ * network that drops everything while the phone still reports being online, the last-seen data must stay.
+ */
+export function isOfflineError(error: CombinedError | undefined): boolean {
+  if (!error?.networkError || error.response) return false;
+  return (
+    !navigator.onLine || /request failed|failed to fetch|network\s?error|load failed/i.test(error.networkError.message)
+  );
+}
+
 export const client = new Client({
   url: "/graphql",
   requestPolicy: "cache-and-network",
   exchanges: [
-    offlineExchange({ ...cacheConfig, storage: cacheStorage }),
+    offlineExchange({ ...cacheConfig, storage: cacheStorage, isOfflineError }),
     authExchange(async (utils) => {
       if (accessTokenNeedsRefresh()) await refreshAccessToken();
       return {

@@ -528,6 +528,8 @@ async function enterView(
   beforeJoin?: (page: Page) => Promise<void>,
 ): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  // Camera and microphone already allowed for the site: the pre-join preview starts without a tap.
+  await context.grantPermissions(["camera", "microphone"]);
   const page = await context.newPage();
   pages.push(page);
   await page.goto(pageUrl);
