@@ -50,7 +50,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
-  const { database, redis, pubsub, media } = await openInfrastructure(env, logger, options);
+  const { database, redis, pubsub, media } = await openInfrastructure(env, logger, clock, options);
   // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
   const prisma = withIdempotentCommits(database.prisma, clock);
   const lifecycle = createLifecycle({ logger, database, redis, media, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
@@ -91,6 +91,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics, signIns });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));
+  lifecycle.onDrain(async () => graphql.endStreams());
   if (env.JOBS_WORKER === "on") services.jobs.start();
   lifecycle.onClose(async () => {
     await services.jobs.stop();

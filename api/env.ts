@@ -83,6 +83,10 @@ const envSchema = z
      * e.g. the server died); the first attempt can then no longer commit.
      */
     IDEMPOTENCY_LEASE: duration("30s"),
+    /** Realtime events are kept this long in the stream log, so subscriptions can resume (`after: cursor`). */
+    STREAM_RETENTION: duration("24h"),
+    /** …and at most this many events per stream (the newest). */
+    STREAM_RETENTION_EVENTS: z.coerce.number().int().min(10).default(10_000),
     REFRESH_TOKEN_TTL: duration("30d"),
     UPLOAD_MAX_BYTES: bytes("25MB"),
     UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(100).default(10),

@@ -69,14 +69,18 @@ export function createLifecycle(deps: {
   }
 
   /**
-   * Ready to take traffic: database reachable and migrated, Redis reachable (server mode), not shutting down.
+   * Ready to take traffic: database reachable and migrated, not shutting down. Redis being down (server mode) makes
+   * the instance `degraded`, still ready: writes commit to the database without it, and since every instance shares
+   * one Redis, a 503 here would make a load balancer drop all of them at once.
    * `media` (the SFU's status, `off` without one) is information only: small calls work without it.
    */
   async function readiness() {
     const [databaseUp, redisUp] = await Promise.all([database.ping(), redis ? redis.ping() : Promise.resolve(null)]);
     const pending = databaseUp ? await database.withSession((session) => pendingMigrations(session)) : [];
+    const ready = databaseUp && pending.length === 0 && !draining;
     return {
-      ready: databaseUp && pending.length === 0 && redisUp !== false && !draining,
+      ready,
+      status: !ready ? ("unavailable" as const) : redisUp === false ? ("degraded" as const) : ("ok" as const),
       database: databaseUp,
       redis: redisUp,
       pendingMigrations: pending,

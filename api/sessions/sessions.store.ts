@@ -1,6 +1,9 @@
 import type { LiveSession, Prisma, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
+import { sessionStream } from "../ops/event-log.ts";
 import type { PubSub } from "../pubsub.ts";
-import type { LiveSessionEventKind, LiveSessionEventPayload } from "./sessions.events.ts";
+import { gestureKinds, type LiveSessionEventKind, type LiveSessionEventPayload } from "./sessions.events.ts";
+
+const gestureKindSet: ReadonlySet<string> = new Set(gestureKinds);
 
 /** Row operations that several parts of the sessions domain run inside their transactions. */
 
@@ -36,12 +39,23 @@ export class SessionEvents {
     private readonly pubsub: PubSub,
   ) {}
 
+  /**
+   * Writes the event to the session's stream log, then publishes it; never throws. Gestures (hands, reactions,
+   * mute requests) are published live only: they are momentary, and the participants' state shows raised hands.
+   */
   publish(
     kind: LiveSessionEventKind,
     sessionId: string,
     extra: Omit<LiveSessionEventPayload, "kind" | "sessionId"> = {},
-  ) {
-    this.pubsub.publish("liveSession", sessionId, { kind, sessionId, ...extra });
+  ): Promise<void> {
+    const event: LiveSessionEventPayload = { kind, sessionId, ...extra };
+    if (gestureKindSet.has(kind)) {
+      this.pubsub.publish("liveSession", sessionId, event);
+      return Promise.resolve();
+    }
+    return this.pubsub.appendAndPublish(sessionStream(sessionId), null, event, (positioned) =>
+      this.pubsub.publish("liveSession", sessionId, positioned),
+    );
   }
 
   /** Tells the signaling server to drop these peers now. */
