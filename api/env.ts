@@ -133,8 +133,9 @@ const envSchema = z
     /** How long a TURN credential handed out by `iceServers` stays valid. */
     TURN_TTL: duration("1h"),
     /**
-     * Media server (SFU) for large calls, see docs/operations.md#media-server-janus. `on`: a managed Janus (started
-     * and supervised by this server) when the `JANUS_BINARY` is installed and JANUS_URL is not set; `off`: none.
+     * Media server (SFU) for large calls, see docs/operations.md (Janus). `on`: a managed Janus (started and
+     * supervised by this server) when the `JANUS_BINARY` is installed and JANUS_URL is not set; `off`: none. Default
+     * on, except under NODE_ENV=test and in server mode (REDIS_URL), where the instances share JANUS_URL.
      */
     JANUS: z.enum(["on", "off"]).optional(),
     JANUS_BINARY: z.string().min(1).default("janus"),
@@ -214,8 +215,10 @@ const envSchema = z
     PUBLIC_URL: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ""),
     // Tests start the worker themselves (or call drain()); everything else runs it in the server process.
     JOBS_WORKER: (raw.JOBS_WORKER ?? (raw.NODE_ENV === "test" ? "off" : "on")) as "on" | "off",
-    // Tests start a managed Janus only where they ask for one (JANUS=on): one per test server would be slow.
-    JANUS: (raw.JANUS ?? (raw.NODE_ENV === "test" ? "off" : "on")) as "on" | "off",
+    // Tests start a managed Janus only where they ask for one (JANUS=on): one per test server would be slow. Server
+    // mode (REDIS_URL) shares external Janus servers (JANUS_URL): a Janus on each instance's loopback would split
+    // a session's participants over several Janus, so there JANUS=on is for a single instance that says so.
+    JANUS: (raw.JANUS ?? (raw.NODE_ENV === "test" || raw.REDIS_URL ? "off" : "on")) as "on" | "off",
     GRAPHQL_INTROSPECTION:
       raw.GRAPHQL_INTROSPECTION === undefined
         ? raw.NODE_ENV !== "production"

@@ -108,6 +108,17 @@ describe("media server configuration", () => {
     expect(lines.map((line) => line.msg)).toContain("media server: none (JANUS=off): calls stay peer-to-peer");
   });
 
+  it("starts no Janus of its own in server mode unless told to (the instances share JANUS_URL)", async () => {
+    const { logger, lines } = capturedLogger();
+    const env = loadEnv({ REDIS_URL: "redis://127.0.0.1:6379", DATA_DIR: tmpdir() });
+    expect(env.JANUS).toBe("off");
+    expect(loadEnv({ REDIS_URL: "redis://127.0.0.1:6379", JANUS: "on" }).JANUS).toBe("on");
+    expect(await createMediaServer(env, logger)).toBeNull();
+    expect(lines.map((line) => line.msg).join("\n")).toMatch(
+      /server mode: set JANUS_URL .* or JANUS=on for a single instance/,
+    );
+  });
+
   it("gives no media server when the Janus binary is missing, saying what to install", async () => {
     const { logger, lines } = capturedLogger();
     const env = loadEnv({ NODE_ENV: "test", JANUS: "on", JANUS_BINARY: "/nonexistent/janus", DATA_DIR: tmpdir() });

@@ -243,7 +243,11 @@ export async function createMediaServer(env: Env, logger: Logger): Promise<Media
     return pool;
   }
   if (env.JANUS === "off") {
-    logger.info("media server: none (JANUS=off): calls stay peer-to-peer");
+    logger.info(
+      env.REDIS_URL
+        ? "media server: none (server mode: set JANUS_URL to the Janus servers the instances share, or JANUS=on for a single instance): calls stay peer-to-peer"
+        : "media server: none (JANUS=off): calls stay peer-to-peer",
+    );
     return null;
   }
   const version = await janusVersion(env.JANUS_BINARY);
