@@ -19,6 +19,7 @@ import { sharedSubscriptionResults } from "../ops/shared-subscriptions.ts";
 import type { PubSub } from "../pubsub.ts";
 import { schema } from "../schema.ts";
 import type { Services } from "../services.ts";
+import { createGraphiQL } from "./graphiql.route.ts";
 import { clientErrorCode, maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
 import { endSubscriptionsWithSignIn } from "./subscription-sign-in.plugin.ts";
@@ -52,6 +53,8 @@ export function createGraphQLHandler(deps: {
   const { env, clock, logger, metrics, prisma, pubsub, services, requestAuth, signIns, refreshCookie } = deps;
   /** Set-Cookie values resolvers asked for, by request, added to the response once it is built. */
   const responseCookies = new WeakMap<Request, string[]>();
+  /** GraphiQL from the installed package, development only (graphiql.route.ts). */
+  const graphiql = env.NODE_ENV !== "production" ? createGraphiQL() : null;
   /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
   const realtimeRequests = new WeakSet<Request>();
   const ticketLists = ticketListCache({
@@ -99,7 +102,8 @@ export function createGraphQLHandler(deps: {
     ],
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    graphiql: env.NODE_ENV !== "production" ? { title: "Live Support API" } : false,
+    graphiql: graphiql ? { title: "Live Support API" } : false,
+    ...(graphiql ? { renderGraphiQL: graphiql.render } : {}),
     cors: env.CORS_ORIGINS.length > 0 ? { origin: env.CORS_ORIGINS, credentials: true } : false,
     fetchAPI: createFetch({
       // Larger files are cut off while parsing; the service then refuses them with a typed error.
@@ -158,6 +162,8 @@ export function createGraphQLHandler(deps: {
 
   return {
     yoga,
+    /** GraphiQL's files (GET /graphiql/…); null in production. */
+    graphiqlAssets: graphiql?.route ?? null,
     /** Forgets every cached ticket list (a ticket changed, or events may have been missed). */
     clearTicketLists: () => ticketLists.clear(),
     /** Marks a graphql-ws operation's stand-in request: the response cache never answers those. */

@@ -5,6 +5,7 @@ import type { TestServer } from "../harness.ts";
 import {
   axeViolations,
   chromiumAvailable,
+  openContext,
   phoneContext,
   screenshot,
   takePolicyViolations,
@@ -86,6 +87,38 @@ describe.skipIf(!chromiumAvailable)("a first day in Chromium (issue 19)", () => 
       ["boss", "boss@example.org"],
       ["guest", "guest@example.com"],
     ]);
+    await context.close();
+  });
+
+  it("GraphiQL works with the network cut off: the page, its editor and a query", async () => {
+    // A developer's tool, used on a computer.
+    const context = await openContext(browser, { baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    const outside: string[] = [];
+    // Everything that is not this server fails, as on a machine with no internet.
+    await context.route(
+      (url) => url.hostname !== new URL(server.url).hostname,
+      (route) => {
+        outside.push(route.request().url());
+        return route.abort("internetdisconnected");
+      },
+    );
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto("/graphql");
+    const run = page.getByRole("button", { name: /Execute query/ });
+    await run.waitFor();
+    await page.locator(".graphiql-query-editor textarea").first().focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("{ __typename");
+    await run.click();
+    await expect
+      // The editor renders spaces as no-break spaces.
+      .poll(async () => (await page.locator(".graphiql-response").textContent())?.replace(/\s+/g, " "))
+      .toContain('"__typename": "Query"');
+    await screenshot(page, "graphiql-offline");
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
     await context.close();
   });
 });
