@@ -477,6 +477,14 @@ const rows: Row[] = [
       ),
     expected: all("UNAUTHENTICATED"),
   },
+  {
+    field: "uploadLimits",
+    run: async (actor) => {
+      const result = await server.gql(`{ uploadLimits { maxBytes maxFiles } }`, {}, actor?.token);
+      return result.data?.uploadLimits?.maxBytes > 0 ? "limits" : outcome(result, "uploadLimits");
+    },
+    expected: all("limits"),
+  },
   // Notifications
   {
     field: "vapidPublicKey",

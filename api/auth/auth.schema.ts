@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import {
+  AccountDeactivatedError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
@@ -125,7 +126,10 @@ builder.mutationFields((t) => ({
   }),
   logIn: t.field({
     type: AuthPayload,
-    errors: { types: [ValidationError, InvalidCredentialsError, RateLimitedError], directResult: true },
+    errors: {
+      types: [ValidationError, InvalidCredentialsError, AccountDeactivatedError, RateLimitedError],
+      directResult: true,
+    },
     args: { input: t.arg({ type: LogInInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       await context.services.rateLimits.auth("logIn", context.clientAddress, input.email);

@@ -3,6 +3,7 @@ import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import {
+  AccountDeactivatedError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
@@ -151,6 +152,7 @@ export class AuthService {
     const user = await this.prisma.user.findUnique({ where: { email: data.email } });
     if (!(await verifyPassword(user?.passwordHash ?? null, data.password)) || !user)
       throw new InvalidCredentialsError();
+    if (user.deactivatedAt) throw new AccountDeactivatedError();
     return this.startSession(user.id, userAgent);
   }
 

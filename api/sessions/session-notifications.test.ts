@@ -212,6 +212,14 @@ describe("invitees pasted as a list (issue 19)", () => {
       const attendees = ics.split("\r\n").filter((line) => line.startsWith("ATTENDEE"));
       expect(attendees).toHaveLength(1);
       expect(attendees[0]?.toLowerCase()).toContain(`cn="${name}":mailto:${address}`);
+      // The host invites: ORGANIZER and Reply-To are the host's address, so RSVPs reach a person.
+      expect(
+        ics
+          .split("\r\n")
+          .find((line) => line.startsWith("ORGANIZER"))
+          ?.toLowerCase(),
+      ).toMatch(new RegExp(`^organizer;cn=.*:mailto:${host.email}$`));
+      expect(mail.replyTo?.value[0]?.address).toBe(host.email);
     }
     expect(sink.messages).toHaveLength(2);
   });

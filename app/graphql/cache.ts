@@ -73,6 +73,7 @@ function invalidateTicketLists(cache: Cache): void {
 export const cacheConfig: CacheExchangeOpts = {
   keys: {
     // Types without an id: embedded in their parent (a test checks every such type is listed here).
+    AccountDeactivatedError: embedded,
     AuthPayload: embedded,
     BaseError: embedded,
     EmailDomainNotAllowedError: embedded,
@@ -122,6 +123,7 @@ export const cacheConfig: CacheExchangeOpts = {
     TicketMessagesConnection: embedded,
     TicketMessagesConnectionEdge: embedded,
     TooManyAttemptsError: embedded,
+    UploadLimits: embedded,
     UploadRejectedError: embedded,
     ValidationError: embedded,
     VerificationCodeSent: embedded,

@@ -1,15 +1,17 @@
+import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Actor } from "../fixtures.ts";
-import type { TestServer } from "../harness.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, createTicket, invite, signUp } from "../fixtures.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 import {
   axeViolations,
+  buildApp,
   chromiumAvailable,
+  launchChromium,
   openContext,
   phoneContext,
   screenshot,
   takePolicyViolations,
-  withAppInChromium,
 } from "./browser.ts";
 
 /**
@@ -19,9 +21,25 @@ import {
 
 let server: TestServer;
 let browser: Browser;
+let admin: Actor;
 let agent: Actor;
-withAppInChromium((running) => {
-  ({ server, browser, agent } = running);
+let outDir = "";
+
+// The built PWA on the real API (real time), with the development mailbox on and a 1 MB upload limit to test against.
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  outDir = buildApp();
+  const clock = new TestClock();
+  clock.now = () => new Date();
+  server = await startTestServer({ staticDir: outDir, clock, env: { DEV_MAILBOX: "on", UPLOAD_MAX_BYTES: "1MB" } });
+  browser = await launchChromium();
+  admin = await signUp(server, "admin@example.com", "Ada Admin");
+  agent = await invite(server, admin, "agent@example.com", "AGENT");
+}, 240_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 async function signIn(page: Page, email: string, password: string) {
@@ -111,6 +129,8 @@ describe.skipIf(!chromiumAvailable)("a first day in Chromium (issue 19)", () => 
     await page.locator(".graphiql-query-editor textarea").first().focus();
     await page.keyboard.press("Control+A");
     await page.keyboard.type("{ __typename");
+    // Close the completion list the editor opened, which covers the button.
+    await page.keyboard.press("Escape");
     await run.click();
     await expect
       // The editor renders spaces as no-break spaces.
@@ -119,6 +139,88 @@ describe.skipIf(!chromiumAvailable)("a first day in Chromium (issue 19)", () => 
     await screenshot(page, "graphiql-offline");
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("sign-in says why when it is safe to, and its error goes once the fields change", async () => {
+    const context = await phoneContext(browser, server.url);
+    const page = await context.newPage();
+    await signIn(page, agent.email, "not the password");
+    const alert = page.getByRole("alert");
+    await expect
+      .poll(() => alert.textContent())
+      .toBe("That email and password do not match an account. Check both, or reset your password.");
+    await expectAccessible(page, "sign-in-error");
+    await page.getByLabel("Password").fill("correct horse");
+    await expect.poll(() => page.getByRole("alert").count()).toBe(0);
+    // A deactivated account is told so (after the right password only).
+    const customer = await signUp(server, "dee@example.com", "Dee Customer");
+    await server.app.prisma.user.update({ where: { id: customer.id }, data: { deactivatedAt: new Date() } });
+    await signIn(page, customer.email, "correct horse battery");
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("This account has been deactivated. Ask an admin of your workspace to reactivate it.");
+    await context.close();
+  });
+
+  it("on a phone: inbox filters behind one button, settings worded for agents, big files refused before sending", async () => {
+    const customer = await signUp(server, "carl@example.com", "Carl Customer");
+    const ticket = await createTicket(server, customer, { subject: "Scanner jams" });
+    const context = await phoneContext(browser, server.url);
+    const page = await context.newPage();
+    await signIn(page, agent.email, "correct horse battery");
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+    await page.getByRole("link", { name: /Scanner jams/ }).waitFor();
+    const filters = page.getByRole("button", { name: "Filters" });
+    expect(await filters.getAttribute("aria-expanded")).toBe("false");
+    expect(await page.getByLabel("Priority").isVisible()).toBe(false);
+    await expectAccessible(page, "inbox-phone-filters-closed");
+    await filters.click();
+    await page.getByLabel("Priority").selectOption("HIGH");
+    await page.getByRole("button", { name: "Filters (1)" }).waitFor();
+    await expectAccessible(page, "inbox-phone-filters-open");
+
+    await page.goto("/profile");
+    await page.getByText("A ticket is assigned to me").waitFor();
+    expect(await page.getByText("An agent answered my ticket").count()).toBe(0);
+    await expectAccessible(page, "profile-agent");
+
+    await page.goto(`/tickets/${ticket.id}`);
+    await page.getByRole("heading", { name: "Scanner jams" }).waitFor();
+    await page.getByText("Up to 10 files, 1 MB each.").waitFor();
+    let uploads = 0;
+    page.on("request", (request) => {
+      if (request.method() === "POST" && (request.headers()["content-type"] ?? "").startsWith("multipart/")) uploads++;
+    });
+    await page.locator('[data-testid="attach-files"]').setInputFiles({
+      name: "scan.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.alloc(1.5 * 1024 * 1024, 1),
+    });
+    await expect
+      .poll(() => page.locator(".file-picker").getByRole("alert").textContent())
+      .toBe("scan.pdf is 1.5 MB: files can be at most 1 MB.");
+    expect(await page.getByText("scan.pdf", { exact: true }).count()).toBe(0);
+    await expectAccessible(page, "ticket-upload-refused");
+    expect(uploads).toBe(0);
+    await context.close();
+  });
+
+  it("/dev/mail reads on a phone and offers the invitation's .ics", async () => {
+    await server.app.services.jobs.drain();
+    const context = await phoneContext(browser, server.url);
+    const page = await context.newPage();
+    await page.goto("/dev/mail");
+    await page.getByRole("heading", { name: "Development mailbox" }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await expectAccessible(page, "dev-mail-list");
+    await page.getByRole("link", { name: "Invitation: Onboarding call" }).first().click();
+    const ics = page.getByRole("link", { name: "invite.ics" });
+    await ics.waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await expectAccessible(page, "dev-mail-message");
+    const response = await page.request.get((await ics.getAttribute("href")) as string);
+    expect(await response.text()).toContain("BEGIN:VCALENDAR");
     await context.close();
   });
 });

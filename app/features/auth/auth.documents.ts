@@ -61,6 +61,9 @@ export const LogInMutation = graphql(
         code
         message
       }
+      ... on RateLimitedError {
+        retryAfterSeconds
+      }
       ... on ValidationError {
         fieldErrors {
           path
