@@ -223,4 +223,56 @@ describe.skipIf(!chromiumAvailable)("a first day in Chromium (issue 19)", () => 
     expect(await response.text()).toContain("BEGIN:VCALENDAR");
     await context.close();
   });
+
+  it("forgot password: the emailed link (read at /dev/mail) sets a new one once and signs in here", async () => {
+    const user = await signUp(server, "fay@example.com", "Fay Customer");
+    const other = await phoneContext(browser, server.url);
+    const otherPage = await other.newPage();
+    await signIn(otherPage, user.email, "correct horse battery");
+    await otherPage.getByRole("heading", { name: "My tickets" }).waitFor();
+
+    const context = await phoneContext(browser, server.url);
+    const page = await context.newPage();
+    await page.goto("/signin");
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByRole("heading", { name: "Reset your password" }).waitFor();
+    await expectAccessible(page, "forgot-password");
+    await page.getByLabel("Email").fill("fay@example.com");
+    await page.getByRole("button", { name: "Send the link" }).click();
+    await page.getByText("If an account uses this address, we have emailed it a link").waitFor();
+    await expectAccessible(page, "forgot-password-sent");
+
+    // The email, as a developer reads it at /dev/mail; its link opens the reset page.
+    await server.app.services.jobs.drain();
+    await page.goto("/dev/mail");
+    await page.getByRole("link", { name: "Reset your Live Support password" }).click();
+    const text = (await page.locator("pre").textContent()) ?? "";
+    const link = /http:\/\/localhost:0(\/reset-password\/[A-Za-z0-9_-]+)/.exec(text)?.[1] as string;
+    expect(link).toBeDefined();
+    await page.goto(link);
+    await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await page.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
+    await page.getByLabel("Repeat the new password").fill("a fresh passphrase 2");
+    await page.getByRole("button", { name: "Save and sign in" }).click();
+    await page.getByText("The two passwords differ").waitFor();
+    await expectAccessible(page, "reset-password");
+    await page.getByLabel("Repeat the new password").fill("a fresh passphrase");
+    await page.getByRole("button", { name: "Save and sign in" }).click();
+    await page.getByRole("heading", { name: "My tickets" }).waitFor();
+    // The other device was signed out; the link does not work twice.
+    expect(await server.app.prisma.authSession.count({ where: { userId: user.id, revokedAt: null } })).toBe(1);
+    await page.goto(link);
+    await page.getByLabel("New password", { exact: true }).fill("another passphrase");
+    await page.getByLabel("Repeat the new password").fill("another passphrase");
+    await page.getByRole("button", { name: "Save and sign in" }).click();
+    await page.getByText("This link has expired or was already used.").waitFor();
+
+    // The profile lists this device and offers the account's other essentials.
+    await page.goto("/profile");
+    await page.locator(".sign-ins li", { hasText: "this device" }).waitFor();
+    await page.getByRole("button", { name: "Sign out everywhere" }).waitFor();
+    await expectAccessible(page, "profile-account");
+    await other.close();
+    await context.close();
+  });
 });

@@ -12,7 +12,7 @@ export const ViewerFields = graphql(`
   }
 `);
 
-const AuthPayloadFields = graphql(
+export const AuthPayloadFields = graphql(
   `
   fragment AuthPayloadFields on AuthPayload {
     accessToken

@@ -6,6 +6,7 @@ import { cacheStorage } from "../../graphql/client.ts";
 import { clearSession, currentUser, isStaff } from "../../graphql/session.ts";
 import { label } from "../../lib/format.ts";
 import { PushOptIn } from "../sessions/push-opt-in.tsx";
+import { AccountSecurity } from "./account-security.tsx";
 import {
   LogOutMutation,
   NotificationPreferencesQuery,
@@ -133,6 +134,7 @@ export default function ProfilePage() {
         )}
       </Show>
       <EmailPreferences />
+      <AccountSecurity />
       <fieldset class="preferences">
         <legend>This device</legend>
         <p class="hint">Session reminders and ticket updates as notifications on this phone or computer.</p>

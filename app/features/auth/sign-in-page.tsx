@@ -112,6 +112,9 @@ export default function SignInPage() {
         </button>
       </form>
       <p>
+        <A href="/forgot-password">Forgot your password?</A>
+      </p>
+      <p>
         New here?{" "}
         <A href={`/signup${params.next ? `?next=${encodeURIComponent(params.next)}` : ""}`}>Create an account</A>
       </p>
