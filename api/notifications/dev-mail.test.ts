@@ -47,7 +47,7 @@ describe("without SMTP", () => {
     expect(shown.status).toBe(200);
     const page = await shown.text();
     expect(page).toContain("carol@example.com");
-    expect(page).toContain("<iframe sandbox");
+    expect(page).toMatch(/<iframe title="The message as HTML" sandbox /);
     expect(page).toContain(`http://localhost:0/tickets/${ticket.id}`);
     const raw = await fetch(`${server.url}${link}?raw`);
     expect(raw.headers.get("content-type")).toBe("message/rfc822");
