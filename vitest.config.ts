@@ -21,11 +21,11 @@ if (process.env.CI && !redisUrl) {
  * Files that belong to one tier, so neither tier reports skipped tests: the contracts do not depend on the
  * database (run once, embedded); server mode and connection-loss tests need a PostgreSQL server.
  */
-const databaseIndependent = ["test/contract.test.ts"];
+const databaseIndependent = ["test/contract.test.ts", "shared/**/*.test.ts"];
 const postgresOnly = ["test/scale.test.ts", "**/*.postgres.test.ts"];
 
 const shared = {
-  include: ["api/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
+  include: ["api/**/*.test.ts", "scripts/**/*.test.ts", "shared/**/*.test.ts", "test/**/*.test.ts"],
   exclude: ["test/e2e/**"],
   testTimeout: 30_000,
   // Starting a server (PGlite migrations included) can take over a minute when the 2 shared cores are loaded.

@@ -113,6 +113,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     lifecycle,
     ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle, media }),
     graphql: (request, response) => graphql.yoga.requestListener(request, response),
+    graphiql: graphql.graphiqlAssets,
     realtime,
     refresh: createRefreshRoute({ ...services, prisma, requestAuth, cookie: refreshCookie }),
     signaling,

@@ -1,5 +1,6 @@
 import { builder } from "./builder.ts";
 import {
+  AccountDeactivatedError,
   DomainError,
   EmailTakenError,
   type FieldIssue,
@@ -74,6 +75,7 @@ builder.objectType(RateLimitedError, {
 
 for (const [ErrorClass, name] of [
   [InvalidCredentialsError, "InvalidCredentialsError"],
+  [AccountDeactivatedError, "AccountDeactivatedError"],
   [EmailTakenError, "EmailTakenError"],
   [InvalidTokenError, "InvalidTokenError"],
   [TicketClosedError, "TicketClosedError"],

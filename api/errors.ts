@@ -52,6 +52,14 @@ export class InvalidCredentialsError extends DomainError {
   }
 }
 
+/** The password was right but an admin deactivated the account: said plainly, since only its owner gets this far. */
+export class AccountDeactivatedError extends DomainError {
+  override readonly code = "ACCOUNT_DEACTIVATED";
+  constructor() {
+    super("This account has been deactivated. Ask an admin of your workspace to reactivate it.");
+  }
+}
+
 export class EmailTakenError extends DomainError {
   override readonly code = "EMAIL_TAKEN";
   constructor() {

@@ -1,6 +1,7 @@
 import { builder } from "./builder.ts";
 import "./errors.schema.ts";
 import "./auth/auth.schema.ts";
+import "./auth/account.schema.ts";
 import "./tickets/tickets.schema.ts";
 import "./sessions/sessions.schema.ts";
 import "./analytics/analytics.schema.ts";

@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { AnalyticsService } from "./analytics/analytics.service.ts";
+import { registerAccountEmailJobs } from "./auth/account.jobs.ts";
+import { AccountService } from "./auth/account.service.ts";
 import { AuthService } from "./auth/auth.service.ts";
 import type { Clock } from "./clock.ts";
 import type { Env } from "./env.ts";
@@ -22,6 +24,8 @@ import { TicketService } from "./tickets/tickets.service.ts";
 
 export interface Services {
   auth: AuthService;
+  /** A user's own account: password reset and change, email change, sign-ins. */
+  accounts: AccountService;
   tickets: TicketService;
   files: FileStore;
   fileLinks: FileLinks;
@@ -62,6 +66,7 @@ export function createServices(deps: {
     clock,
     pubsub,
   );
+  const accounts = new AccountService(prisma, auth, clock, { secret: deps.authSecret });
   const tickets = new TicketService(prisma, pubsub, files, clock);
   const sessions = new SessionService(prisma, pubsub, clock, tickets, {
     secret: deps.authSecret,
@@ -98,6 +103,7 @@ export function createServices(deps: {
   });
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
   registerSessionReactionJobs(jobs, { sessions, recordings });
+  registerAccountEmailJobs(jobs, { prisma, mailer: notifications.mailer, accounts, publicUrl: env.PUBLIC_URL });
   registerSessionNotificationJobs(jobs, {
     prisma,
     clock,
@@ -107,6 +113,7 @@ export function createServices(deps: {
   });
   return {
     auth,
+    accounts,
     tickets,
     files,
     fileLinks,

@@ -6,6 +6,9 @@ import { currentUser, isStaff } from "./graphql/session.ts";
 const SignInPage = lazy(() => import("./features/auth/sign-in-page.tsx"));
 const SignUpPage = lazy(() => import("./features/auth/sign-up-page.tsx"));
 const ProfilePage = lazy(() => import("./features/auth/profile-page.tsx"));
+const ForgotPasswordPage = lazy(() => import("./features/auth/forgot-password-page.tsx"));
+const ResetPasswordPage = lazy(() => import("./features/auth/reset-password-page.tsx"));
+const ConfirmEmailPage = lazy(() => import("./features/auth/confirm-email-page.tsx"));
 const MyTicketsPage = lazy(() => import("./features/tickets/my-tickets-page.tsx"));
 const NewTicketPage = lazy(() => import("./features/tickets/new-ticket-page.tsx"));
 const TicketPage = lazy(() => import("./features/tickets/ticket-page.tsx"));
@@ -52,6 +55,9 @@ export const routes: RouteDefinition[] = [
   { path: "/", component: Home },
   { path: "/signin", component: SignInPage },
   { path: "/signup", component: SignUpPage },
+  { path: "/forgot-password", component: ForgotPasswordPage },
+  { path: "/reset-password/:token", component: ResetPasswordPage },
+  { path: "/confirm-email/:token", component: ConfirmEmailPage },
   { path: "/profile", component: signedIn(ProfilePage) },
   { path: "/tickets", component: signedIn(MyTicketsPage) },
   { path: "/tickets/new", component: signedIn(NewTicketPage) },

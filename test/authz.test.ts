@@ -271,6 +271,67 @@ const rows: Row[] = [
     },
     expected: signedIn("true"),
   },
+  // Account essentials: a user's own account (api/auth/account.schema.ts).
+  {
+    field: "mySignIns",
+    run: (actor) => gql("mySignIns", actor, `{ mySignIns { id current } }`),
+    expected: signedIn("list"),
+  },
+  {
+    field: "requestPasswordReset",
+    run: (actor) =>
+      gql("requestPasswordReset", actor, `mutation($e: String!) { requestPasswordReset(email: $e) { __typename } }`, {
+        e: `nobody-${unique()}@example.com`,
+      }),
+    expected: all("PasswordResetRequested"),
+  },
+  {
+    field: "resetPassword",
+    run: (actor) =>
+      gql(
+        "resetPassword",
+        actor,
+        `mutation { resetPassword(input: { token: "not-a-link", password: "long enough password" }) { __typename } }`,
+      ),
+    expected: all("InvalidTokenError"),
+  },
+  {
+    field: "confirmEmailChange",
+    run: (actor) =>
+      gql("confirmEmailChange", actor, `mutation { confirmEmailChange(token: "not-a-link") { __typename } }`),
+    expected: all("InvalidTokenError"),
+  },
+  {
+    // A wrong current password: the actor's password (and sign-ins) must stay for the other rows.
+    field: "changePassword",
+    run: (actor) =>
+      gql(
+        "changePassword",
+        actor,
+        `mutation { changePassword(input: { currentPassword: "wrong", newPassword: "long enough password" }) { __typename } }`,
+      ),
+    expected: signedIn("InvalidCredentialsError"),
+  },
+  {
+    field: "requestEmailChange",
+    run: (actor) =>
+      gql(
+        "requestEmailChange",
+        actor,
+        `mutation { requestEmailChange(input: { newEmail: "new@example.com", currentPassword: "wrong" }) { __typename } }`,
+      ),
+    expected: signedIn("InvalidCredentialsError"),
+  },
+  {
+    // It ends every sign-in of the caller, so a fresh account stands in for each signed-in role: the field asks only for a
+    // signed-in user, whatever the role..
+    field: "signOutEverywhere",
+    run: async (actor) => {
+      const someone = actor ? await signUp(server, `everywhere-${unique()}@example.com`) : null;
+      return gql("signOutEverywhere", someone, `mutation { signOutEverywhere }`);
+    },
+    expected: signedIn("1"),
+  },
   {
     field: "inviteUser",
     run: (actor) =>
@@ -476,6 +537,14 @@ const rows: Row[] = [
         { e: "https://push.example.net/none" },
       ),
     expected: all("UNAUTHENTICATED"),
+  },
+  {
+    field: "uploadLimits",
+    run: async (actor) => {
+      const result = await server.gql(`{ uploadLimits { maxBytes maxFiles } }`, {}, actor?.token);
+      return result.data?.uploadLimits?.maxBytes > 0 ? "limits" : outcome(result, "uploadLimits");
+    },
+    expected: all("limits"),
   },
   // Notifications
   {

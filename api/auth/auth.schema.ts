@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import {
+  AccountDeactivatedError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
@@ -14,7 +15,7 @@ import { Role } from "../generated/prisma/enums.ts";
 import type { AuthResult } from "./auth.service.ts";
 
 /** A new sign-in also reaches a browser as the httpOnly refresh cookie (see refresh-cookie.ts). */
-function signedIn(context: Context, result: AuthResult): AuthResult {
+export function signedIn(context: Context, result: AuthResult): AuthResult {
   context.refreshCookie.issue(result);
   return result;
 }
@@ -35,7 +36,7 @@ export const UserRef = builder.prismaObject("User", {
   }),
 });
 
-const AuthPayload = builder.objectRef<AuthResult>("AuthPayload").implement({
+export const AuthPayload = builder.objectRef<AuthResult>("AuthPayload").implement({
   description:
     "Tokens for a signed-in session. Send the access token as `Authorization: Bearer …` (HTTP) or " +
     "`connectionParams.authorization` (graphql-ws); trade the refresh token for a new pair with `refreshSession`. " +
@@ -125,7 +126,10 @@ builder.mutationFields((t) => ({
   }),
   logIn: t.field({
     type: AuthPayload,
-    errors: { types: [ValidationError, InvalidCredentialsError, RateLimitedError], directResult: true },
+    errors: {
+      types: [ValidationError, InvalidCredentialsError, AccountDeactivatedError, RateLimitedError],
+      directResult: true,
+    },
     args: { input: t.arg({ type: LogInInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       await context.services.rateLimits.auth("logIn", context.clientAddress, input.email);

@@ -3,6 +3,7 @@ import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import {
+  AccountDeactivatedError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
@@ -60,7 +61,7 @@ const email = z
   .toLowerCase()
   .pipe(z.email("enter a valid email address").max(254, "must be at most 254 characters"));
 const name = z.string().trim().min(1, "enter a name").max(100, "must be at most 100 characters");
-const password = z
+export const newPassword = z
   .string()
   .min(8, "must be at least 8 characters")
   .max(200, "must be at most 200 characters")
@@ -69,10 +70,10 @@ const password = z
     if (reason) context.addIssue({ code: "custom", message: reason });
   });
 
-export const signUpInput = z.object({ email, name, password });
+export const signUpInput = z.object({ email, name, password: newPassword });
 export const logInInput = z.object({ email, password: z.string().min(1, "enter your password") });
 export const inviteInput = z.object({ email, name, role: z.enum(["ADMIN", "AGENT"]) });
-export const acceptInviteInput = z.object({ token: z.string().min(1), password, name: name.optional() });
+export const acceptInviteInput = z.object({ token: z.string().min(1), password: newPassword, name: name.optional() });
 
 const INVITE_TTL_MS = 7 * 24 * 3_600_000;
 /**
@@ -126,7 +127,7 @@ export class AuthService {
   }
 
   /** Forgets the user here and tells every other instance to. */
-  private authChanged(userId: string): void {
+  authChanged(userId: string): void {
     this.forgetSessions(userId);
     this.pubsub?.publish("authChanged", { userId });
   }
@@ -151,6 +152,7 @@ export class AuthService {
     const user = await this.prisma.user.findUnique({ where: { email: data.email } });
     if (!(await verifyPassword(user?.passwordHash ?? null, data.password)) || !user)
       throw new InvalidCredentialsError();
+    if (user.deactivatedAt) throw new AccountDeactivatedError();
     return this.startSession(user.id, userAgent);
   }
 
@@ -305,6 +307,25 @@ export class AuthService {
     const updated = await this.prisma.user.update({ where: { id: userId }, data: { role } });
     this.authChanged(userId);
     return updated;
+  }
+
+  /**
+   * Ends a user's sign-ins at once (every device; all but `keepFamilyId`, the one asking, when given): their refresh
+   * tokens stop working and their access tokens are refused from the next request on (the sign-in cache is dropped
+   * here and on every instance; open subscriptions end with UNAUTHENTICATED).
+   */
+  async revokeSignIns(userId: string, keepFamilyId?: string): Promise<number> {
+    const revoked = await this.prisma.authSession.updateMany({
+      where: { userId, revokedAt: null, ...(keepFamilyId ? { familyId: { not: keepFamilyId } } : {}) },
+      data: { revokedAt: this.clock.now() },
+    });
+    this.authChanged(userId);
+    return revoked.count;
+  }
+
+  /** A new sign-in for a user whose identity another step proved (a password reset link). */
+  signIn(userId: string, userAgent?: string): Promise<AuthResult> {
+    return this.startSession(userId, userAgent);
   }
 
   private async startSession(userId: string, userAgent?: string, familyId?: string): Promise<AuthResult> {

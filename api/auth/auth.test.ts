@@ -82,6 +82,24 @@ describe("accounts and sessions", () => {
     expect((await logIn("nobody@example.com", "wrong password")).data?.logIn.__typename).toBe(
       "InvalidCredentialsError",
     );
+    // A deactivated account says so, but only to someone who knows its password.
+    await server.app.prisma.user.update({
+      where: { email: "second@example.com" },
+      data: { deactivatedAt: server.clock.now() },
+    });
+    expect((await logIn("second@example.com", "wrong password")).data?.logIn.__typename).toBe(
+      "InvalidCredentialsError",
+    );
+    const deactivated = await server.gql(
+      `mutation($input: LogInInput!) { logIn(input: $input) { __typename ... on Error { code message } } }`,
+      { input: { email: "second@example.com", password: "correct horse battery" } },
+    );
+    expect(deactivated.data?.logIn).toEqual({
+      __typename: "AccountDeactivatedError",
+      code: "ACCOUNT_DEACTIVATED",
+      message: "This account has been deactivated. Ask an admin of your workspace to reactivate it.",
+    });
+    await server.app.prisma.user.update({ where: { email: "second@example.com" }, data: { deactivatedAt: null } });
   });
 
   it("rotates refresh tokens and treats reuse as theft", async () => {

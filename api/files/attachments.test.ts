@@ -142,6 +142,40 @@ describe("uploads", () => {
   });
 });
 
+describe("request size", () => {
+  it("answers 413 naming the limits to a body larger than any valid message", async () => {
+    const { id } = await createTicket(server, customer);
+    const before = await rowCounts();
+    // 3 files × 2 KB + 1 MB for the operation: a body beyond that is refused before it is read.
+    const huge = file(Buffer.alloc(1024 * 1024 + 8 * 1024, "a"), "huge.log");
+    const response = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${customer.token}`, "graphql-require-preflight": "1" },
+      body: (() => {
+        const form = new FormData();
+        form.append(
+          "operations",
+          JSON.stringify({
+            query: ADD_MESSAGE,
+            variables: { input: { ticketId: id, body: "x", attachments: [null] } },
+          }),
+        );
+        form.append("map", JSON.stringify({ 0: ["variables.input.attachments.0"] }));
+        form.append("0", huge, "huge.log");
+        return form;
+      })(),
+    });
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]).toMatchObject({
+      message:
+        "The request is larger than the server accepts (1 MB): attach files of at most 2 KB each, 3 per message.",
+      extensions: { code: "REQUEST_ENTITY_TOO_LARGE" },
+    });
+    expect(await rowCounts()).toEqual(before);
+  });
+});
+
 describe("downloads", () => {
   let ticketId: string;
   let png: { id: string; url: string };

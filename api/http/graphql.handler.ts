@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { createFetch } from "@whatwg-node/fetch";
+import { GraphQLError } from "graphql";
 import { createYoga, type YogaInitialContext } from "graphql-yoga";
 import type { Viewer } from "../auth/auth.service.ts";
 import type { RefreshCookie } from "../auth/refresh-cookie.ts";
@@ -7,6 +8,7 @@ import type { SignInWatch } from "../auth/sign-in-watch.ts";
 import type { Clock } from "../clock.ts";
 import type { Context } from "../context.ts";
 import type { Env } from "../env.ts";
+import { formatBytes } from "../files/file-store.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { idempotencyPlugin } from "../ops/idempotency.plugin.ts";
 import { createIdempotencyStore } from "../ops/idempotency.ts";
@@ -19,6 +21,7 @@ import { sharedSubscriptionResults } from "../ops/shared-subscriptions.ts";
 import type { PubSub } from "../pubsub.ts";
 import { schema } from "../schema.ts";
 import type { Services } from "../services.ts";
+import { createGraphiQL } from "./graphiql.route.ts";
 import { clientErrorCode, maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
 import { endSubscriptionsOnShutdown } from "./subscription-shutdown.plugin.ts";
@@ -53,6 +56,21 @@ export function createGraphQLHandler(deps: {
   const { env, clock, logger, metrics, prisma, pubsub, services, requestAuth, signIns, refreshCookie } = deps;
   /** Set-Cookie values resolvers asked for, by request, added to the response once it is built. */
   const responseCookies = new WeakMap<Request, string[]>();
+  /**
+   * Every file a message may carry at its largest, plus the operation: a file over UPLOAD_MAX_BYTES is still read (cut
+   * off at the limit) and refused with an UploadRejectedError naming it; only a body beyond any valid message gets 413,
+   * whose message says what the limits are (Yoga's own says only "Request body too large").
+   */
+  const bodyLimit = env.UPLOAD_MAX_BYTES * env.UPLOAD_MAX_FILES + 1024 * 1024;
+  const bodyTooLarge = (error: unknown) =>
+    error instanceof Error && (error as GraphQLError).extensions?.code === "REQUEST_ENTITY_TOO_LARGE"
+      ? new GraphQLError(
+          `The request is larger than the server accepts (${formatBytes(bodyLimit)}): attach files of at most ${formatBytes(env.UPLOAD_MAX_BYTES)} each, ${env.UPLOAD_MAX_FILES} per message.`,
+          { extensions: { code: "REQUEST_ENTITY_TOO_LARGE", http: { status: 413 } } },
+        )
+      : undefined;
+  /** GraphiQL from the installed package, development only (graphiql.route.ts). */
+  const graphiql = env.NODE_ENV !== "production" ? createGraphiQL() : null;
   /** The stand-in requests of operations over graphql-ws (see graphql-ws.handler.ts). */
   const realtimeRequests = new WeakSet<Request>();
   const ticketLists = ticketListCache({
@@ -106,7 +124,8 @@ export function createGraphQLHandler(deps: {
     ],
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    graphiql: env.NODE_ENV !== "production" ? { title: "Live Support API" } : false,
+    graphiql: graphiql ? { title: "Live Support API" } : false,
+    ...(graphiql ? { renderGraphiQL: graphiql.render } : {}),
     cors: env.CORS_ORIGINS.length > 0 ? { origin: env.CORS_ORIGINS, credentials: true } : false,
     fetchAPI: createFetch({
       // Larger files are cut off while parsing; the service then refuses them with a typed error.
@@ -128,7 +147,11 @@ export function createGraphQLHandler(deps: {
               else logger.error(error instanceof Error ? { err: error } : { detail: args }, "graphql");
             },
           },
-    maskedErrors: { maskError: maskUnexpectedErrors, errorMessage: UNEXPECTED_ERROR },
+    maxRequestBodySize: bodyLimit,
+    maskedErrors: {
+      maskError: (error, message) => bodyTooLarge(error) ?? maskUnexpectedErrors(error, message),
+      errorMessage: UNEXPECTED_ERROR,
+    },
     context: async (initial: YogaInitialContext & TransportContext) => {
       let viewer: Viewer | null = initial.viewer ?? null;
       if (initial.viewer === undefined) {
@@ -165,6 +188,8 @@ export function createGraphQLHandler(deps: {
 
   return {
     yoga,
+    /** GraphiQL's files (GET /graphiql/…); null in production. */
+    graphiqlAssets: graphiql?.route ?? null,
     /** Forgets every cached ticket list (a ticket changed, or events may have been missed). */
     clearTicketLists: () => ticketLists.clear(),
     /** Ends every SSE subscription with a SERVICE_RESTARTING event (shutdown). */

@@ -27,6 +27,8 @@ export function createHttpRouter(deps: {
   lifecycle: Lifecycle;
   ops: ReturnType<typeof createOpsRoutes>;
   graphql: Route;
+  /** GraphiQL's files under /graphiql/; null in production. */
+  graphiql: Route | null;
   realtime: GraphQLWsHandler;
   /** POST /auth/refresh: the PWA's refresh cookie traded for a new access token. */
   refresh: Route;
@@ -57,6 +59,7 @@ export function createHttpRouter(deps: {
   router.set("query parser", false);
   router.all("/metrics", handle(deps.ops.metrics));
   router.all("/graphql", handle(deps.graphql));
+  if (deps.graphiql) router.all(/^\/graphiql\//, handle(deps.graphiql));
   router.all(REFRESH_PATH, handle(deps.refresh));
   router.all("/healthz", handle(deps.ops.health));
   router.all("/readyz", handle(deps.ops.readiness));

@@ -70,12 +70,31 @@ describe("security headers", () => {
     }
   });
 
-  it("GraphiQL (development) gets a policy that lets it load from its CDN; GraphQL answers keep the strict one", async () => {
+  it("GraphiQL (development) runs from this server's files: no CDN, no inline script; GraphQL answers keep the strict policy", async () => {
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } });
-    expect(await page.text()).toContain("unpkg.com");
+    const html = await page.text();
+    expect(html).not.toMatch(/https?:\/\//);
     const policy = directives(page.headers.get("content-security-policy"));
-    expect(policy.get("script-src")).toContain("https://unpkg.com");
+    expect(policy.get("script-src")).toEqual(["'self'"]);
+    expect(policy.get("worker-src")).toEqual(["'self'"]);
+    expect(policy.get("style-src")).toEqual(["'self'", "'unsafe-inline'"]);
     expect(policy.get("frame-ancestors")).toEqual(["'none'"]);
+    // Every file the page links is served here, gzipped, cached for good (the URL changes with the package).
+    const linked = [...html.matchAll(/(?:src|href)="(\/graphiql\/[^"]+)"/g)].map((match) => match[1] as string);
+    expect(linked.map((path) => path.replace(/\/graphiql\/[0-9a-f]{12}\//, ""))).toEqual([
+      "graphiql.css",
+      "graphiql.js",
+    ]);
+    for (const path of linked) {
+      const asset = await fetch(`${server.url}${path}`);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get("cache-control"), path).toBe("public, max-age=31536000, immutable");
+      await asset.arrayBuffer();
+    }
+    const worker = await fetch(`${server.url}${linked[1]?.replace("graphiql.js", "graphql.worker.js")}`);
+    expect(worker.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    await worker.arrayBuffer();
+    expect((await fetch(`${server.url}/graphiql/000000000000/graphiql.js`)).status).toBe(404);
     const answer = await fetch(`${server.url}/graphql?query=%7B__typename%7D`);
     expect(await answer.json()).toEqual({ data: { __typename: "Query" } });
     expect(directives(answer.headers.get("content-security-policy")).get("script-src")).toEqual(["'self'"]);

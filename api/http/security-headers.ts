@@ -15,8 +15,8 @@ const PLAIN_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5}
  * The security headers of every response (helmet): a Content-Security-Policy the PWA passes as built, no framing
  * (frame-ancestors 'none', X-Frame-Options DENY), no referrer (join and invitation links carry their secret in the
  * URL), nosniff, and HSTS only when the public URL is https (a plain-http install must stay reachable).
- * GraphiQL (development only, GET /graphql) loads its code from a CDN and runs inline scripts: it gets a policy of
- * its own that allows just that.
+ * GraphiQL (development only, GET /graphql) runs from this server's own files (api/http/graphiql.route.ts): its page
+ * gets a policy of its own that only adds inline styles (its editor sets them at run time) and data: fonts.
  */
 export function createSecurityHeaders(options: { publicUrl: string; graphiql: boolean }): SecurityHeaders {
   const https = new URL(options.publicUrl).protocol === "https:";
@@ -59,20 +59,19 @@ export function createSecurityHeaders(options: { publicUrl: string; graphiql: bo
     },
   });
   if (!options.graphiql) return app;
-  const cdn = "https://unpkg.com";
   const graphiql = helmet({
     ...common,
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'", cdn],
-        styleSrc: ["'self'", "'unsafe-inline'", cdn],
-        imgSrc: ["'self'", "data:", "https://raw.githubusercontent.com"],
-        fontSrc: ["'self'", "data:", cdn],
-        // The editor's workers are fetched from the CDN and started from blob: URLs.
-        connectSrc: ["'self'", ownSocketOrigin, cdn],
-        workerSrc: ["'self'", "blob:"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        fontSrc: ["'self'", "data:"],
+        connectSrc: ["'self'", ownSocketOrigin],
+        workerSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -7,11 +7,26 @@ import type { Mailer } from "./mailer.ts";
 /** At most this many messages are listed (newest first). */
 const LIST_LIMIT = 200;
 
+/** Readable on a phone as on a computer: the viewport set, tables that wrap, links big enough to tap. */
+const STYLE = `body{font-family:system-ui,sans-serif;margin:16px;line-height:1.4;color:#111827}
+h1{font-size:1.4rem;overflow-wrap:anywhere}h2{font-size:1.1rem}
+table{border-collapse:collapse;width:100%}td,th{padding:8px 8px 8px 0;text-align:left;vertical-align:top;border-bottom:1px solid #d1d5db;overflow-wrap:anywhere}
+a{color:#1d4ed8;display:inline-block;min-height:24px;padding:4px 0}
+iframe{width:100%;height:60vh;border:1px solid #d1d5db}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f3f4f6;padding:12px}
+ul.attachments{padding-left:1.2rem}
+@media (max-width:40rem){table.messages thead{position:absolute;left:-9999px}table.messages td{display:block;border:0;padding:2px 0}table.messages tr{display:block;padding:8px 0;border-bottom:1px solid #d1d5db}}`;
+
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:4px 12px;text-align:left;border-bottom:1px solid #ddd}iframe{width:100%;height:60vh;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:12px}</style>
-</head><body>${body}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
+
+/** The mailbox's pages: their own inline styles, the message's HTML in a sandboxed frame, nothing else. */
+const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; img-src data:";
+
+/** `/dev/mail/<file>/attachments/<n>`: the message's n-th attachment (an invite's .ics, …), as a download. */
+const ATTACHMENT_PATH = /^(.+)\/attachments\/(\d+)$/;
 
 /**
  * The development mailbox: messages the server would have sent, when no SMTP server is configured.
@@ -47,8 +62,11 @@ export function createDevMailRoute(mailer: Mailer, requestAuth: RequestAuth) {
                 .map((address) => address.text)
                 .join(", ")
             : "";
-          return `<tr><td>${escapeHtml(parsed?.date?.toISOString() ?? "")}</td><td>${escapeHtml(to)}</td>
-<td><a href="/dev/mail/${encodeURIComponent(name)}">${escapeHtml(parsed?.subject ?? name)}</a></td></tr>`;
+          const attached = parsed?.attachments.length
+            ? ` <span>(${parsed.attachments.length} attachment${parsed.attachments.length === 1 ? "" : "s"})</span>`
+            : "";
+          return `<tr><td><a href="/dev/mail/${encodeURIComponent(name)}">${escapeHtml(parsed?.subject ?? name)}</a>${attached}</td>
+<td>${escapeHtml(to)}</td><td>${escapeHtml(parsed?.date?.toISOString() ?? "")}</td></tr>`;
         }),
       );
       const intro =
@@ -56,16 +74,21 @@ export function createDevMailRoute(mailer: Mailer, requestAuth: RequestAuth) {
           ? "<p>SMTP is configured (SMTP_URL): messages go to the SMTP server, not here.</p>"
           : "<p>No SMTP server is configured (SMTP_URL), so messages are written here instead of being sent.</p>";
       response
-        .writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" })
+        .writeHead(200, {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-store",
+          "content-security-policy": PAGE_POLICY,
+        })
         .end(
           page(
             "Development mailbox",
-            `<h1>Development mailbox</h1>${intro}<table><tr><th>Date</th><th>To</th><th>Subject</th></tr>${rows.join("")}</table>`,
+            `<h1>Development mailbox</h1>${intro}<table class="messages"><thead><tr><th>Subject</th><th>To</th><th>Date</th></tr></thead><tbody>${rows.join("")}</tbody></table>`,
           ),
         );
       return;
     }
-    const raw = await mailer.readStored(file);
+    const attachmentPath = ATTACHMENT_PATH.exec(file);
+    const raw = await mailer.readStored(attachmentPath ? (attachmentPath[1] as string) : file);
     if (!raw) {
       response.writeHead(404, { "content-type": "text/plain" }).end("No such message");
       return;
@@ -75,20 +98,37 @@ export function createDevMailRoute(mailer: Mailer, requestAuth: RequestAuth) {
       return;
     }
     const parsed = await simpleParser(raw);
+    if (attachmentPath) {
+      const attachment = parsed.attachments[Number(attachmentPath[2])];
+      if (!attachment) {
+        response.writeHead(404, { "content-type": "text/plain" }).end("No such attachment");
+        return;
+      }
+      const name = attachmentName(attachment, Number(attachmentPath[2]));
+      response
+        .writeHead(200, {
+          "content-type": attachment.contentType === "text/html" ? "text/plain" : attachment.contentType,
+          "content-disposition": `attachment; filename="${name.replace(/[^\w.-]/g, "_")}"`,
+          "cache-control": "no-store",
+        })
+        .end(attachment.content);
+      return;
+    }
     const to = parsed.to
       ? [parsed.to]
           .flat()
           .map((address) => address.text)
           .join(", ")
       : "";
-    const attachments = parsed.attachments.map((attachment) =>
-      escapeHtml(attachment.filename ?? attachment.contentType),
+    const attachments = parsed.attachments.map(
+      (attachment, index) =>
+        `<li><a href="/dev/mail/${encodeURIComponent(file)}/attachments/${index}" download>${escapeHtml(attachmentName(attachment, index))}</a> (${escapeHtml(attachment.contentType)}, ${attachment.size} bytes)</li>`,
     );
     response
       .writeHead(200, {
         "content-type": "text/html; charset=utf-8",
         "cache-control": "no-store",
-        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; img-src data:",
+        "content-security-policy": PAGE_POLICY,
       })
       .end(
         page(
@@ -98,10 +138,21 @@ export function createDevMailRoute(mailer: Mailer, requestAuth: RequestAuth) {
 <table><tr><th>From</th><td>${escapeHtml(parsed.from?.text ?? "")}</td></tr><tr><th>To</th><td>${escapeHtml(to)}</td></tr>
 <tr><th>Date</th><td>${escapeHtml(parsed.date?.toISOString() ?? "")}</td></tr>
 <tr><th>Message-ID</th><td>${escapeHtml(parsed.messageId ?? "")}</td></tr>
-${attachments.length ? `<tr><th>Attachments</th><td>${attachments.join(", ")}</td></tr>` : ""}</table>
-<h2>HTML</h2><iframe sandbox srcdoc="${escapeHtml(typeof parsed.html === "string" ? parsed.html : "")}"></iframe>
+</table>
+${attachments.length ? `<h2>Attachments</h2><ul class="attachments">${attachments.join("")}</ul>` : ""}
+<h2>HTML</h2><iframe title="The message as HTML" sandbox srcdoc="${escapeHtml(typeof parsed.html === "string" ? parsed.html : "")}"></iframe>
 <h2>Text</h2><pre>${escapeHtml(parsed.text ?? "")}</pre>`,
         ),
       );
   };
+}
+
+/**
+ * An attachment's file name. An invite carries its .ics twice (the calendar alternative calendar apps read inline,
+ * without a name, and invite.ics): the unnamed one is listed as calendar.ics.
+ */
+function attachmentName(attachment: { filename?: string; contentType: string }, index: number): string {
+  if (attachment.filename) return attachment.filename;
+  if (attachment.contentType === "text/calendar") return "calendar.ics";
+  return `attachment-${index + 1}`;
 }

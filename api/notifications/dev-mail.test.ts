@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCast, createTicket } from "../../test/fixtures.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
+import { createSession } from "../../test/session-fixtures.ts";
 import { loadEnv } from "../env.ts";
 import { JobWorker } from "../jobs/job-worker.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
@@ -46,7 +47,7 @@ describe("without SMTP", () => {
     expect(shown.status).toBe(200);
     const page = await shown.text();
     expect(page).toContain("carol@example.com");
-    expect(page).toContain("<iframe sandbox");
+    expect(page).toMatch(/<iframe title="The message as HTML" sandbox /);
     expect(page).toContain(`http://localhost:0/tickets/${ticket.id}`);
     const raw = await fetch(`${server.url}${link}?raw`);
     expect(raw.headers.get("content-type")).toBe("message/rfc822");
@@ -122,6 +123,31 @@ describe("without SMTP", () => {
       ["SUCCEEDED", { verificationId: expect.any(String), sealedCode: "" }],
       ["SUCCEEDED", { verificationId: expect.any(String), sealedCode: "" }],
     ]);
+  });
+
+  it("reads on a phone and lists each attachment as a download (an invitation's .ics)", async () => {
+    const session = await createSession(server, cast.agent, {
+      title: "Mailbox check",
+      invites: [{ name: "Ivy", email: "ivy@example.org" }],
+    });
+    await server.app.services.jobs.drain();
+    const list = await (await fetch(`${server.url}/dev/mail`)).text();
+    expect(list).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    const row = list.split("<tr>").find((line) => line.includes("Invitation: Mailbox check")) ?? "";
+    expect(row).toContain("(2 attachments)");
+    const link = /href="(\/dev\/mail\/[^"]+\.eml)"/.exec(row)?.[1] as string;
+    const message = await (await fetch(`${server.url}${link}`)).text();
+    expect(message).toMatch(/<a href="[^"]+\/attachments\/\d" download>calendar\.ics<\/a> \(text\/calendar/);
+    const download = /<a href="([^"]+\/attachments\/\d)" download>invite\.ics<\/a>/.exec(message)?.[1] as string;
+    expect(download).toBeDefined();
+    const ics = await fetch(`${server.url}${download}`);
+    expect(ics.status).toBe(200);
+    expect(ics.headers.get("content-type")).toMatch(/^(text\/calendar|application\/ics)/);
+    expect(ics.headers.get("content-disposition")).toBe('attachment; filename="invite.ics"');
+    const text = await ics.text();
+    expect(text).toContain(`UID:session-${session.id}@localhost`);
+    expect(text).toContain("ATTENDEE");
+    expect((await fetch(`${server.url}${link}/attachments/7`)).status).toBe(404);
   });
 });
 

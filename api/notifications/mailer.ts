@@ -60,6 +60,7 @@ export class Mailer {
     const info = await this.transport.sendMail({
       from: this.config.from,
       to: message.to,
+      ...(message.replyTo ? { replyTo: message.replyTo } : {}),
       subject: message.subject,
       html: message.html,
       text: message.text,

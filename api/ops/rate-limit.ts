@@ -156,6 +156,19 @@ export class RateLimits {
     }
   }
 
+  /**
+   * Password-reset emails: always on (like the session limits), whatever RATE_LIMITS says, since each one sends mail
+   * to an address anyone can type: 3 per address and 20 per client address per hour.
+   */
+  async passwordReset(address: string, account: string): Promise<void> {
+    const hour = 60 * 60_000;
+    await this.check("passwordReset", `password-reset:ip:${address}`, { limit: 20, windowMs: hour });
+    await this.check("passwordReset", `password-reset:account:${account.trim().toLowerCase()}`, {
+      limit: 3,
+      windowMs: hour,
+    });
+  }
+
   /** Throws RateLimitedError when the user wrote too many tickets or messages lately. */
   async writes(userId: string): Promise<void> {
     await this.check("writesPerUser", `writes:user:${userId}`, this.rules.writesPerUser);

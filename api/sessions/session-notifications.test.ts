@@ -182,6 +182,49 @@ describe("session invitations, updates and cancellation", () => {
   });
 });
 
+describe("invitees pasted as a list (issue 19)", () => {
+  it("reads `guest@example.com, boss@example.org` as two people, each with their own invitation", async () => {
+    sink.clear();
+    const start = new Date(server.clock.now().getTime() + 3 * 60 * MINUTE);
+    const session = await createSession(server, host, {
+      title: "Onboarding call",
+      invites: [],
+      inviteList: "guest@example.com, boss@example.org",
+      scheduledStartAt: start.toISOString(),
+      scheduledEndAt: new Date(start.getTime() + 30 * MINUTE).toISOString(),
+    });
+    expect(session.invites.map(({ name, email }: { name: string; email: string }) => [name, email])).toEqual([
+      ["guest", "guest@example.com"],
+      ["boss", "boss@example.org"],
+    ]);
+    await drain();
+    for (const [name, address] of [
+      ["guest", "guest@example.com"],
+      ["boss", "boss@example.org"],
+    ] as const) {
+      const mails = sink.to(address);
+      expect(mails.map((mail) => mail.subject)).toEqual(["Invitation: Onboarding call"]);
+      const mail = mails[0] as ParsedMail;
+      expect(mail.text).toContain(`Hello ${name},`);
+      expect(mail.text).not.toContain("guest@example.com,");
+      const part = mail.attachments.find((attachment) => attachment.contentType === "text/calendar");
+      const ics = (part?.content.toString("utf8") ?? "").replace(/\r\n[ \t]/g, "");
+      const attendees = ics.split("\r\n").filter((line) => line.startsWith("ATTENDEE"));
+      expect(attendees).toHaveLength(1);
+      expect(attendees[0]?.toLowerCase()).toContain(`cn="${name}":mailto:${address}`);
+      // The host invites: ORGANIZER and Reply-To are the host's address, so RSVPs reach a person.
+      expect(
+        ics
+          .split("\r\n")
+          .find((line) => line.startsWith("ORGANIZER"))
+          ?.toLowerCase(),
+      ).toMatch(new RegExp(`^organizer;cn=.*:mailto:${host.email}$`));
+      expect(mail.replyTo?.value[0]?.address).toBe(host.email);
+    }
+    expect(sink.messages).toHaveLength(2);
+  });
+});
+
 describe("reminders", () => {
   const hostKeys = browserKeys();
   const participantKeys = browserKeys();

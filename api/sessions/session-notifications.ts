@@ -54,12 +54,12 @@ export function registerSessionNotificationJobs(worker: JobWorker, deps: Session
   async function load(sessionId: string) {
     return prisma.liveSession.findUnique({
       where: { id: sessionId },
-      include: { host: { select: { id: true, name: true } } },
+      include: { host: { select: { id: true, name: true, email: true } } },
     });
   }
 
   function emailData(
-    session: LiveSession & { host: { name: string } },
+    session: LiveSession & { host: { name: string; email: string } },
     recipient: { email: string; name?: string | null },
     sequence = session.sequence,
   ): SessionEmailData {
@@ -73,7 +73,8 @@ export function registerSessionNotificationJobs(worker: JobWorker, deps: Session
       hostName: session.host.name,
       uid: `session-${session.id}@${host}`,
       sequence,
-      organizerEmail: mailer.fromAddress,
+      // The host organizes: calendars show who invited them, and RSVPs and replies reach a person, not no-reply.
+      organizerEmail: session.host.email,
     };
   }
 

@@ -21,6 +21,10 @@ const sessionOptionFields = (t: Parameters<Parameters<typeof builder.inputType>[
   agenda: t.string(),
   maxParticipants: t.int({ description: "1–100; default by type (webinar 100, training 25, others 4)." }),
   invites: t.field({ type: [InviteeInput] }),
+  inviteList: t.string({
+    description:
+      "Invitees as pasted text, added to `invites`: entries separated by commas, semicolons or new lines, each `email` or `Name <email>`. Read by the same rules as the app; a ValidationError on `input.inviteList` names each entry it cannot read.",
+  }),
   waitingRoom: t.boolean(),
   requiresApproval: t.boolean({ description: "Every joiner waits for the host (same effect as the waiting room)." }),
   password: t.string({ description: "Stored hashed. On update, null removes the password." }),

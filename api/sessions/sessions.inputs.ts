@@ -1,4 +1,12 @@
 import { z } from "zod";
+import {
+  checkInvitee,
+  describeProblem,
+  isEmailAddress,
+  MAX_EMAIL_LENGTH,
+  MAX_NAME_LENGTH,
+  parseInviteeList,
+} from "../../shared/invitees.ts";
 import { ValidationError } from "../errors.ts";
 import {
   LiveSessionStatus as LiveSessionStatusValues,
@@ -13,13 +21,52 @@ const email = z
   .trim()
   .toLowerCase()
   .pipe(z.email("enter a valid email address").max(254, "must be at most 254 characters"));
-const personName = z.string().trim().min(1, "enter a name").max(100, "must be at most 100 characters");
+const personName = z
+  .string()
+  .trim()
+  .min(1, "enter a name")
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
 const domain = z
   .string()
   .trim()
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "enter a domain such as example.com");
-const invitee = z.object({ name: personName, email });
+/** An invitee given as fields, checked by the same rules as the PWA's invitee chips (shared/invitees.ts). */
+export type Invitee = { name: string; email: string };
+const invitee = z
+  .object({
+    name: personName,
+    email: z.string().trim().toLowerCase().max(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`),
+  })
+  .superRefine((value, ctx) => {
+    const wrong = checkInvitee(value);
+    if (wrong) ctx.addIssue({ code: "custom", path: [wrong.field], message: wrong.message });
+    else if (!isEmailAddress(value.email))
+      ctx.addIssue({ code: "custom", path: ["email"], message: `"${value.email}" is not an email address` });
+  });
+/** Invitees as pasted text ("a@x.com, Bo <b@y.org>; …"), read by the PWA's parser; each bad entry is named. */
+const MAX_INVITEES = 500;
+const inviteList = z
+  .string()
+  .max(50_000, "must be at most 50,000 characters")
+  .transform((text, ctx) => {
+    const { invitees, problems } = parseInviteeList(text);
+    for (const problem of problems) ctx.addIssue({ code: "custom", message: describeProblem(problem) });
+    return invitees;
+  });
+
+/** Adds the people of `inviteList` to `invites` (an address in both is invited once). */
+function withInviteList<T extends { invites?: Invitee[]; inviteList?: Invitee[] | null }>(
+  value: T,
+  ctx: z.RefinementCtx,
+): Omit<T, "inviteList"> {
+  const { inviteList: listed, ...rest } = value;
+  if (!listed) return rest;
+  const invites = [...(rest.invites ?? []), ...listed];
+  if (invites.length > MAX_INVITEES)
+    ctx.addIssue({ code: "custom", path: ["inviteList"], message: `at most ${MAX_INVITEES} invitees` });
+  return { ...rest, invites };
+}
 
 const sessionFields = {
   title: z.string().trim().min(3, "must be at least 3 characters").max(200, "must be at most 200 characters"),
@@ -33,7 +80,8 @@ const sessionFields = {
     .int()
     .min(1, "must be at least 1")
     .max(MAX_PARTICIPANTS_LIMIT, `must be at most ${MAX_PARTICIPANTS_LIMIT}`),
-  invites: z.array(invitee).max(500, "at most 500 invitees"),
+  invites: z.array(invitee).max(MAX_INVITEES, `at most ${MAX_INVITEES} invitees`),
+  inviteList,
   waitingRoom: z.boolean(),
   requiresApproval: z.boolean(),
   password: z.string().min(4, "must be at least 4 characters").max(200, "must be at most 200 characters").nullable(),
@@ -58,6 +106,7 @@ export const createSessionInput = z
     agenda: sessionFields.agenda.default(""),
     maxParticipants: sessionFields.maxParticipants.nullish(),
     invites: sessionFields.invites.default([]),
+    inviteList: inviteList.nullish(),
     waitingRoom: sessionFields.waitingRoom.default(false),
     requiresApproval: sessionFields.requiresApproval.default(false),
     password: sessionFields.password.nullish(),
@@ -69,7 +118,8 @@ export const createSessionInput = z
     reminderOffsets: sessionFields.reminderOffsets.default(DEFAULT_REMINDER_OFFSETS),
     ticketId: sessionFields.ticketId.nullish(),
   })
-  .refine(endAfterStart, { path: ["scheduledEndAt"], message: "must be after the start" });
+  .refine(endAfterStart, { path: ["scheduledEndAt"], message: "must be after the start" })
+  .transform(withInviteList);
 
 /** Every field optional: only what is sent changes. `password: null` removes the password. */
 export const updateSessionInput = z
@@ -82,6 +132,7 @@ export const updateSessionInput = z
     scheduledEndAt: sessionFields.scheduledEndAt,
     maxParticipants: sessionFields.maxParticipants,
     invites: sessionFields.invites,
+    inviteList: sessionFields.inviteList.nullable(),
     waitingRoom: sessionFields.waitingRoom,
     requiresApproval: sessionFields.requiresApproval,
     password: sessionFields.password,
@@ -93,7 +144,8 @@ export const updateSessionInput = z
     reminderOffsets: sessionFields.reminderOffsets,
     ticketId: sessionFields.ticketId,
   })
-  .partial();
+  .partial()
+  .transform(withInviteList);
 
 export const sessionFilterInput = z.object({
   status: z.array(z.enum(LiveSessionStatusValues)).nullish(),
@@ -133,5 +185,4 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown, prefix = "
   return result.data;
 }
 
-export type Invitee = z.infer<typeof invitee>;
 export type CreateSessionData = z.infer<typeof createSessionInput>;

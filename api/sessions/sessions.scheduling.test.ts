@@ -147,6 +147,37 @@ describe("scheduling", () => {
       "input.scheduledEndAt",
       "input.title",
     ]);
+    // Invitees follow the PWA's rules (shared/invitees.ts): a list typed as one person is refused, naming it.
+    const lists = await server.gql(
+      `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+        __typename ... on ValidationError { fieldErrors { path message } } } }`,
+      {
+        input: {
+          title: "Lists",
+          type: "SUPPORT_CALL",
+          scheduledStartAt: new Date(now + minutes(60)).toISOString(),
+          scheduledEndAt: new Date(now + minutes(90)).toISOString(),
+          invites: [
+            { name: "guest@example.com", email: "boss@example.org" },
+            { name: "Two", email: "a@example.com, b@example.com" },
+          ],
+          inviteList: "Pat <pat@example.com>; nonsense\nJo <jo@example",
+        },
+      },
+      agent.token,
+    );
+    expect(lists.data?.createLiveSession.fieldErrors).toEqual([
+      {
+        path: "input.invites.0.name",
+        message: '"guest@example.com" is an email address, not a name: send each person as their own invitee',
+      },
+      {
+        path: "input.invites.1.email",
+        message: '"a@example.com, b@example.com" holds more than one address: send each person as their own invitee',
+      },
+      { path: "input.inviteList", message: '"nonsense" is not an email address' },
+      { path: "input.inviteList", message: '"Jo <jo@example" is missing a < or >: write Name <email>' },
+    ]);
     const past = await server.gql(
       `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
         __typename ... on ValidationError { fieldErrors { path } } } }`,

@@ -142,7 +142,20 @@ const AddTicketMessageInput = builder.inputType("AddTicketMessageInput", {
   }),
 });
 
+const UploadLimitsRef = builder.objectRef<{ maxBytes: number; maxFiles: number }>("UploadLimits").implement({
+  description: "What one message may carry: clients refuse larger files before sending them.",
+  fields: (t) => ({
+    maxBytes: t.exposeFloat("maxBytes", { description: "Largest file, in bytes (UPLOAD_MAX_BYTES)." }),
+    maxFiles: t.exposeInt("maxFiles", { description: "Most files per message (UPLOAD_MAX_FILES)." }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  uploadLimits: t.field({
+    type: UploadLimitsRef,
+    description: "The attachment limits, for anyone (the numbers are no secret).",
+    resolve: (_root, _args, context) => context.services.files.limits,
+  }),
   tickets: t.withAuth({ authenticated: true }).prismaConnection({
     type: "Ticket",
     cursor: "id",

@@ -1,13 +1,48 @@
-import { For, Show } from "solid-js";
+import { createQuery } from "@urql/solid";
+import { createSignal, For, Show } from "solid-js";
+import { graphql } from "../graphql/tada.ts";
 import { fileSize } from "../lib/format.ts";
+
+export const UploadLimitsQuery = graphql(`
+  query UploadLimits {
+    uploadLimits {
+      maxBytes
+      maxFiles
+    }
+  }
+`);
+
+/** Files the server would refuse, said before anything is sent: one sentence per refusal, naming the file once. */
+export function refuseOversized(
+  chosen: File[],
+  current: File[],
+  limits: { maxBytes: number; maxFiles: number } | undefined,
+): { accepted: File[]; refusals: string[] } {
+  if (!limits) return { accepted: chosen, refusals: [] };
+  const refusals: string[] = [];
+  const accepted: File[] = [];
+  for (const file of chosen) {
+    if (file.size > limits.maxBytes)
+      refusals.push(`${file.name} is ${fileSize(file.size)}: files can be at most ${fileSize(limits.maxBytes)}.`);
+    else if (current.length + accepted.length >= limits.maxFiles)
+      refusals.push(`${file.name} was not added: at most ${limits.maxFiles} files per message.`);
+    else accepted.push(file);
+  }
+  return { accepted, refusals };
+}
 
 /**
  * Attach files from the device or, on phones, straight from the camera (`capture`). The chosen files are
  * listed with a remove button each.
  */
 export function FilePicker(props: { files: File[]; onChange: (files: File[]) => void; error?: string | undefined }) {
+  const [limits] = createQuery({ query: UploadLimitsQuery, requestPolicy: "cache-first" });
+  const [refusals, setRefusals] = createSignal<string[]>([]);
   const add = (list: FileList | null) => {
-    if (list) props.onChange([...props.files, ...Array.from(list)]);
+    if (!list) return;
+    const { accepted, refusals } = refuseOversized(Array.from(list), props.files, limits.data?.uploadLimits);
+    setRefusals(refusals);
+    if (accepted.length) props.onChange([...props.files, ...accepted]);
   };
   return (
     <fieldset class="file-picker">
@@ -52,7 +87,10 @@ export function FilePicker(props: { files: File[]; onChange: (files: File[]) => 
                   type="button"
                   class="link"
                   aria-label={`Remove ${file.name}`}
-                  onClick={() => props.onChange(props.files.filter((_, i) => i !== index()))}
+                  onClick={() => {
+                    setRefusals([]);
+                    props.onChange(props.files.filter((_, i) => i !== index()));
+                  }}
                 >
                   Remove
                 </button>
@@ -61,9 +99,16 @@ export function FilePicker(props: { files: File[]; onChange: (files: File[]) => 
           </For>
         </ul>
       </Show>
-      <Show when={props.error}>
+      <Show when={limits.data?.uploadLimits}>
+        {(limit) => (
+          <p class="hint">
+            Up to {limit().maxFiles} files, {fileSize(limit().maxBytes)} each.
+          </p>
+        )}
+      </Show>
+      <Show when={refusals().length > 0 || props.error}>
         <p class="error" role="alert">
-          {props.error}
+          {[...refusals(), props.error].filter(Boolean).join(" ")}
         </p>
       </Show>
     </fieldset>

@@ -73,8 +73,10 @@ function invalidateTicketLists(cache: Cache): void {
 export const cacheConfig: CacheExchangeOpts = {
   keys: {
     // Types without an id: embedded in their parent (a test checks every such type is listed here).
+    AccountDeactivatedError: embedded,
     AuthPayload: embedded,
     BaseError: embedded,
+    EmailChangeRequested: embedded,
     EmailDomainNotAllowedError: embedded,
     EmailTakenError: embedded,
     EmailVerificationRequiredError: embedded,
@@ -95,6 +97,7 @@ export const cacheConfig: CacheExchangeOpts = {
     NotificationPreferences: embedded,
     PageInfo: embedded,
     ParticipantRemovedError: embedded,
+    PasswordResetRequested: embedded,
     PushEndpointRefusedError: embedded,
     QueryLiveSessionsConnection: embedded,
     QueryLiveSessionsConnectionEdge: embedded,
@@ -122,6 +125,7 @@ export const cacheConfig: CacheExchangeOpts = {
     TicketMessagesConnection: embedded,
     TicketMessagesConnectionEdge: embedded,
     TooManyAttemptsError: embedded,
+    UploadLimits: embedded,
     UploadRejectedError: embedded,
     ValidationError: embedded,
     VerificationCodeSent: embedded,

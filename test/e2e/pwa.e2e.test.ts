@@ -400,7 +400,7 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.goto("/profile");
     const [refresh] = await customerContext.cookies();
     expect(refresh?.name).toBe("ls_refresh");
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     // The profile route's guard may get there first, with ?next=/profile.
     await page.waitForURL(/\/signin(\?|$)/);
     await expect.poll(async () => (await customerContext.cookies()).length).toBe(0);

@@ -1,29 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { concurrency, duration } from "../../app/features/sessions/analytics.ts";
-import { parseInvites, parseOffsets } from "../../app/features/sessions/invites.ts";
+import { parseOffsets } from "../../app/features/sessions/invites.ts";
 
 describe("sessions screens: client logic", () => {
-  it("reads pasted invitees in the usual shapes, skips duplicates and reports unreadable lines", () => {
-    const { invites, bad } = parseInvites(
-      [
-        "Pat Doe <Pat@Example.com>",
-        "sam@example.org",
-        '"Lee, Kim" <lee@example.net>',
-        "Ann, ann@example.com",
-        "",
-        "not an address",
-        "pat@example.com",
-      ].join("\n"),
-    );
-    expect(invites).toEqual([
-      { name: "Pat Doe", email: "pat@example.com" },
-      { name: "sam", email: "sam@example.org" },
-      { name: "Lee, Kim", email: "lee@example.net" },
-      { name: "Ann", email: "ann@example.com" },
-    ]);
-    expect(bad).toEqual(["not an address"]);
-  });
-
   it("parses reminder offsets and refuses anything but positive whole minutes", () => {
     expect(parseOffsets("60, 15")).toEqual([60, 15]);
     expect(parseOffsets("60 10 5")).toEqual([60, 10, 5]);

@@ -4,6 +4,8 @@ export interface EmailMessage {
   subject: string;
   html: string;
   text: string;
+  /** Where replies go (e.g. the host of a session invite), when not to the sender. */
+  replyTo?: string;
   /** A calendar invite sent as a `text/calendar; method=…` alternative (see calendar.ts). */
   calendar?: { method: "REQUEST" | "CANCEL"; content: string };
 }

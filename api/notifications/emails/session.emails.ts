@@ -15,7 +15,7 @@ export interface SessionEmailData {
   uid: string;
   /** Raised on every change that sends a new invite (moved, cancelled). */
   sequence: number;
-  /** ORGANIZER of the calendar event: the sending address (Mailer.fromAddress). */
+  /** ORGANIZER of the calendar event and Reply-To of the email: the host, so RSVPs and replies reach them. */
   organizerEmail: string;
 }
 
@@ -55,6 +55,7 @@ export function sessionInvitationEmail(data: SessionEmailData): EmailMessage {
   const updated = data.sequence > 0;
   return {
     to: data.recipient.email,
+    replyTo: data.organizerEmail,
     subject: `${updated ? "Updated invitation" : "Invitation"}: ${data.title}`,
     ...layout({
       heading: updated ? `${data.title} has changed` : `You're invited to ${data.title}`,
@@ -77,6 +78,7 @@ export function sessionInvitationEmail(data: SessionEmailData): EmailMessage {
 export function sessionCancelledEmail(data: SessionEmailData): EmailMessage {
   return {
     to: data.recipient.email,
+    replyTo: data.organizerEmail,
     subject: `Cancelled: ${data.title}`,
     ...layout({
       heading: `${data.title} is cancelled`,
@@ -92,6 +94,7 @@ export function sessionCancelledEmail(data: SessionEmailData): EmailMessage {
 export function sessionStartedEmail(data: SessionEmailData): EmailMessage {
   return {
     to: data.recipient.email,
+    replyTo: data.organizerEmail,
     subject: `Starting now: ${data.title}`,
     ...layout({
       heading: `${data.title} has started`,
@@ -111,6 +114,7 @@ export function sessionReminderEmail(data: SessionEmailData & { minutesBefore: n
       : `${data.minutesBefore} minutes`;
   return {
     to: data.recipient.email,
+    replyTo: data.organizerEmail,
     subject: `Reminder: ${data.title} starts in ${lead}`,
     ...layout({
       heading: `${data.title} starts in ${lead}`,

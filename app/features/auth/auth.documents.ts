@@ -12,7 +12,7 @@ export const ViewerFields = graphql(`
   }
 `);
 
-const AuthPayloadFields = graphql(
+export const AuthPayloadFields = graphql(
   `
   fragment AuthPayloadFields on AuthPayload {
     accessToken
@@ -60,6 +60,9 @@ export const LogInMutation = graphql(
       ... on Error {
         code
         message
+      }
+      ... on RateLimitedError {
+        retryAfterSeconds
       }
       ... on ValidationError {
         fieldErrors {

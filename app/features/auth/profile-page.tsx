@@ -6,6 +6,7 @@ import { cacheStorage } from "../../graphql/client.ts";
 import { clearSession, currentUser, isStaff } from "../../graphql/session.ts";
 import { label } from "../../lib/format.ts";
 import { PushOptIn } from "../sessions/push-opt-in.tsx";
+import { AccountSecurity } from "./account-security.tsx";
 import {
   LogOutMutation,
   NotificationPreferencesQuery,
@@ -19,13 +20,21 @@ type Preferences = Omit<
 >;
 type PreferenceKey = "ticketCreated" | "ticketReply" | "ticketResolved" | "ticketAssigned" | "ticketCustomerMessage";
 
-/** Ticket emails each user can turn off; the last two only reach agents and admins. */
-const PREFERENCES: { key: PreferenceKey; name: string; staffOnly?: boolean }[] = [
+/**
+ * Ticket emails each user can turn off, worded for who reads them: a customer gets news of the tickets they opened;
+ * agents and admins mostly of the tickets they work on, and of the ones they opened themselves only second.
+ */
+const CUSTOMER_PREFERENCES: { key: PreferenceKey; name: string }[] = [
   { key: "ticketCreated", name: "Confirmation when I open a ticket" },
   { key: "ticketReply", name: "An agent answered my ticket" },
   { key: "ticketResolved", name: "My ticket was resolved" },
-  { key: "ticketAssigned", name: "A ticket was assigned to me", staffOnly: true },
-  { key: "ticketCustomerMessage", name: "The customer wrote on a ticket assigned to me", staffOnly: true },
+];
+const STAFF_PREFERENCES: { key: PreferenceKey; name: string }[] = [
+  { key: "ticketAssigned", name: "A ticket is assigned to me" },
+  { key: "ticketCustomerMessage", name: "A customer writes on a ticket assigned to me" },
+  { key: "ticketCreated", name: "Confirmation when I open a ticket myself" },
+  { key: "ticketReply", name: "A reply on a ticket I opened myself" },
+  { key: "ticketResolved", name: "A ticket I opened myself is resolved" },
 ];
 
 /** Email preferences: each switch saves at once; a failed save puts the switch back and says why. */
@@ -63,7 +72,7 @@ function EmailPreferences() {
       <Switch>
         <Match when={query.data?.me?.notificationPreferences}>
           {(prefs) => (
-            <For each={PREFERENCES.filter((preference) => !preference.staffOnly || staff())}>
+            <For each={staff() ? STAFF_PREFERENCES : CUSTOMER_PREFERENCES}>
               {(preference) => (
                 <label class="toggle">
                   <input
@@ -125,6 +134,7 @@ export default function ProfilePage() {
         )}
       </Show>
       <EmailPreferences />
+      <AccountSecurity />
       <fieldset class="preferences">
         <legend>This device</legend>
         <p class="hint">Session reminders and ticket updates as notifications on this phone or computer.</p>

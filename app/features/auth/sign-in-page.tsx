@@ -12,6 +12,34 @@ export function afterSignIn(next: string | undefined, role: Parameters<typeof is
   return isStaff(role) ? "/inbox" : "/tickets";
 }
 
+/**
+ * What to tell someone whose sign-in failed: the specific reason when it is safe to give (too many attempts, an
+ * account deactivated: the server says so only after the right password), one generic sentence otherwise, so the
+ * page never tells which addresses have accounts.
+ */
+export function signInFailure(
+  outcome: { __typename: string; message?: string; retryAfterSeconds?: number } | undefined,
+  offline: boolean,
+): string {
+  if (offline) return "Could not reach the server. Check your connection and try again.";
+  switch (outcome?.__typename) {
+    case "RateLimitedError":
+      return `Too many sign-in attempts. Try again in ${waitText(outcome.retryAfterSeconds ?? 60)}.`;
+    case "AccountDeactivatedError":
+      return "This account has been deactivated. Ask an admin of your workspace to reactivate it.";
+    case "InvalidCredentialsError":
+      return "That email and password do not match an account. Check both, or reset your password.";
+    default:
+      return "Could not sign you in just now. Try again in a moment.";
+  }
+}
+
+function waitText(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
 export default function SignInPage() {
   const [params] = useSearchParams<{ next?: string }>();
   const navigate = useNavigate();
@@ -39,9 +67,7 @@ export default function SignInPage() {
       navigate(afterSignIn(params.next, outcome.user.role), { replace: true });
     } else if (outcome?.__typename === "ValidationError") {
       setServerErrors(fieldErrorMap(outcome.fieldErrors));
-    } else {
-      setFormError(outcome?.message ?? result.error?.message ?? "Could not sign in");
-    }
+    } else setFormError(signInFailure(outcome, Boolean(result.error?.networkError)));
   };
 
   return (
@@ -58,6 +84,7 @@ export default function SignInPage() {
           onInput={(event) => {
             setEmail(event.currentTarget.value);
             setServerErrors({});
+            setFormError("");
           }}
           onBlur={() => setTouched(true)}
           error={touched() ? errors().email : undefined}
@@ -71,6 +98,7 @@ export default function SignInPage() {
           onInput={(event) => {
             setPassword(event.currentTarget.value);
             setServerErrors({});
+            setFormError("");
           }}
           error={touched() ? errors().password : undefined}
         />
@@ -83,6 +111,9 @@ export default function SignInPage() {
           {state.fetching ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      <p>
+        <A href="/forgot-password">Forgot your password?</A>
+      </p>
       <p>
         New here?{" "}
         <A href={`/signup${params.next ? `?next=${encodeURIComponent(params.next)}` : ""}`}>Create an account</A>

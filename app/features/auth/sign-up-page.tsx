@@ -26,6 +26,7 @@ export default function SignUpPage() {
     setValues({ ...values(), [field]: value });
     const { [field]: _cleared, ...rest } = serverErrors();
     setServerErrors(rest);
+    setFormError("");
   };
   const touch = (field: string) => setTouched({ ...touched(), [field]: true });
 

@@ -137,10 +137,11 @@ export function JoinForm(props: {
     }
   };
 
-  /** A field's input handler: the new value, and server-side errors cleared until the next answer. */
+  /** A field's input handler: the new value, and the last answer's errors cleared (they were about the old values). */
   const edit = (set: (value: string) => void) => (event: { currentTarget: HTMLInputElement }) => {
     set(event.currentTarget.value);
     setServerErrors({});
+    setRefusal("");
   };
 
   return (

@@ -5,7 +5,8 @@ import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { client } from "../../graphql/client.ts";
 import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
-import { parseInvites, parseOffsets, toLocalInput } from "./invites.ts";
+import { createInviteeChips, InviteeChipsField, inviteeError } from "./invitee-chips.tsx";
+import { parseOffsets, toLocalInput } from "./invites.ts";
 import { CreateLiveSessionMutation, UpdateLiveSessionMutation } from "./session-form.documents.ts";
 import { LiveSessionQuery } from "./sessions.documents.ts";
 import "./sessions.css";
@@ -52,7 +53,7 @@ export default function SessionFormPage() {
   const [max, setMax] = createSignal("");
   const [agenda, setAgenda] = createSignal("");
   const [description, setDescription] = createSignal("");
-  const [invites, setInvites] = createSignal("");
+  const invitees = createInviteeChips();
   const [password, setPassword] = createSignal("");
   const [hadPassword, setHadPassword] = createSignal(false);
   const [removePassword, setRemovePassword] = createSignal(false);
@@ -87,7 +88,7 @@ export default function SessionFormPage() {
     setMax(String(s.maxParticipants));
     setAgenda(s.agenda);
     setDescription(s.description);
-    setInvites(s.invites.map((i) => `${i.name} <${i.email}>`).join("\n"));
+    invitees.replace(s.invites.map(({ name, email }) => ({ name, email })));
     setHadPassword(s.hasPassword);
     setDomains(s.allowedEmailDomains.join(", "));
     setOffsets(s.reminderOffsets.join(", "));
@@ -102,7 +103,6 @@ export default function SessionFormPage() {
     });
   });
 
-  const parsedInvites = () => parseInvites(invites());
   const errors = () => {
     const server = serverErrors();
     const startsAt = Date.parse(start());
@@ -117,9 +117,7 @@ export default function SessionFormPage() {
       maxParticipants:
         server.maxParticipants ??
         (max() && !(Number.isInteger(maxValue) && maxValue >= 1 && maxValue <= 100) ? "Between 1 and 100" : undefined),
-      invites:
-        server.invites ??
-        (parsedInvites().bad.length ? `Cannot read: ${parsedInvites().bad.slice(0, 3).join("; ")}` : undefined),
+      invites: inviteeError(invitees) ?? server.invites,
       reminderOffsets:
         server.reminderOffsets ??
         (offsets().trim() && !parseOffsets(offsets()) ? "Minutes before the start, e.g. 60, 15" : undefined),
@@ -135,10 +133,8 @@ export default function SessionFormPage() {
     event.preventDefault();
     setTouched(true);
     setFormError("");
-    if (Object.values(errors()).some(Boolean)) {
-      setFormError("Check the highlighted fields.");
-      return;
-    }
+    invitees.commitDraft();
+    if (hasErrors()) return;
     const input = {
       title: title().trim(),
       type: type(),
@@ -147,7 +143,7 @@ export default function SessionFormPage() {
       ...(max() ? { maxParticipants: Number(max()) } : {}),
       agenda: agenda(),
       description: description(),
-      invites: parsedInvites().invites,
+      invites: invitees.invitees(),
       allowedEmailDomains: domains()
         .split(/[,\s]+/)
         .map((d) => d.trim().replace(/^@/, ""))
@@ -174,12 +170,19 @@ export default function SessionFormPage() {
     }
     setBusy(false);
     if (outcome?.__typename === "LiveSession" && outcome.id) navigate(`/sessions/${outcome.id}`);
-    else if (outcome?.__typename === "ValidationError") {
-      setServerErrors(fieldErrorMap(outcome.fieldErrors));
-      setFormError(outcome.message ?? "Check the highlighted fields.");
-    } else setFormError(outcome?.message ?? failure ?? "Could not save the session");
+    else if (outcome?.__typename === "ValidationError") setServerErrors(fieldErrorMap(outcome.fieldErrors));
+    else setFormError(outcome?.message ?? failure ?? "Could not save the session");
   };
 
+  const hasErrors = () => Object.values(errors()).some(Boolean);
+  /** What blocks the form, said once above the button; it goes away as soon as the fields are fixed. */
+  const blocking = () => {
+    if (!touched() || !hasErrors()) return "";
+    const invites = errors().invites;
+    return invites && Object.values(errors()).filter(Boolean).length === 1
+      ? `Not scheduled yet. ${invites}.`
+      : "Not saved yet: check the highlighted fields.";
+  };
   const show = (key: keyof ReturnType<typeof errors>) => (touched() ? errors()[key] : undefined);
   const change = (setter: (value: string) => void, key: string) => (event: { currentTarget: { value: string } }) => {
     setter(event.currentTarget.value);
@@ -255,15 +258,10 @@ export default function SessionFormPage() {
             onInput={change(setDescription, "description")}
             error={show("description")}
           />
-          <Field
-            label="Invitees"
-            multiline
-            rows={4}
-            name="invites"
-            hint={`One per line: Name <email>. ${parsedInvites().invites.length} invitee(s).`}
-            value={invites()}
-            onInput={change(setInvites, "invites")}
+          <InviteeChipsField
+            list={invitees}
             error={show("invites")}
+            onChange={() => setServerErrors(({ invites: _, ...rest }) => rest)}
           />
           <fieldset class="checks">
             <legend>Options</legend>
@@ -330,9 +328,9 @@ export default function SessionFormPage() {
             onInput={change(setTicketId, "ticketId")}
             error={show("ticketId")}
           />
-          <Show when={formError()}>
+          <Show when={blocking() || formError()}>
             <p class="form-error" role="alert">
-              {formError()}
+              {blocking() || formError()}
             </p>
           </Show>
           <button type="submit" class="button primary block" disabled={busy()}>

@@ -41,6 +41,9 @@ export default function InboxPage() {
     searchTimer = setTimeout(() => setParams({ q: value.trim() || undefined }), 300);
   };
 
+  // On a phone, status and priority wait behind one button, so the first screen shows tickets (wider screens show all).
+  const [filtersOpen, setFiltersOpen] = createSignal(false);
+  const activeFilters = () => [params.status, params.priority].filter(Boolean).length;
   const filter = (): Filter => {
     const result: Filter = {};
     if (params.view === "mine") result.assigneeId = currentUser()?.id ?? null;
@@ -112,27 +115,38 @@ export default function InboxPage() {
             onInput={(event) => onSearch(event.currentTarget.value)}
           />
         </div>
-        <div class="field">
-          <label for="inbox-status">Status</label>
-          <select
-            id="inbox-status"
-            value={params.status ?? ""}
-            onChange={(event) => setParams({ status: event.currentTarget.value || undefined })}
-          >
-            <option value="">Any</option>
-            <For each={statuses}>{(value) => <option value={value}>{label(value)}</option>}</For>
-          </select>
-        </div>
-        <div class="field">
-          <label for="inbox-priority">Priority</label>
-          <select
-            id="inbox-priority"
-            value={params.priority ?? ""}
-            onChange={(event) => setParams({ priority: event.currentTarget.value || undefined })}
-          >
-            <option value="">Any</option>
-            <For each={priorities}>{(value) => <option value={value}>{label(value)}</option>}</For>
-          </select>
+        <button
+          type="button"
+          class="button secondary filters-toggle"
+          aria-expanded={filtersOpen()}
+          aria-controls="inbox-filters"
+          onClick={() => setFiltersOpen(!filtersOpen())}
+        >
+          {activeFilters() ? `Filters (${activeFilters()})` : "Filters"}
+        </button>
+        <div id="inbox-filters" class="filter-fields" classList={{ open: filtersOpen() }}>
+          <div class="field">
+            <label for="inbox-status">Status</label>
+            <select
+              id="inbox-status"
+              value={params.status ?? ""}
+              onChange={(event) => setParams({ status: event.currentTarget.value || undefined })}
+            >
+              <option value="">Any</option>
+              <For each={statuses}>{(value) => <option value={value}>{label(value)}</option>}</For>
+            </select>
+          </div>
+          <div class="field">
+            <label for="inbox-priority">Priority</label>
+            <select
+              id="inbox-priority"
+              value={params.priority ?? ""}
+              onChange={(event) => setParams({ priority: event.currentTarget.value || undefined })}
+            >
+              <option value="">Any</option>
+              <For each={priorities}>{(value) => <option value={value}>{label(value)}</option>}</For>
+            </select>
+          </div>
         </div>
       </div>
       <Switch>

@@ -87,7 +87,7 @@ export default function NewTicketPage() {
     } else if (outcome?.__typename === "ValidationError") {
       setServerErrors(fieldErrorMap(outcome.fieldErrors));
     } else if (outcome?.__typename === "UploadRejectedError") {
-      setServerErrors({ attachments: `${outcome.fileName}: ${outcome.message}` });
+      setServerErrors({ attachments: outcome.message });
     } else {
       setFormError(failure ?? "The ticket was not created; try again.");
     }

@@ -76,7 +76,7 @@ export function ReplyForm(props: { ticketId: string; staff: boolean }) {
     } else if (outcome?.__typename === "ValidationError") {
       setError(Object.values(fieldErrorMap(outcome.fieldErrors)).join(". "));
     } else if (outcome?.__typename === "UploadRejectedError") {
-      setError(`${outcome.fileName}: ${outcome.message}`);
+      setError(outcome.message);
     } else {
       setError(outcome?.message ?? failure ?? "The message was not sent; try again.");
     }
