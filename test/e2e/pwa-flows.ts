@@ -194,6 +194,8 @@ export async function inboxFiltersFlow(running: Running): Promise<void> {
   const agent = await agentPage(running, "/inbox?view=all");
   await agent.waitFor({ role: "link", name: /Kettle is leaking/ });
   await agent.waitFor({ role: "link", name: /Server room is flooded/ });
+  // On a phone, status and priority sit behind one "Filters" button.
+  await agent.click({ role: "button", name: /^Filters/ });
   await agent.selectOption({ label: "Priority" }, "URGENT");
   await agent.waitForGone({ role: "link", name: /Kettle is leaking/ });
   await agent.waitFor({ role: "link", name: /Server room is flooded/ });
