@@ -13,6 +13,7 @@ import { createHttpRouter } from "./http/http.router.ts";
 import { createRequestAuth } from "./http/request-auth.ts";
 import { createSecurityHeaders } from "./http/security-headers.ts";
 import { createStaticRoute } from "./http/static.route.ts";
+import type { MediaServer } from "./media/media-server.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
 import { withIdempotentCommits } from "./ops/idempotency.ts";
@@ -38,6 +39,8 @@ export interface AppOptions {
   staticDir?: string;
   /** Decides which PeerJS peers may signal and where their messages may go; by default the sessions service. */
   peerDirectory?: PeerDirectory;
+  /** A media server (SFU) the tests started; otherwise none. */
+  mediaServer?: MediaServer | null;
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;
@@ -67,7 +70,9 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       mailFrom: env.MAIL_FROM,
     }),
     rateLimits: createRateLimits(env, redis, clock, (rule) => metrics.rateLimited.inc({ rule })),
+    mediaServer: options.mediaServer ?? null,
   });
+  lifecycle.onClose(() => services.media.broker.close());
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
   // Subscriptions are authenticated once, at their start; this ends them when that sign-in expires or changes.
   const signIns = createSignInWatch({ auth: services.auth, clock });

@@ -8,6 +8,9 @@ import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
+import { MediaService } from "./media/media.service.ts";
+import { MediaBroker } from "./media/media-broker.ts";
+import type { MediaServer } from "./media/media-server.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { Logger } from "./ops/logger.ts";
@@ -35,6 +38,8 @@ export interface Services {
   /** Shared (Redis) or in-process rate limits; see api/ops/rate-limit.ts. */
   rateLimits: RateLimits;
   recordings: RecordingService;
+  /** The SFU (Janus), brokered for the participants; `media.broker.available()` is false without a media server. */
+  media: MediaService;
 }
 
 export function createServices(deps: {
@@ -48,6 +53,8 @@ export function createServices(deps: {
   rateLimits: RateLimits;
   /** The app's logger: what services report goes where the app logs, at its level. */
   logger: Logger;
+  /** The media server (api/media/janus-process.ts), or null: every session stays peer-to-peer. */
+  mediaServer: MediaServer | null;
 }): Services {
   const { env, prisma, pubsub, files, clock, logger } = deps;
   const auth = new AuthService(
@@ -105,6 +112,15 @@ export function createServices(deps: {
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
+  const media = new MediaService(
+    prisma,
+    new MediaBroker(deps.mediaServer, {
+      pubsub,
+      logger,
+      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+    }),
+    sessions.chat,
+  );
   return {
     auth,
     tickets,
@@ -118,5 +134,6 @@ export function createServices(deps: {
     ice: new IceService(iceConfigFromEnv(env), clock),
     rateLimits: deps.rateLimits,
     recordings,
+    media,
   };
 }
