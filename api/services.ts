@@ -119,7 +119,9 @@ export function createServices(deps: {
       logger,
       room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
     }),
-    sessions.chat,
+    { speaker: (actor, sessionId) => sessions.chat.speaker(actor, sessionId), events: sessions.events },
+    pubsub,
+    (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
   );
   return {
     auth,

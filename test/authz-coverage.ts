@@ -53,6 +53,7 @@ export const authzCoverage = {
     "mediaConfigure",
     "mediaTrickle",
     "mediaLeave",
+    "mediaPublishers",
     "sessionMedia",
   ],
 } as const satisfies Record<string, readonly string[]>;

@@ -274,6 +274,7 @@ describe.skipIf(!hasJanus)("SFU through the API (real Janus)", () => {
       [CONFIGURE, { feed: "someone" }, table(notNegotiating)],
       [TRICKLE, {}, table(notNegotiating)],
       [LEAVE, {}, table(room)],
+      [`query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`, {}, table(room)],
     ];
     const outcomes: string[] = [];
     const expected: string[] = [];
@@ -312,5 +313,33 @@ describe.skipIf(!hasJanus)("SFU through the API (real Janus)", () => {
     expect(rootFieldsOf([...operations.map(([query]) => query), MEDIA])).toEqual(
       declaredFields("test/sfu.test.ts#authz"),
     );
+  });
+
+  it("moves webinars at their start, and meetings growing past 4, to the SFU, telling the clients", async () => {
+    const TOPOLOGY = `query($id: ID!) { liveSession(id: $id) { topology } }`;
+    const topologyOf = async (id: string) =>
+      (await server.gql(TOPOLOGY, { id }, agent.token)).data?.liveSession.topology;
+    const { session: webinar } = await liveSession("WEBINAR");
+    await eventually(async () => (await topologyOf(webinar.id)) === "SFU", { what: "the webinar to use the SFU" });
+
+    const meeting = await createSession(server, agent, { type: "TRAINING", maxParticipants: 10 });
+    expect(await topologyOf(meeting.id)).toBe("PEER_TO_PEER");
+    await hostAction(server, agent, "startLiveSession", { id: meeting.id });
+    const members = [];
+    for (const name of ["m1", "m2", "m3"]) members.push(await joined(meeting, `${name}@example.org`));
+    const state = subscribe(
+      sessionWsClient(server, { participantToken: members[0]?.participantToken }),
+      `subscription($id: ID!) { sessionState(sessionId: $id) { kind session { topology } } }`,
+      { id: meeting.id },
+    );
+    await eventually(() => server.app.pubsub.listenerCount(`liveSession:${meeting.id}`) > 0, {
+      what: "the state subscription to attach",
+    });
+    // Host and three members: a mesh of 4 stays peer-to-peer.
+    expect(await topologyOf(meeting.id)).toBe("PEER_TO_PEER");
+    await joined(meeting, "m4@example.org");
+    expect((await state.next()).data?.sessionState).toEqual({ kind: "TOPOLOGY_CHANGED", session: { topology: "SFU" } });
+    expect(await topologyOf(meeting.id)).toBe("SFU");
+    await state.stop();
   });
 });

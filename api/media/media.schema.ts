@@ -3,6 +3,7 @@ import type { Context } from "../context.ts";
 import { ErrorInterface } from "../errors.schema.ts";
 import { ValidationError } from "../errors.ts";
 import { sessionEvents } from "../sessions/session-events.schema.ts";
+import { SessionTopologyEnum } from "../sessions/session-types.schema.ts";
 import { SessionEndedError } from "../sessions/sessions.errors.ts";
 import { inTheRoom } from "../sessions/sessions.scopes.ts";
 import {
@@ -177,10 +178,6 @@ builder.mutationFields((t) => ({
 }));
 
 const SessionMediaEventKindEnum = builder.enumType("SessionMediaEventKind", { values: sessionMediaEventKinds });
-const SessionTopologyEnum = builder.enumType("SessionTopology", {
-  values: ["PEER_TO_PEER", "SFU"] as const,
-  description: "How a session's media travels: peer-to-peer (PeerJS) or through the media server.",
-});
 
 const SessionMediaEvent = builder.objectRef<SessionMediaEventPayload>("SessionMediaEvent").implement({
   fields: (t) => ({
@@ -227,6 +224,15 @@ async function mediaEvents(
   return iterator;
 }
 
+builder.queryFields((t) => ({
+  mediaPublishers: t.idList({
+    description: "Participants whose media is up in the session's SFU room now (then follow sessionMedia).",
+    authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => context.services.media.publishers(context, String(args.sessionId)),
+  }),
+}));
+
 builder.subscriptionFields((t) => ({
   sessionMedia: t.field({
     type: SessionMediaEvent,
@@ -239,5 +245,3 @@ builder.subscriptionFields((t) => ({
     resolve: (event) => event,
   }),
 }));
-
-export { SessionTopologyEnum };

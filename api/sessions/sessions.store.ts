@@ -31,6 +31,8 @@ export async function closeVisits(tx: Tx, where: Prisma.SessionVisitWhereInput, 
 
 /** Realtime events of the sessions domain, published after the change commits; they carry ids only. */
 export class SessionEvents {
+  private readonly observers = new Set<(event: LiveSessionEventPayload) => void>();
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: PubSub,
@@ -41,7 +43,15 @@ export class SessionEvents {
     sessionId: string,
     extra: Omit<LiveSessionEventPayload, "kind" | "sessionId"> = {},
   ) {
-    this.pubsub.publish("liveSession", sessionId, { kind, sessionId, ...extra });
+    const event = { kind, sessionId, ...extra };
+    this.pubsub.publish("liveSession", sessionId, event);
+    for (const observer of this.observers) observer(event);
+  }
+
+  /** Hears this instance's own changes as they are published (the media topology follows admissions). */
+  observe(observer: (event: LiveSessionEventPayload) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Tells the signaling server to drop these peers now. */

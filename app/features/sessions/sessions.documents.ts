@@ -132,6 +132,7 @@ export const SessionStateSubscription = graphql(`
         status
         locked
         recording
+        topology
       }
     }
   }

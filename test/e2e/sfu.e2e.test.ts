@@ -1,0 +1,125 @@
+import { rmSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, invite, signUp } from "../fixtures.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { janusAvailable, startTestJanus } from "../janus.ts";
+import { createSession, hostAction } from "../session-fixtures.ts";
+import {
+  buildApp,
+  chromiumAvailable,
+  launchChromium,
+  openContext,
+  screenshot,
+  takePolicyViolations,
+} from "./browser.ts";
+
+/**
+ * The PWA's calls through the media server (Janus, started by the test) in Chromium with a fake camera: a webinar
+ * where the host publishes and three attendees decode video,.
+ */
+
+const available = chromiumAvailable && janusAvailable();
+let server: TestServer;
+let browser: Browser;
+let agent: Actor;
+let janus: Awaited<ReturnType<typeof startTestJanus>>;
+let outDir: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!available) return;
+  outDir = buildApp();
+  janus = await startTestJanus();
+  const clock = new TestClock();
+  clock.now = () => new Date();
+  server = await startTestServer({ staticDir: outDir, clock, mediaServer: janus });
+  browser = await launchChromium();
+  const admin = await signUp(server, "admin@example.com", "Ada Admin");
+  agent = await invite(server, admin, "agent@example.com", "AGENT");
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await janus?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+});
+
+/** Frames the video labelled `label` has decoded (0 when it is not there). */
+function framesOf(page: Page, label: string): Promise<number> {
+  return page.evaluate((name) => {
+    const video = document.querySelector<HTMLVideoElement>(`video[aria-label="${name}"]`);
+    return video && video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+  }, label);
+}
+
+/** Whether the video labelled `label` decodes frames and keeps decoding. */
+async function advancing(page: Page, label: string, timeoutMs = 60_000): Promise<void> {
+  await expect.poll(() => framesOf(page, label), { timeout: timeoutMs }).toBeGreaterThan(0);
+  const before = await framesOf(page, label);
+  await expect.poll(() => framesOf(page, label), { timeout: 20_000 }).toBeGreaterThan(before + 5);
+}
+
+async function newPage(): Promise<Page> {
+  const context = await openContext(browser, { viewport: { width: 390, height: 844 }, baseURL: server.url });
+  await context.grantPermissions(["camera", "microphone"]);
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on("dialog", (dialog) => void dialog.accept());
+  return page;
+}
+
+/** The host signs in, opens the session and joins its call. */
+async function hostJoins(sessionId: string): Promise<Page> {
+  const host = await newPage();
+  await host.goto(`/signin?next=/sessions/${sessionId}`);
+  await host.getByLabel("Email").fill("agent@example.com");
+  await host.getByLabel("Password").fill("correct horse battery");
+  await host.getByRole("button", { name: "Sign in" }).click();
+  await host.getByRole("button", { name: "Join call" }).click();
+  await host.getByRole("button", { name: "Join", exact: true }).click();
+  await host.getByRole("toolbar", { name: "Call controls" }).waitFor();
+  return host;
+}
+
+/** A participant opens the link, joins (no waiting room) and enters the call. */
+async function participantJoins(token: string, name: string): Promise<Page> {
+  const page = await newPage();
+  await page.goto(`/session/join/${token}`);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(`${name.toLowerCase().replace(/\W/g, "")}@example.org`);
+  await page.getByRole("button", { name: "Join", exact: true }).click();
+  await page.getByRole("region", { name: "Call" }).waitFor();
+  await page.getByRole("button", { name: "Join", exact: true }).click();
+  await page.getByRole("toolbar", { name: "Call controls" }).waitFor();
+  return page;
+}
+
+async function liveSession(type: string): Promise<Record<string, any>> {
+  const session = await createSession(server, agent, { type, waitingRoom: false, maxParticipants: 20 });
+  await hostAction(server, agent, "startLiveSession", { id: session.id });
+  return session;
+}
+
+describe.skipIf(!available)("calls through the media server in Chromium", () => {
+  afterEach(() => {
+    expect(takePolicyViolations(), "Content-Security-Policy violations").toEqual([]);
+  });
+
+  it("a webinar: the host publishes through Janus and three attendees decode the video", async () => {
+    const session = await liveSession("WEBINAR");
+    expect((await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology).toBe("SFU");
+    const host = await hostJoins(session.id);
+    const attendees = [];
+    for (const name of ["Ann", "Ben", "Cat"]) attendees.push(await participantJoins(session.accessToken, name));
+    for (const attendee of attendees) await advancing(attendee, "agent's video");
+    expect(await server.app.services.media.broker.publishers(session.id)).toHaveLength(1);
+    await screenshot(attendees[0] as Page, "sfu-webinar-attendee");
+    await host.close();
+  });
+});
