@@ -15,6 +15,7 @@ import {
   MediaServerUnavailableError,
 } from "./media.errors.ts";
 import { type MediaStreamDescription, type SessionMediaEventPayload, sessionMediaEventKinds } from "./media.events.ts";
+import { MediaService } from "./media.service.ts";
 
 /**
  * The SFU, brokered: participants send their SDP and ICE through these fields and the API talks to Janus for them
@@ -224,7 +225,40 @@ async function mediaEvents(
   return iterator;
 }
 
+/** Measured on the reference machine (docs/benchmarks.md, `npm run bench:calls`): what peer-to-peer carries. */
+const PEER_TO_PEER_MESH = 7;
+const PEER_TO_PEER_WEBINAR_AUDIENCE = 24;
+
+const CallCapacity = builder
+  .objectRef<{ mediaServer: boolean; meshSize: number; webinarAudience: number; sfuFrom: number }>("CallCapacity")
+  .implement({
+    description: "What calls carry here, for the scheduling form: peer-to-peer limits, or the media server's.",
+    fields: (t) => ({
+      mediaServer: t.exposeBoolean("mediaServer", {
+        description: "A media server (SFU) is up: large sessions use it.",
+      }),
+      meshSize: t.exposeInt("meshSize", { description: "Participants a peer-to-peer meeting carries (measured)." }),
+      webinarAudience: t.exposeInt("webinarAudience", {
+        description: "Viewers a webinar carries: peer-to-peer as measured, or the seat limit with a media server.",
+      }),
+      sfuFrom: t.exposeInt("sfuFrom", { description: "Meetings move to the media server from this many people." }),
+    }),
+  });
+
 builder.queryFields((t) => ({
+  callCapacity: t.field({
+    type: CallCapacity,
+    authScopes: { agent: true },
+    resolve: (_root, _args, context) => {
+      const mediaServer = context.services.media.broker.available();
+      return {
+        mediaServer,
+        meshSize: PEER_TO_PEER_MESH,
+        webinarAudience: mediaServer ? 100 : PEER_TO_PEER_WEBINAR_AUDIENCE,
+        sfuFrom: MediaService.MESH_LIMIT + 1,
+      };
+    },
+  }),
   mediaPublishers: t.idList({
     description: "Participants whose media is up in the session's SFU room now (then follow sessionMedia).",
     authScopes: (_root, args) => inTheRoom(String(args.sessionId)),

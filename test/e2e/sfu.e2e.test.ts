@@ -16,7 +16,8 @@ import {
 
 /**
  * The PWA's calls through the media server (Janus, started by the test) in Chromium with a fake camera: a webinar
- * where the host publishes and three attendees decode video,.
+ * where the host publishes and three attendees decode video, and a meeting that grows from 4 to 5 and moves from
+ * peer-to-peer to the SFU without anyone leaving the page.
  */
 
 const available = chromiumAvailable && janusAvailable();
@@ -63,6 +64,32 @@ async function advancing(page: Page, label: string, timeoutMs = 60_000): Promise
   await expect.poll(() => framesOf(page, label), { timeout: timeoutMs }).toBeGreaterThan(0);
   const before = await framesOf(page, label);
   await expect.poll(() => framesOf(page, label), { timeout: 20_000 }).toBeGreaterThan(before + 5);
+}
+
+/**
+ * In the page: per remote video label, the longest time between two frames from now on (requestVideoFrameCallback;
+ * a video element replaced by the switch continues under the same label).
+ */
+function watchFrameGaps() {
+  const state = window as unknown as { frameGaps: Record<string, number>; lastFrame: Record<string, number> };
+  state.frameGaps = {};
+  state.lastFrame = {};
+  const watched = new WeakSet<HTMLVideoElement>();
+  setInterval(() => {
+    for (const video of document.querySelectorAll<HTMLVideoElement>("video[aria-label]")) {
+      const label = video.getAttribute("aria-label") ?? "";
+      if (watched.has(video) || label === "Your video") continue;
+      watched.add(video);
+      const tick = () => {
+        const now = performance.now();
+        const last = state.lastFrame[label];
+        if (last !== undefined) state.frameGaps[label] = Math.max(state.frameGaps[label] ?? 0, now - last);
+        state.lastFrame[label] = now;
+        if (video.isConnected) video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+    }
+  }, 50);
 }
 
 async function newPage(): Promise<Page> {
@@ -113,7 +140,9 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
 
   it("a webinar: the host publishes through Janus and three attendees decode the video", async () => {
     const session = await liveSession("WEBINAR");
-    expect((await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology).toBe("SFU");
+    await expect
+      .poll(async () => (await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology)
+      .toBe("SFU");
     const host = await hostJoins(session.id);
     const attendees = [];
     for (const name of ["Ann", "Ben", "Cat"]) attendees.push(await participantJoins(session.accessToken, name));
@@ -121,5 +150,59 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
     expect(await server.app.services.media.broker.publishers(session.id)).toHaveLength(1);
     await screenshot(attendees[0] as Page, "sfu-webinar-attendee");
     await host.close();
+  });
+
+  // Five Chromium pages sending and decoding on two shared cores: the 20 checks take minutes.
+  it("a meeting growing from 4 to 5 moves to the SFU and everyone keeps receiving everyone", {
+    timeout: 600_000,
+  }, async () => {
+    const session = await liveSession("TRAINING");
+    const host = await hostJoins(session.id);
+    const names = ["Dan", "Eve", "Fay"];
+    const pages: [string, Page][] = [["agent", host]];
+    for (const name of names) pages.push([name, await participantJoins(session.accessToken, name)]);
+    const everyoneSeesEveryone = async () => {
+      for (const [self, page] of pages)
+        for (const [other] of pages)
+          if (other !== self) {
+            await advancing(page, `${other}'s video`).catch(async (error) => {
+              console.info(
+                await page.evaluate(() =>
+                  [...document.querySelectorAll(".tile")].map((tile) => tile.textContent).join(" | "),
+                ),
+              );
+              throw error;
+            });
+          }
+    };
+    await everyoneSeesEveryone();
+    expect((await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology).toBe(
+      "PEER_TO_PEER",
+    );
+
+    // Every page notes, per remote video, the longest time between two decoded frames from now on.
+    for (const [, page] of pages) await page.evaluate(watchFrameGaps);
+    // The fifth joins: the server moves the session to the SFU and every page switches by itself.
+    pages.push(["Gus", await participantJoins(session.accessToken, "Gus")]);
+    await expect
+      .poll(async () => (await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology)
+      .toBe("SFU");
+    await expect
+      .poll(async () => (await server.app.services.media.broker.publishers(session.id)).length, {
+        timeout: 30_000,
+      })
+      .toBe(5);
+    await everyoneSeesEveryone();
+    const gaps: Record<string, number> = {};
+    for (const [self, page] of pages.slice(0, 4)) {
+      const seen = await page.evaluate(() => (window as unknown as { frameGaps: Record<string, number> }).frameGaps);
+      for (const [label, gap] of Object.entries(seen)) if (!label.startsWith("Gus")) gaps[`${self} ← ${label}`] = gap;
+    }
+    console.info("4 → 5, longest interruption per received video (ms):", gaps);
+    expect(Object.keys(gaps)).toHaveLength(12);
+    // The issue's target is under 3 s; measured here 5.9–10.9 s at worst (2026-12-02, 5 Chromium pages on 2 cores,
+    // docs/calls.md): not met yet. This bound catches a switch that loses a stream for good.
+    expect(Math.max(...Object.values(gaps))).toBeLessThan(20_000);
+    await screenshot(host, "sfu-meeting-host");
   });
 });

@@ -107,17 +107,23 @@ export class CallClient {
   }
 
   /**
-   * Moves the running call to the media server (or back to peer-to-peer) without leaving: local media stays, the
-   * old connections close, the new topology connects to the same roster.
+   * Moves the running call to the media server (or back to peer-to-peer) without leaving the page: the old
+   * connections close, local media stays, the new topology connects to the same roster. (Make-before-break, keeping
+   * the old connections until the new ones carry media, was tried: on the 2-core test machine the doubled load
+   * stalled streams; see docs/calls.md.)
    */
   async switchTopology(sfu: SfuSignaling | null): Promise<void> {
-    if (this.state.status === "left" || (sfu ?? null) === (this.options.sfu ?? null)) return;
+    if (this.hasLeft() || (sfu ?? null) === (this.options.sfu ?? null)) return;
     this.topology.close();
     this.options = { ...this.options, sfu };
     this.topology = createTopology(this.options, this.topologyContext);
     this.topology.setRoster(this.roster);
     this.emit();
     if (this.state.status === "joined" || this.state.status === "joining") await this.topology.connect();
+  }
+
+  private hasLeft(): boolean {
+    return this.state.status === "left";
   }
 
   /** Whether media goes through the media server now. */

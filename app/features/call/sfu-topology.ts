@@ -8,6 +8,7 @@ import type {
   SfuSignaling,
   SfuStream,
 } from "./call-types.ts";
+import { classifyQuality, QUALITY_THRESHOLDS } from "./quality.ts";
 import type { CallTopology, TopologyContext } from "./topology.ts";
 
 /**
@@ -313,14 +314,18 @@ export class SfuTopology implements CallTopology {
   private chooseLayers(): void {
     for (const link of this.links.values()) {
       if (!link.participantId || !link.remote.stream) continue;
-      const quality = link.remote.quality;
+      // The path's loss and delay decide, not the received bitrate (a lower layer lowers it by itself) nor jitter (a
+      // receiver short of CPU shows jitter that a lower layer does not cure). Only loss pauses the video.
+      const { rttMs, loss } = link.remote.stats;
+      const quality = classifyQuality({ rttMs, loss, jitterMs: null, bitrate: null, expectsVideo: false });
+      const lossy = (loss ?? 0) > QUALITY_THRESHOLDS.poor.loss;
       let layer: number | "audio" = quality === "poor" ? 0 : quality === "fair" ? 1 : 2;
-      if (quality === "poor" && (link.layer === 0 || link.layer === "audio")) {
+      if (lossy && (link.layer === 0 || link.layer === "audio")) {
         link.poorSamples++;
         if (link.poorSamples >= POOR_SAMPLES_BEFORE_AUDIO_ONLY) layer = "audio";
       } else link.poorSamples = 0;
       // Audio only measures no video: come back to the low layer after a sample without loss or delay trouble.
-      if (link.layer === "audio" && quality !== "poor") layer = 0;
+      if (link.layer === "audio" && !lossy) layer = 0;
       if (layer === link.layer) continue;
       const previous = link.layer;
       link.layer = layer;
