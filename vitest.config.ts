@@ -34,6 +34,21 @@ const shared = {
   expect: { poll: { timeout: 10_000 } },
 };
 
+function browserProject(name: string, include: string[], exclude: string[] = []) {
+  return {
+    test: {
+      name,
+      include,
+      exclude,
+      testTimeout: 240_000,
+      hookTimeout: 240_000,
+      // A screen or the service worker can take seconds to settle while the other tiers load the machine.
+      expect: { poll: { timeout: 15_000 } },
+      env: { TEST_DB: "embedded" },
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     pool: "forks",
@@ -63,19 +78,13 @@ export default defineConfig({
             },
           ]
         : []),
-      // Real Chromium (playwright-core, fake camera) against the real API (embedded database): see test/e2e/.
-      // Each browser file fails, never skips, in CI when Chromium is missing.
-      {
-        test: {
-          name: "browser",
-          include: ["test/e2e/**/*.e2e.test.ts"],
-          testTimeout: 240_000,
-          hookTimeout: 240_000,
-          // A screen or the service worker can take seconds to settle while the other tiers load the machine.
-          expect: { poll: { timeout: 15_000 } },
-          env: { TEST_DB: "embedded" },
-        },
-      },
+      // Real browsers against the real API (embedded database): see test/e2e/. One project per engine, so one
+      // engine runs alone with `--project browser` (Chromium, playwright-core), `--project firefox` (Firefox ESR,
+      // puppeteer-core over WebDriver BiDi) or `--project webkit` (WebKitGTK's MiniBrowser, WebKitWebDriver under
+      // Xvfb). Each browser file fails, never skips, in CI when its browser is missing.
+      browserProject("browser", ["test/e2e/**/*.e2e.test.ts"], ["test/e2e/**/*.{firefox,webkit}.e2e.test.ts"]),
+      browserProject("firefox", ["test/e2e/**/*.firefox.e2e.test.ts"]),
+      browserProject("webkit", ["test/e2e/**/*.webkit.e2e.test.ts"]),
     ],
   },
 });

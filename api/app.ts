@@ -39,7 +39,7 @@ export interface AppOptions {
   staticDir?: string;
   /** Decides which PeerJS peers may signal and where their messages may go; by default the sessions service. */
   peerDirectory?: PeerDirectory;
-  /** A media server (SFU) the tests started; otherwise none. */
+  /** A media server (SFU) the tests started; otherwise the managed or external one (api/media/janus-process.ts). */
   mediaServer?: MediaServer | null;
 }
 
@@ -50,11 +50,11 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(env.LOG_LEVEL);
   const metrics = createMetrics();
-  const { database, redis, pubsub } = await openInfrastructure(env, logger, options.database);
+  const { database, redis, pubsub, media } = await openInfrastructure(env, logger, clock, options.database);
   // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
   const prisma = withIdempotentCommits(database.prisma, clock);
-  const lifecycle = createLifecycle({ logger, database, redis, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
-  const services = createServices({
+  const lifecycle = createLifecycle({ logger, database, redis, media, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
+  const services = createServices(options.mediaServer ?? media, {
     env,
     prisma,
     pubsub,
@@ -70,13 +70,11 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       mailFrom: env.MAIL_FROM,
     }),
     rateLimits: createRateLimits(env, redis, clock, (rule) => metrics.rateLimited.inc({ rule })),
-    mediaServer: options.mediaServer ?? null,
   });
-  lifecycle.onClose(() => services.media.broker.close());
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
   // Subscriptions are authenticated once, at their start; this ends them when that sign-in expires or changes.
   const signIns = createSignInWatch({ auth: services.auth, clock });
-  lifecycle.onClose(() => signIns.close());
+  lifecycle.onClose(async () => void (await Promise.all([signIns.close(), services.media.broker.close()])));
   const refreshCookie = createRefreshCookie({ publicUrl: env.PUBLIC_URL });
   const graphql = createGraphQLHandler({
     env,
@@ -93,6 +91,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const realtime = createGraphQLWsHandler({ graphql, requestAuth, metrics, signIns });
   lifecycle.onClose(() => realtime.close());
   lifecycle.onDrain(() => realtime.restartClients("Server restarting: reconnect"));
+  lifecycle.onDrain(async () => graphql.endStreams());
   if (env.JOBS_WORKER === "on") services.jobs.start();
   lifecycle.onClose(async () => {
     await services.jobs.stop();
@@ -112,7 +111,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     logger,
     metrics,
     lifecycle,
-    ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle }),
+    ops: createOpsRoutes({ metricsToken: env.METRICS_TOKEN, metrics, prisma, clock, lifecycle, media }),
     graphql: (request, response) => graphql.yoga.requestListener(request, response),
     realtime,
     refresh: createRefreshRoute({ ...services, prisma, requestAuth, cookie: refreshCookie }),
@@ -135,6 +134,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
     signaling,
     signIns,
     redis,
+    media,
     logger,
     metrics,
     handleRequest: http.handleRequest,

@@ -83,6 +83,10 @@ const envSchema = z
      * e.g. the server died); the first attempt can then no longer commit.
      */
     IDEMPOTENCY_LEASE: duration("30s"),
+    /** Realtime events are kept this long in the stream log, so subscriptions can resume (`after: cursor`). */
+    STREAM_RETENTION: duration("24h"),
+    /** …and at most this many events per stream (the newest). */
+    STREAM_RETENTION_EVENTS: z.coerce.number().int().min(10).default(10_000),
     REFRESH_TOKEN_TTL: duration("30d"),
     UPLOAD_MAX_BYTES: bytes("25MB"),
     UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(100).default(10),
@@ -128,6 +132,42 @@ const envSchema = z
     TURN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     /** How long a TURN credential handed out by `iceServers` stays valid. */
     TURN_TTL: duration("1h"),
+    /**
+     * Media server (SFU) for large calls, see docs/operations.md#media-server-janus. `on`: a managed Janus (started
+     * and supervised by this server) when the `JANUS_BINARY` is installed and JANUS_URL is not set; `off`: none.
+     */
+    JANUS: z.enum(["on", "off"]).optional(),
+    JANUS_BINARY: z.string().min(1).default("janus"),
+    /** External Janus servers (comma-separated http(s)://host:port/janus URLs) shared by every instance. */
+    JANUS_URL: csv(""),
+    /** The `api_secret` every Janus request carries: random per start for a managed Janus unless set. */
+    JANUS_API_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+    /** Managed Janus: the `admin_secret` (random per start unless set). */
+    JANUS_ADMIN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+    /** Managed Janus: the HTTP API port on 127.0.0.1 (0: a free port). */
+    JANUS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+    /** Managed Janus: the UDP ports for media, one per connection (`min-max`). */
+    JANUS_RTP_PORTS: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, "expected a port range such as 40000-40999")
+      .default("40000-40999")
+      .transform((value, ctx) => {
+        const [min, max] = value.split("-").map(Number) as [number, number];
+        if (min < 1024 || max > 65_535 || min > max) {
+          ctx.addIssue({ code: "custom", message: "expected min-max with 1024 <= min <= max <= 65535" });
+          return z.NEVER;
+        }
+        return { min, max };
+      }),
+    /** Managed Janus behind a 1:1 NAT (a cloud instance): the public address put in its ICE candidates. */
+    JANUS_PUBLIC_IP: z.string().min(1).optional(),
+    /**
+     * Where Janus writes room recordings (`.mjr`), as this server sees the folder: by default DATA_DIR/janus/recordings
+     * for a managed Janus; for an external one, a folder shared with it (unset: no recording through the SFU).
+     */
+    JANUS_REC_DIR: z.string().min(1).optional(),
+    /** How long a managed Janus may take to answer its API after each start. */
+    JANUS_START_TIMEOUT: duration("20s"),
     // Server mode (scale out): see docs/operations.md.
     REDIS_URL: z
       .string()
@@ -178,6 +218,8 @@ const envSchema = z
     PUBLIC_URL: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ""),
     // Tests start the worker themselves (or call drain()); everything else runs it in the server process.
     JOBS_WORKER: (raw.JOBS_WORKER ?? (raw.NODE_ENV === "test" ? "off" : "on")) as "on" | "off",
+    // Tests start a managed Janus only where they ask for one (JANUS=on): one per test server would be slow.
+    JANUS: (raw.JANUS ?? (raw.NODE_ENV === "test" ? "off" : "on")) as "on" | "off",
     GRAPHQL_INTROSPECTION:
       raw.GRAPHQL_INTROSPECTION === undefined
         ? raw.NODE_ENV !== "production"
@@ -186,6 +228,10 @@ const envSchema = z
   .refine((env) => !(env.DEV_MAILBOX && env.NODE_ENV === "production"), {
     path: ["DEV_MAILBOX"],
     message: "the development mailbox cannot be served in production (NODE_ENV=production)",
+  })
+  .refine((env) => env.JANUS_URL.every((url) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(url)), {
+    path: ["JANUS_URL"],
+    message: "expected http(s)://host:port/janus URLs, comma-separated",
   })
   .refine((env) => Boolean(env.VAPID_PUBLIC_KEY) === Boolean(env.VAPID_PRIVATE_KEY), {
     path: ["VAPID_PRIVATE_KEY"],

@@ -109,3 +109,22 @@ export function unauthenticated(message = "Sign in to continue"): GraphQLError {
 export function forbidden(message = "You are not allowed to do this"): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
 }
+
+/**
+ * A subscription's `after` cursor points before what the stream log still keeps (retention), or to an event it
+ * never held: the client reloads what it shows and subscribes again without `after`.
+ */
+export class CursorExpiredError extends DomainError {
+  override readonly code = "CURSOR_EXPIRED";
+  constructor() {
+    super("This cursor is no longer kept: reload and subscribe again without `after`");
+  }
+}
+
+/** A subscription's `after` is not a cursor of this stream. */
+export class InvalidCursorError extends DomainError {
+  override readonly code = "INVALID_CURSOR";
+  constructor() {
+    super("`after` is not a cursor of this subscription: pass the `cursor` of an event it sent");
+  }
+}

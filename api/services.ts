@@ -42,20 +42,22 @@ export interface Services {
   media: MediaService;
 }
 
-export function createServices(deps: {
-  env: Env;
-  prisma: PrismaClient;
-  pubsub: PubSub;
-  files: FileStore;
-  clock: Clock;
-  authSecret: string;
-  vapid: VapidKeys;
-  rateLimits: RateLimits;
-  /** The app's logger: what services report goes where the app logs, at its level. */
-  logger: Logger;
+export function createServices(
   /** The media server (api/media/janus-process.ts), or null: every session stays peer-to-peer. */
-  mediaServer: MediaServer | null;
-}): Services {
+  mediaServer: MediaServer | null,
+  deps: {
+    env: Env;
+    prisma: PrismaClient;
+    pubsub: PubSub;
+    files: FileStore;
+    clock: Clock;
+    authSecret: string;
+    vapid: VapidKeys;
+    rateLimits: RateLimits;
+    /** The app's logger: what services report goes where the app logs, at its level. */
+    logger: Logger;
+  },
+): Services {
   const { env, prisma, pubsub, files, clock, logger } = deps;
   const auth = new AuthService(
     prisma,
@@ -114,7 +116,7 @@ export function createServices(deps: {
   });
   const media = new MediaService(
     prisma,
-    new MediaBroker(deps.mediaServer, {
+    new MediaBroker(mediaServer, {
       pubsub,
       logger,
       room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },

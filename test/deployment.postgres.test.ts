@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PEER_REFUSED } from "../api/signaling/signaling.ts";
 import { type Cluster, type ClusterNode, serverModeAvailable, startCluster } from "./cluster.ts";
 import { createCast } from "./fixtures.ts";
+import { eventually } from "./harness.ts";
 import { nginxAvailable, startNginx } from "./nginx.ts";
 import { connectPeerSocket, type PeerSocket, upgradeStatus } from "./peer-socket.ts";
 import { createSession, hostAction, join } from "./session-fixtures.ts";
+import { type CallEnd, startAudioCall } from "./webrtc-peer.ts";
 
 /**
  * A live session with one admitted participant per given node (joined there); each one's PeerJS socket is open on
@@ -104,6 +106,13 @@ describe.runIf(serverModeAvailable())("server mode: calls across instances, ngin
       await nginx?.stop();
     });
 
+    /** A participant's PeerJS socket opened through nginx, once the server said OPEN. */
+    async function openThroughProxy(joined: Awaited<ReturnType<typeof join>>) {
+      const socket = connectPeerSocket(nginx.url, joined.participant.peerId, joined.participantToken);
+      expect((await socket.next()).type).toBe("OPEN");
+      return socket;
+    }
+
     it("answers 404 to upgrades of unknown paths and keeps every instance in rotation", async () => {
       for (let attempt = 0; attempt < 12; attempt++) expect(await upgradeStatus(nginx.url, "/nope")).toBe(404);
       const answers = await Promise.all(
@@ -132,6 +141,41 @@ describe.runIf(serverModeAvailable())("server mode: calls across instances, ngin
       expect(await first.socket.next("ANSWER")).toMatchObject({ src: second.peerId, payload: { sdp: "back" } });
       for (const peer of [first, second]) peer.socket.socket.close();
       await Promise.all([first.socket.closed, second.socket.closed]);
+    });
+
+    it("connects a real WebRTC call between peers whose signaling sockets nginx sent to different instances", async () => {
+      const [a] = cluster.nodes;
+      if (!a) throw new Error("no node");
+      const session = await createSession(a, cast.agent, { waitingRoom: false });
+      const started = await hostAction(a, cast.agent, "startLiveSession", { id: session.id });
+      expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
+      const ends: CallEnd[] = [];
+      for (const index of [0, 1]) {
+        const joined = await join(a, session.accessToken, `webrtc${index}@example.com`);
+        ends.push({ peerId: joined.participant.peerId, socket: await openThroughProxy(joined) });
+      }
+      const [caller, callee] = ends;
+      if (!caller || !callee) throw new Error("two peers expected");
+      // nginx balances round-robin: reconnect the second peer until its socket sits on the other instance.
+      const nodeOf = (peerId: string) =>
+        cluster.nodes.findIndex((node) => node.app.signaling.connectedPeerIds().includes(peerId));
+      for (let attempt = 0; nodeOf(callee.peerId) === nodeOf(caller.peerId); attempt++) {
+        if (attempt === 10) throw new Error("nginx kept both peers on one instance");
+        callee.socket.socket.close();
+        await callee.socket.closed;
+        await eventually(() => nodeOf(callee.peerId) === -1, { what: "the old socket to be gone" });
+        const joined = await join(a, session.accessToken, "webrtc1@example.com");
+        callee.socket = await openThroughProxy(joined);
+      }
+      expect(new Set([nodeOf(caller.peerId), nodeOf(callee.peerId)])).toEqual(new Set([0, 1]));
+
+      const call = await startAudioCall(caller, callee);
+      try {
+        await call.until(25);
+      } finally {
+        await call.close();
+      }
+      for (const end of ends) end.socket.socket.close();
     });
 
     it("counts rate limits against the address nginx saw, whatever X-Forwarded-For the client sends", async () => {

@@ -1,21 +1,64 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MediaServer, MediaServerStatus } from "../api/media/media-server.ts";
 import { eventually } from "./harness.ts";
 
-const janusPath = process.env.JANUS_PATH ?? "/usr/bin/janus";
-
-/** Whether Janus is installed; CI must have it (.ci/run installs it), elsewhere the SFU tests skip loudly. */
-export function janusAvailable(): boolean {
-  if (existsSync(janusPath)) return true;
-  if (process.env.CI) throw new Error(`The SFU tests need Janus at ${janusPath} (apt-get install janus).`);
-  console.warn(`\n!!! ${janusPath} is missing: SKIPPING the SFU tests (they fail instead when CI is set). !!!\n`);
-  return false;
+/**
+ * Debian's Janus (and janus-pp-rec from janus-tools): the media-server tests need them in CI (.ci/run installs them)
+ * and skip loudly without them elsewhere.
+ */
+function runs(binary: string, args: string[]): boolean {
+  try {
+    execFileSync(binary, args, { stdio: "ignore", timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+/** `janus --version` prints its version and exits with 1. */
+function janusVersion(): string | null {
+  try {
+    return execFileSync("janus", ["--version"], { encoding: "utf8", timeout: 10_000 });
+  } catch (error) {
+    const stdout = (error as { stdout?: string }).stdout;
+    return stdout && /Janus version/.test(stdout) ? stdout : null;
+  }
+}
+
+export const janusAvailable = janusVersion() !== null;
+export const janusToolsAvailable = runs("janus-pp-rec", ["--help"]) && runs("ffmpeg", ["-version"]);
+for (const [available, what] of [
+  [janusAvailable, "janus"],
+  [janusToolsAvailable, "janus-tools and ffmpeg"],
+] as const) {
+  if (available) continue;
+  if (process.env.CI)
+    throw new Error(`The media-server tests need ${what} (apt-get install ${what.replace(" and ", " ")}).`);
+  console.warn(
+    `\n!!! ${what} missing: SKIPPING the media-server tests that need it (they fail instead when CI is set). !!!\n`,
+  );
+}
+
+/** Whether a process exists (and is not a zombie). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+const janusPath = process.env.JANUS_PATH ?? "janus";
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -31,6 +74,7 @@ async function freePort(): Promise<number> {
  * supervisor (api/media/janus-process.ts) implements: the tests swap one for the other in one line.
  */
 export async function startTestJanus(): Promise<MediaServer & { kill(): void; restart(): Promise<void> }> {
+  if (!janusAvailable) throw new Error("Janus is not installed");
   const dir = mkdtempSync(join(tmpdir(), "janus-test-"));
   const port = await freePort();
   const apiSecret = randomBytes(16).toString("hex");
@@ -80,11 +124,14 @@ admin: {
 }
 `,
   );
-  writeFileSync(join(dir, "janus.plugin.videoroom.jcfg"), "general: {\n}\n");
+  // As the managed configuration (api/media/janus-config.ts): rooms and feeds named by strings.
+  writeFileSync(join(dir, "janus.plugin.videoroom.jcfg"), "general: {\n  string_ids = true\n}\n");
   const url = `http://127.0.0.1:${port}/janus`;
   let child: ChildProcess | null = null;
   let status: MediaServerStatus = "starting";
-  const listeners = { restarted: new Set<() => void>(), down: new Set<() => void>(), up: new Set<() => void>() };
+  type Listener = (server: MediaServer) => void;
+  const listeners = { restarted: new Set<Listener>(), down: new Set<Listener>(), up: new Set<Listener>() };
+  let restarts = 0;
   let output = "";
 
   const launch = async () => {
@@ -108,7 +155,14 @@ admin: {
   };
   await launch();
 
-  return {
+  const server: MediaServer & { kill(): void; restart(): Promise<void> } = {
+    mode: "managed",
+    get servers() {
+      return [server];
+    },
+    recordingsDir: null,
+    restarts: () => restarts,
+    pid: () => child?.pid,
     url,
     apiSecret,
     status: () => status,
@@ -119,7 +173,7 @@ admin: {
     kill() {
       child?.kill("SIGKILL");
       status = "down";
-      for (const callback of listeners.down) callback();
+      for (const callback of listeners.down) callback(server);
     },
     async restart() {
       const previous = child;
@@ -130,7 +184,8 @@ admin: {
       }
       status = "restarting";
       await launch();
-      for (const callback of listeners.restarted) callback();
+      restarts++;
+      for (const callback of listeners.restarted) callback(server);
     },
     async stop() {
       const running = child;
@@ -143,4 +198,5 @@ admin: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return server;
 }

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WS_SERVICE_RESTART } from "../api/app.ts";
 import {
   type Cluster,
   serverModeAvailable,
@@ -217,20 +216,16 @@ describe.runIf(serverModeAvailable())("server mode when Redis restarts", () => {
     await redis?.stop();
   });
 
-  it("recovers subscriptions after Redis restarts; clients reconnect and refetch what they missed", async () => {
+  it("recovers subscriptions after Redis restarts: what was written meanwhile arrives from the stream log", async () => {
     const [a, b] = cluster.nodes;
     if (!a || !b) throw new Error("two nodes expected");
     const { agent, customer } = await createCast(a);
     const ticket = await createTicket(a, customer, { subject: "Redis restarts" });
     let connections = 0;
-    const closeCodes: number[] = [];
     const client = b.reconnectingClient(customer.token, {
       on: {
         connected: () => {
           connections += 1;
-        },
-        closed: (event) => {
-          closeCodes.push((event as { code: number }).code);
         },
       },
     });
@@ -242,34 +237,27 @@ describe.runIf(serverModeAvailable())("server mode when Redis restarts", () => {
     await redis.stop();
     const down = await eventually(async () => {
       const state = await readyz(b.url);
-      return state.status === 503 ? state : null;
+      return state.body.redis === false ? state : null;
     });
-    expect(down.body).toMatchObject({ ready: false, database: true, redis: false });
-    // Written while Redis is away: committed, but its event cannot reach B.
+    // Degraded but ready on every instance: writes still commit, and a load balancer must not drop them all.
+    expect(down).toMatchObject({ status: 200, body: { ready: true, status: "degraded", database: true } });
+    expect(await readyz(a.url)).toMatchObject({ status: 200, body: { ready: true, status: "degraded" } });
+    // Written while Redis is away: committed at once, its event in the stream log but not through Redis.
+    const started = performance.now();
     const missed = await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "during" } }, agent.token);
     expect(missed.data?.addTicketMessage.__typename).toBe("TicketMessage");
+    expect(performance.now() - started).toBeLessThan(1500);
 
     await redis.restart();
-    await eventually(async () => (await readyz(a.url)).status === 200 && (await readyz(b.url)).status === 200);
-    // B asked its realtime clients to resync; the client reconnected and resubscribed on its own.
-    await eventually(async () => connections >= 2);
-    expect(closeCodes).toContain(WS_SERVICE_RESTART);
-    // What a client does on reconnect: refetch what it shows. The message written during the outage is there.
-    const thread = await b.gql(
-      `query($id: ID!) { ticket(id: $id) { messages { edges { node { body } } } } }`,
-      { id: ticket.id },
-      customer.token,
+    await eventually(
+      async () => (await readyz(a.url)).body.status === "ok" && (await readyz(b.url)).body.status === "ok",
     );
-    expect(thread.data?.ticket.messages.edges.map((edge: { node: { body: string } }) => edge.node.body)).toEqual([
-      "before",
-      "during",
-    ]);
-    // And events flow again from A to B, once B's client has resubscribed (Redis keeps no subscriptions).
-    await eventually(async () => {
-      await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "after" } }, agent.token);
-      const event = await events.next(1000).catch(() => null);
-      return event?.data?.ticketEvents.message.body === "after";
-    });
+    // B's subscription read what it missed from the log: the client neither reconnected nor refetched.
+    expect((await events.next()).data?.ticketEvents.message.body).toBe("during");
+    await a.gql(ADD_MESSAGE, { input: { ticketId: ticket.id, body: "after" } }, agent.token);
+    expect((await events.next()).data?.ticketEvents.message.body).toBe("after");
+    expect(events.pending()).toEqual([]);
+    expect(connections).toBe(1);
     await events.stop();
   });
 });

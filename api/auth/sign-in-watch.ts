@@ -74,6 +74,10 @@ export function createSignInWatch(deps: { auth: Pick<AuthService, "stillSignedIn
         }),
       );
     },
+    /** Rechecks every watched sign-in (a revocation may have been missed while Redis was away). */
+    async recheckAll(): Promise<void> {
+      await Promise.all([...byUser.keys()].map((userId) => this.recheck(userId)));
+    },
     /** How many operations are watched (tests wait for theirs). */
     size: () => [...byUser.values()].reduce((total, entries) => total + entries.size, 0),
     close: () => clearInterval(sweep),

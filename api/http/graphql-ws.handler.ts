@@ -5,6 +5,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Viewer } from "../auth/auth.service.ts";
 import type { SignInWatch } from "../auth/sign-in-watch.ts";
+import { currentRequestId, requestIdOf, withRequestId } from "../ops/logger.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { GraphQLHandler } from "./graphql.handler.ts";
 import type { RequestAuth } from "./request-auth.ts";
@@ -22,6 +23,13 @@ export const WS_TOKEN_EXPIRED = 4419;
 /** Close code graphql-ws clients see when the instance shuts down: reconnect (the proxy picks another instance). */
 export const WS_SERVICE_RESTART = 1012;
 
+/** What onSubscribe hands graphql-ws's execute/subscribe: yoga's enveloped ones, and the socket's request id. */
+interface OperationRoot {
+  execute: typeof graphqlExecute;
+  subscribe: typeof graphqlSubscribe;
+  requestId: string;
+}
+
 /**
  * graphql-ws on the WebSocket upgrade of /graphql: authenticated once when the socket connects (a refused token
  * closes it with 4403), each operation run through yoga's envelop so both transports share one pipeline. The sign-in
@@ -35,13 +43,22 @@ export function createGraphQLWsHandler(deps: {
 }) {
   const { graphql, requestAuth, metrics, signIns } = deps;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  /** The request id of each socket's upgrade (the x-request-id its client or proxy sent, or a generated one). */
+  const upgradeRequestIds = new WeakMap<IncomingMessage, string>();
   const disposable = useServer<
     Record<string, unknown>,
     { viewer?: Viewer | null; participantToken?: string | null; request: IncomingMessage }
   >(
     {
-      execute: (args) => (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof graphqlSubscribe }).subscribe(args),
+      // Each operation runs as part of the upgrade's request: what it logs carries that request id.
+      execute: (args) => {
+        const { execute, requestId } = args.rootValue as OperationRoot;
+        return withRequestId(requestId, () => execute(args));
+      },
+      subscribe: (args) => {
+        const { subscribe, requestId } = args.rootValue as OperationRoot;
+        return withRequestId(requestId, () => subscribe(args));
+      },
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const found = await requestAuth.viewerFromAuthorization(params.authorization ?? params.Authorization);
@@ -97,7 +114,11 @@ export function createGraphQLWsHandler(deps: {
           document: parse(params.query),
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: {
+            execute,
+            subscribe,
+            requestId: upgradeRequestIds.get(request) ?? requestIdOf(request.headers["x-request-id"]),
+          } satisfies OperationRoot,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
@@ -110,6 +131,8 @@ export function createGraphQLWsHandler(deps: {
   return {
     /** Takes over an upgrade of /graphql. */
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+      const requestId = currentRequestId();
+      if (requestId) upgradeRequestIds.set(request, requestId);
       wsServer.handleUpgrade(request, socket, head, (client) => {
         metrics.wsConnections.inc();
         client.once("close", () => metrics.wsConnections.dec());

@@ -21,6 +21,7 @@ import { schema } from "../schema.ts";
 import type { Services } from "../services.ts";
 import { clientErrorCode, maskUnexpectedErrors } from "./graphql-errors.ts";
 import type { RequestAuth } from "./request-auth.ts";
+import { endSubscriptionsOnShutdown } from "./subscription-shutdown.plugin.ts";
 import { endSubscriptionsWithSignIn } from "./subscription-sign-in.plugin.ts";
 
 const UNEXPECTED_ERROR = "Unexpected error.";
@@ -65,6 +66,11 @@ export function createGraphQLHandler(deps: {
     bypass: (request) => realtimeRequests.has(request),
   });
 
+  // On shutdown, SSE subscriptions end with a last event instead of a cut (graphql-ws closes its sockets with 1012).
+  const sseShutdown = endSubscriptionsOnShutdown<Context & YogaInitialContext>((context) =>
+    realtimeRequests.has(context.request),
+  );
+
   const cookiesOf = (request: Request) => {
     const cookies = responseCookies.get(request) ?? [];
     responseCookies.set(request, cookies);
@@ -96,6 +102,7 @@ export function createGraphQLHandler(deps: {
         signIns,
         handledElsewhere: (context) => realtimeRequests.has(context.request),
       }),
+      sseShutdown.plugin,
     ],
     graphqlEndpoint: "/graphql",
     landingPage: false,
@@ -160,6 +167,8 @@ export function createGraphQLHandler(deps: {
     yoga,
     /** Forgets every cached ticket list (a ticket changed, or events may have been missed). */
     clearTicketLists: () => ticketLists.clear(),
+    /** Ends every SSE subscription with a SERVICE_RESTARTING event (shutdown). */
+    endStreams: () => sseShutdown.endAll(),
     /** Marks a graphql-ws operation's stand-in request: the response cache never answers those. */
     markRealtime: (request: Request) => void realtimeRequests.add(request),
   };

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import express, { type RequestHandler } from "express";
 import { REFRESH_PATH } from "../auth/refresh-cookie.ts";
 import type { Lifecycle } from "../ops/lifecycle.ts";
-import { type Logger, requestIdOf } from "../ops/logger.ts";
+import { type Logger, requestIdOf, withRequestId } from "../ops/logger.ts";
 import { type Metrics, routeOf } from "../ops/metrics.ts";
 import type { createOpsRoutes } from "../ops/ops.route.ts";
 import { RECORDING_PATHS } from "../recordings/recordings.route.ts";
@@ -108,7 +108,7 @@ export function createHttpRouter(deps: {
       }
     });
     try {
-      await dispatch(request, response);
+      await withRequestId(requestId, () => dispatch(request, response));
     } catch (error) {
       logger.error({ err: error, requestId }, "request failed");
       if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
@@ -123,6 +123,11 @@ export function createHttpRouter(deps: {
    * answer (404, or 503 while shutting down) so that a proxy sees a response, not a failed upstream.
    */
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // The socket's operations log under the upgrade's request id (graphql-ws keeps it, see its handler).
+    withRequestId(requestIdOf(request.headers["x-request-id"]), () => upgrade(request, socket, head));
+  }
+
+  function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { pathname } = urlOf(request);
     const known = pathname === "/graphql" || pathname.startsWith("/peerjs/");
     if (!known) refuseUpgrade(socket, 404, "No WebSocket endpoint at this path.");

@@ -63,7 +63,8 @@ interface JanusMessage {
 export interface JanusClientOptions {
   /** The REST API root, e.g. http://127.0.0.1:8088/janus. */
   url: string;
-  apiSecret: string;
+  /** Janus's api_secret; undefined for a Janus configured without one. */
+  apiSecret: string | undefined;
   /** Keepalive period; below Janus's `session_timeout` (60 s by default). */
   keepaliveMs?: number;
   /** Events one long-poll may return at once. */
@@ -73,6 +74,7 @@ export interface JanusClientOptions {
 }
 
 const transactionId = () => randomBytes(9).toString("base64url");
+const secret = (apiSecret: string | undefined) => (apiSecret ? { apisecret: apiSecret } : {});
 
 export class JanusClient {
   constructor(readonly options: JanusClientOptions) {}
@@ -83,7 +85,7 @@ export class JanusClient {
     const response = await fetch(`${this.options.url}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ...body, transaction, apisecret: this.options.apiSecret }),
+      body: JSON.stringify({ ...body, transaction, ...secret(this.options.apiSecret) }),
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
     });
     const reply = (await response.json()) as JanusMessage;
@@ -168,7 +170,7 @@ export class JanusSession {
       const response = await fetch(`${this.client.options.url}/${this.id}/${handleId}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...body, transaction, apisecret: this.client.options.apiSecret }),
+        body: JSON.stringify({ ...body, transaction, ...secret(this.client.options.apiSecret) }),
         signal: AbortSignal.timeout(this.client.options.timeoutMs ?? 10_000),
       });
       reply = (await response.json()) as JanusMessage;
@@ -200,7 +202,8 @@ export class JanusSession {
     while (!this.closed) {
       let messages: JanusMessage[];
       try {
-        const url = `${this.client.options.url}/${this.id}?maxev=${this.client.options.maxEvents ?? 50}&apisecret=${encodeURIComponent(this.client.options.apiSecret)}&rid=${Date.now()}`;
+        const apiSecret = this.client.options.apiSecret;
+        const url = `${this.client.options.url}/${this.id}?maxev=${this.client.options.maxEvents ?? 50}${apiSecret ? `&apisecret=${encodeURIComponent(apiSecret)}` : ""}&rid=${Date.now()}`;
         const response = await fetch(url, { signal: this.abort.signal });
         const body = (await response.json()) as JanusMessage | JanusMessage[];
         messages = Array.isArray(body) ? body : [body];

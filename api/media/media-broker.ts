@@ -67,11 +67,12 @@ interface Participant {
 
 interface Room {
   sessionId: string;
-  janusRoom: number;
+  /** Janus runs with `string_ids = true` (api/media/janus-config.ts): rooms and feeds are strings. */
+  janusRoom: string;
   secret: string;
   control: JanusHandle;
   /** Publishing participants by participant id → their Janus feed id. */
-  feeds: Map<string, number>;
+  feeds: Map<string, string | number>;
   participants: Map<string, Participant>;
   stopWatching: () => Promise<void>;
 }
@@ -115,7 +116,7 @@ export class MediaBroker {
   }
 
   /** The Janus room id of a session's room, when this instance holds it. */
-  async janusRoomOf(sessionId: string): Promise<number | null> {
+  async janusRoomOf(sessionId: string): Promise<string | null> {
     const room = this.rooms.get(sessionId);
     return room ? ((await room.catch(() => null))?.janusRoom ?? null) : null;
   }
@@ -175,7 +176,7 @@ export class MediaBroker {
   private async createRoom(sessionId: string): Promise<Room> {
     const janus = await this.session();
     const control = await janus.attach();
-    const janusRoom = randomInt(1, 2 ** 47);
+    const janusRoom = `session-${randomInt(1, 2 ** 47)}`;
     const secret = randomBytes(18).toString("base64url");
     try {
       await control.message({
@@ -266,8 +267,8 @@ export class MediaBroker {
       publishers?: JanusPublisher[];
       unpublished?: number | string;
       leaving?: number | string;
-      id?: number;
-      kicked?: number;
+      id?: number | string;
+      kicked?: number | string;
     };
     if (data.videoroom === "event" && data.publishers) for (const p of data.publishers) this.feedPublished(room, p);
     const gone = data.unpublished ?? data.leaving ?? data.kicked;
@@ -519,7 +520,7 @@ export class MediaBroker {
   }
 
   /** Whether Janus has this room (private rooms are not listed): a destroyed room is gone from Janus itself. */
-  async janusHasRoom(janusRoom: number): Promise<boolean> {
+  async janusHasRoom(janusRoom: string): Promise<boolean> {
     const handle = await (await this.session()).attach();
     try {
       return (await handle.message<{ exists?: boolean }>({ request: "exists", room: janusRoom })).data.exists === true;
@@ -537,7 +538,7 @@ export class MediaBroker {
 }
 
 interface JanusPublisher {
-  id: number;
+  id: number | string;
   display?: string;
 }
 

@@ -198,7 +198,7 @@ async function mediaEvents(
   const me = (await context.services.sessions.chat.speaker(context, sessionId))?.id ?? null;
   const media = context.pubsub.subscribe("sessionMedia", sessionId);
   // Never yields: it ends after the event that closes this caller's access, and then so does this subscription.
-  const access = await sessionEvents(context, sessionId, () => false);
+  const access = await sessionEvents(context, sessionId, () => false, false);
   const end = async () => {
     await Promise.all([media.return?.(), access.return?.()]);
   };

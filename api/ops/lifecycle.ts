@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.ts";
 import { pendingMigrations } from "../db/migrate.ts";
+import type { MediaServer } from "../media/janus-process.ts";
 import type { Logger } from "./logger.ts";
 import type { RedisConnections } from "./redis.ts";
 
@@ -19,9 +20,11 @@ export function createLifecycle(deps: {
   logger: Logger;
   database: Database;
   redis: RedisConnections | null;
+  /** The SFU, if any: reported in readiness without deciding it (calls fall back to peer-to-peer without one). */
+  media: MediaServer | null;
   shutdownTimeoutMs: number;
 }) {
-  const { logger, database, redis } = deps;
+  const { logger, database, redis, media } = deps;
   const closeHooks: Hook[] = [];
   const drainHooks: (() => Promise<void>)[] = [];
   let draining = false;
@@ -65,16 +68,24 @@ export function createLifecycle(deps: {
     };
   }
 
-  /** Ready to take traffic: database reachable and migrated, Redis reachable (server mode), not shutting down. */
+  /**
+   * Ready to take traffic: database reachable and migrated, not shutting down. Redis being down (server mode) makes
+   * the instance `degraded`, still ready: writes commit to the database without it, and since every instance shares
+   * one Redis, a 503 here would make a load balancer drop all of them at once.
+   * `media` (the SFU's status, `off` without one) is information only: small calls work without it.
+   */
   async function readiness() {
     const [databaseUp, redisUp] = await Promise.all([database.ping(), redis ? redis.ping() : Promise.resolve(null)]);
     const pending = databaseUp ? await database.withSession((session) => pendingMigrations(session)) : [];
+    const ready = databaseUp && pending.length === 0 && !draining;
     return {
-      ready: databaseUp && pending.length === 0 && redisUp !== false && !draining,
+      ready,
+      status: !ready ? ("unavailable" as const) : redisUp === false ? ("degraded" as const) : ("ok" as const),
       database: databaseUp,
       redis: redisUp,
       pendingMigrations: pending,
       draining,
+      media: media ? media.status() : "off",
     };
   }
 
@@ -95,6 +106,7 @@ export function createLifecycle(deps: {
           logger.error({ err: error }, "close hook failed");
         }
       }
+      await media?.stop();
       await redis?.close();
       await database.close();
       logger.flush();

@@ -1,10 +1,36 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { type DestinationStream, pino } from "pino";
 import type { Env } from "../env.ts";
 
-/** Structured JSON logs (one object per line), the format log collectors read: on stdout unless told otherwise. */
+/** The request being answered, for every log line written on its behalf (resolvers, services, yoga's errors). */
+const requestScope = new AsyncLocalStorage<string>();
+
+/** Runs `work` as part of request `requestId`: whatever it logs, directly or through promises it starts, says so. */
+export function withRequestId<T>(requestId: string, work: () => T): T {
+  return requestScope.run(requestId, work);
+}
+
+/** The id of the request the caller works for, if any. */
+export const currentRequestId = (): string | undefined => requestScope.getStore();
+
+/**
+ * Structured JSON logs (one object per line), the format log collectors read: on stdout unless told otherwise.
+ * A line written while a request is answered carries its `requestId` (the `x-request-id` of the response).
+ */
 export function createLogger(level: Env["LOG_LEVEL"], destination?: DestinationStream) {
-  return pino({ level, base: { service: "live-support" }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(
+    {
+      level,
+      base: { service: "live-support" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => {
+        const requestId = requestScope.getStore();
+        return requestId ? { requestId } : {};
+      },
+    },
+    destination,
+  );
 }
 
 /**

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { isLoopbackRequest } from "../http/request-auth.ts";
+import type { MediaServer } from "../media/janus-process.ts";
+import { registerMediaMetrics } from "../media/media-metrics.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -12,8 +14,10 @@ export function createOpsRoutes(deps: {
   prisma: PrismaClient;
   clock: Clock;
   lifecycle: Lifecycle;
+  media: MediaServer | null;
 }) {
   const { metrics, prisma, clock, lifecycle } = deps;
+  if (deps.media) registerMediaMetrics(metrics.registry, deps.media);
   return {
     health(_request: IncomingMessage, response: ServerResponse): void {
       response.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');

@@ -32,7 +32,9 @@ describe("operations", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       ready: true,
+      status: "ok",
       database: true,
+      redis: null,
       pendingMigrations: [],
       draining: false,
     });

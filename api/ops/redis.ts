@@ -8,18 +8,18 @@ type EventTarget = NonNullable<NonNullable<Parameters<typeof createAppPubSub>[0]
  * Server mode's Redis: one connection for commands and publishing, one in subscriber mode (Redis requires a
  * dedicated connection for SUBSCRIBE). ioredis reconnects on its own and re-subscribes every channel it had
  * (`autoResubscribe`), so realtime fan-out recovers after Redis restarts; events published while Redis was down
- * are lost, and clients refetch what they show when their subscription resumes.
+ * are read from the stream log by the subscriptions that missed them (see `onResubscribed`, api/ops/event-log.ts).
  */
 export interface RedisConnections {
   commands: Redis;
   subscriber: Redis;
   /** Prepended to every channel and key, so several installs (or test runs) can share one Redis. */
   prefix: string;
-  /** Called when an event could not be published (Redis unreachable): the event is lost. */
+  /** Called when an event could not be published (Redis unreachable): subscribers read it from the log later. */
   onPublishError: (error: unknown) => void;
   /**
-   * Registers `listener` for each time the subscriber connection comes back after losing Redis: events in between
-   * were missed, so realtime clients should resubscribe and refetch.
+   * Registers `listener` for each time the subscriber connection comes back after losing Redis (its channels
+   * subscribed again): events in between were missed, so subscriptions catch up from the stream log.
    */
   onResubscribed(listener: () => void): void;
   ping(timeoutMs?: number): Promise<boolean>;
@@ -49,7 +49,12 @@ export function connectRedis(url: string, prefix: string): RedisConnections {
   subscriber.on("ready", () => {
     if (!lost) return;
     lost = false;
-    for (const listener of resubscribed) listener();
+    // ioredis says ready before it re-sends SUBSCRIBE for the channels it had; a PING queued behind them answers
+    // once Redis has taken them, so listeners that catch up from the log miss nothing published after that.
+    const notify = () => {
+      for (const listener of resubscribed) listener();
+    };
+    subscriber.ping().then(notify, notify);
   });
   return {
     commands,
@@ -112,8 +117,12 @@ export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTa
   const { subscriber } = redis;
   // yoga's target leaves subscribe's promise unhandled: made while Redis is away, it would reject after the retries
   // (an unhandled rejection) and the channel would stay unsubscribed. Retried here once the connection is back.
+  let deliverLocally: ((channel: string, message: string) => void) | null = null;
   const subscribeClient = {
-    on: (event: "message", listener: (channel: string, message: string) => void) => subscriber.on(event, listener),
+    on: (event: "message", listener: (channel: string, message: string) => void) => {
+      deliverLocally = listener;
+      return subscriber.on(event, listener);
+    },
     subscribe: (topic: string) => void subscribeWhenUp(redis, topic),
     unsubscribe: (topic: string) => void subscriber.unsubscribe(topic).catch(() => {}),
   } as unknown as Redis;
@@ -125,9 +134,15 @@ export function createPrefixedRedisEventTarget(redis: RedisConnections): EventTa
     // Published here rather than through `inner`, so a failed publish (Redis down) is reported, not unhandled.
     dispatchEvent: (event) => {
       const detail = (event as CustomEvent).detail;
-      redis.commands
-        .publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail))
-        .catch((error: unknown) => redis.onPublishError(error));
+      const message = detail === undefined ? "" : JSON.stringify(detail);
+      if (redis.commands.status !== "ready") {
+        // Redis is away: this instance's subscribers get the event now, the other instances' subscriptions read it
+        // from the stream log once Redis is back (a logged event reaching a subscriber twice is delivered once).
+        deliverLocally?.(channel(event.type), message);
+        redis.onPublishError(new Error("Redis unreachable: event delivered on this instance only"));
+        return true;
+      }
+      redis.commands.publish(channel(event.type), message).catch((error: unknown) => redis.onPublishError(error));
       return true;
     },
   };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, truncate, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, open, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
@@ -110,6 +110,61 @@ export class RecordingService {
     });
     await writeFile(this.pathOf(recording.id), new Uint8Array(0));
     return recording;
+  }
+
+  /**
+   * Stores a recording the server made (a Janus room recording, converted: api/media/janus-recording.ts) as one
+   * COMPLETE recording, so listing, download and analytics treat it like one uploaded from the host's browser.
+   * The session's recording must be allowed (`recordingEnabled`); the file is copied in and the source left alone.
+   */
+  async importFile(input: {
+    sessionId: string;
+    startedById: string;
+    sourcePath: string;
+    mimeType: string;
+    startedAt: Date;
+    durationMs: number;
+  }): Promise<SessionRecording> {
+    const mimeType = mimeTypeInput.parse(input.mimeType);
+    const session = await this.prisma.liveSession.findUnique({ where: { id: input.sessionId } });
+    if (!session) throw new NotFoundError("LiveSession");
+    if (!session.recordingEnabled) throw new SessionOptionDisabledError("RECORDING");
+    const { size } = await stat(input.sourcePath);
+    if (size > this.limits.maxBytes)
+      throw new ChunkTooLargeError(`A recording may hold at most ${formatBytes(this.limits.maxBytes)}`);
+    await mkdir(this.root, { recursive: true });
+    const recording = await this.prisma.sessionRecording.create({
+      data: { sessionId: session.id, startedById: input.startedById, mimeType, startedAt: input.startedAt },
+    });
+    const path = this.pathOf(recording.id);
+    try {
+      await copyFile(input.sourcePath, path);
+      const hash = createHash("sha256");
+      await pipeline(createReadStream(path), hash);
+      return await this.prisma.sessionRecording.update({
+        where: { id: recording.id },
+        data: {
+          status: "COMPLETE",
+          size: BigInt(size),
+          chunkCount: 1,
+          sha256: hash.digest("hex"),
+          endedAt: new Date(input.startedAt.getTime() + input.durationMs),
+          durationMs: input.durationMs,
+        },
+      });
+    } catch (error) {
+      // Nothing half-written: the row says why, and the partial copy goes.
+      await rm(path, { force: true });
+      await this.prisma.sessionRecording.update({
+        where: { id: recording.id },
+        data: {
+          status: "FAILED",
+          failureReason: "the server recording could not be stored",
+          endedAt: this.clock.now(),
+        },
+      });
+      throw error;
+    }
   }
 
   /** Stores chunk `seq`; returns whether it was a re-upload of a chunk already stored. */

@@ -1,6 +1,11 @@
 import { builder } from "../builder.ts";
 import { ValidationError } from "../errors.ts";
-import { sessionEvents } from "./session-events.schema.ts";
+import {
+  AFTER_ARG_DESCRIPTION,
+  CURSOR_DESCRIPTION,
+  sessionCursorField,
+  sessionEvents,
+} from "./session-events.schema.ts";
 import { RateLimitedError, SessionEndedError, SessionOptionDisabledError } from "./sessions.errors.ts";
 import type { LiveSessionEventPayload } from "./sessions.events.ts";
 import { changedRow } from "./sessions.resolvers.ts";
@@ -24,6 +29,7 @@ builder.mutationFields((t) => ({
 
 const SessionChatEvent = builder.objectRef<LiveSessionEventPayload>("SessionChatEvent").implement({
   fields: (t) => ({
+    cursor: t.string({ description: CURSOR_DESCRIPTION, resolve: sessionCursorField }),
     message: t.prismaField({
       type: "SessionChatMessage",
       resolve: (query, event, _args, context) =>
@@ -37,9 +43,9 @@ builder.subscriptionFields((t) => ({
     type: SessionChatEvent,
     description: "New chat messages. Host, admins and admitted participants.",
     authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
-    args: { sessionId: t.arg.id({ required: true }) },
+    args: { sessionId: t.arg.id({ required: true }), after: t.arg.string({ description: AFTER_ARG_DESCRIPTION }) },
     subscribe: (_root, args, context) =>
-      sessionEvents(context, String(args.sessionId), (event) => event.kind === "CHAT_MESSAGE"),
+      sessionEvents(context, String(args.sessionId), (event) => event.kind === "CHAT_MESSAGE", args.after),
     resolve: (event) => event,
   }),
 }));

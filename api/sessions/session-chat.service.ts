@@ -58,7 +58,7 @@ export class SessionChatService {
         data: { sessionId, participantId: speaker.id, body: text, createdAt: this.clock.now() },
       }),
     );
-    this.events.publish("CHAT_MESSAGE", sessionId, { participantId: speaker.id, messageId: message.id });
+    await this.events.publish("CHAT_MESSAGE", sessionId, { participantId: speaker.id, messageId: message.id });
     return message;
   }
 }

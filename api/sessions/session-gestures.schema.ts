@@ -99,6 +99,7 @@ builder.subscriptionFields((t) => ({
         (event, caller) =>
           isGesture(event) &&
           (forEveryone.has(event.kind) || caller.manager || event.participantId === caller.participantId),
+        false,
       ),
     resolve: (event) => event as GestureEvent,
   }),

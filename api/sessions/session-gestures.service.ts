@@ -113,7 +113,7 @@ export class SessionGestureService {
       at: at.toISOString(),
       ...(emoji ? { emoji } : {}),
     };
-    this.events.publish(kind, participant.sessionId, event);
+    void this.events.publish(kind, participant.sessionId, event);
     return event;
   }
 }

@@ -44,7 +44,7 @@ export class HostControlService {
       await enqueueJob(tx, "email.sessionStarted", { sessionId: existing.id }, { runAt: now });
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
-    this.events.publish("STARTED", session.id);
+    await this.events.publish("STARTED", session.id);
     return session;
   }
 
@@ -66,7 +66,7 @@ export class HostControlService {
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
     await this.events.revokeAllPeers(session.id);
-    this.events.publish("ENDED", session.id);
+    await this.events.publish("ENDED", session.id);
     return session;
   }
 
@@ -108,7 +108,7 @@ export class HostControlService {
       await openVisit(tx, admitted, now);
       return { row: admitted, kind: "PARTICIPANT_ADMITTED" as const };
     });
-    this.events.publish(result.kind, result.row.sessionId, { participantId: result.row.id });
+    await this.events.publish(result.kind, result.row.sessionId, { participantId: result.row.id });
     return result.row;
   }
 
@@ -138,7 +138,8 @@ export class HostControlService {
       }
       return rows;
     });
-    for (const row of admitted) this.events.publish("PARTICIPANT_ADMITTED", row.sessionId, { participantId: row.id });
+    for (const row of admitted)
+      await this.events.publish("PARTICIPANT_ADMITTED", row.sessionId, { participantId: row.id });
     return admitted;
   }
 
@@ -150,7 +151,7 @@ export class HostControlService {
     });
     if (changed.count === 0)
       throw new InvalidTransitionError(participant.status, "DENIED", "only waiting participants can be denied");
-    this.events.publish("PARTICIPANT_DENIED", participant.sessionId, { participantId: participant.id });
+    await this.events.publish("PARTICIPANT_DENIED", participant.sessionId, { participantId: participant.id });
     return this.prisma.sessionParticipant.findUniqueOrThrow({ where: { id: participant.id } });
   }
 
@@ -165,7 +166,7 @@ export class HostControlService {
       where: { id: { in: ids }, status: "WAITING" },
       data: { status: "DENIED", tokenHash: null },
     });
-    for (const id of ids) this.events.publish("PARTICIPANT_DENIED", session.id, { participantId: id });
+    for (const id of ids) await this.events.publish("PARTICIPANT_DENIED", session.id, { participantId: id });
     return this.prisma.sessionParticipant.findMany({ where: { id: { in: ids } } });
   }
 
@@ -182,7 +183,7 @@ export class HostControlService {
       return updated;
     });
     this.events.revokePeers(removed.sessionId, [removed.peerId]);
-    this.events.publish("PARTICIPANT_REMOVED", removed.sessionId, { participantId: removed.id });
+    await this.events.publish("PARTICIPANT_REMOVED", removed.sessionId, { participantId: removed.id });
     return removed;
   }
 
@@ -193,7 +194,7 @@ export class HostControlService {
       where: { id: existing.id },
       data: { locked, updatedAt: this.clock.now() },
     });
-    this.events.publish("LOCK_CHANGED", session.id);
+    await this.events.publish("LOCK_CHANGED", session.id);
     return session;
   }
 
@@ -217,7 +218,7 @@ export class HostControlService {
       if (!recording) await finalizeOpenRecordingsLater(tx, existing.id, now);
       return tx.liveSession.update({ where: { id: existing.id }, data: { recording, updatedAt: now } });
     });
-    this.events.publish("RECORDING_CHANGED", session.id);
+    await this.events.publish("RECORDING_CHANGED", session.id);
     return session;
   }
 
@@ -226,7 +227,7 @@ export class HostControlService {
     if (role === "HOST") throw ValidationError.field("role", "a session has one host");
     const { participant } = await this.targetParticipant(participantId);
     const updated = await this.prisma.sessionParticipant.update({ where: { id: participant.id }, data: { role } });
-    this.events.publish("PARTICIPANT_UPDATED", updated.sessionId, { participantId: updated.id });
+    await this.events.publish("PARTICIPANT_UPDATED", updated.sessionId, { participantId: updated.id });
     return updated;
   }
 }

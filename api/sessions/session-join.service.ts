@@ -182,7 +182,7 @@ export class SessionJoinService {
       if (status === "ADMITTED") await openVisit(tx, participant, now);
       return { participant, kind: (waits ? "PARTICIPANT_WAITING" : "PARTICIPANT_JOINED") as LiveSessionEventKind };
     });
-    this.events.publish(outcome.kind, session.id, { participantId: outcome.participant.id });
+    await this.events.publish(outcome.kind, session.id, { participantId: outcome.participant.id });
     return { participantToken: token, participantId: outcome.participant.id, sessionId: session.id };
   }
 
@@ -229,7 +229,7 @@ export class SessionJoinService {
       await closeVisits(tx, { participantId: row.id }, now);
       return updated;
     });
-    this.events.publish("PARTICIPANT_LEFT", left.sessionId, { participantId: left.id });
+    await this.events.publish("PARTICIPANT_LEFT", left.sessionId, { participantId: left.id });
     this.events.revokePeers(left.sessionId, [left.peerId]);
     return left;
   }
@@ -240,7 +240,7 @@ export class SessionJoinService {
       where: { id: participant.participantId },
       data: { recordingConsentAt: now },
     });
-    this.events.publish("PARTICIPANT_UPDATED", updated.sessionId, { participantId: updated.id });
+    await this.events.publish("PARTICIPANT_UPDATED", updated.sessionId, { participantId: updated.id });
     return updated;
   }
 }

@@ -171,7 +171,7 @@ export class SessionSchedulingService {
       if (timesMoved || fields.reminderOffsets) await this.scheduleReminders(tx, updated, now);
       return updated;
     });
-    this.events.publish("UPDATED", session.id);
+    await this.events.publish("UPDATED", session.id);
     return session;
   }
 
@@ -219,7 +219,7 @@ export class SessionSchedulingService {
       return tx.liveSession.findUniqueOrThrow({ where: { id: existing.id } });
     });
     await this.events.revokeAllPeers(session.id);
-    this.events.publish("CANCELLED", session.id);
+    await this.events.publish("CANCELLED", session.id);
     return session;
   }
 

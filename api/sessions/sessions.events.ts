@@ -42,6 +42,9 @@ export interface LiveSessionEventPayload {
   emoji?: string;
   /** When a gesture happened (ISO 8601: payloads cross Redis as JSON). */
   at?: string;
+  /** Its place in the session's stream log; gestures are not logged (live only). See api/ops/event-log.ts. */
+  seq?: number;
+  prev?: number;
 }
 
 /** Events that CallView shows over the video: hands, reactions, and the host's requests to (un)mute. */

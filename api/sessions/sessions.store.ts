@@ -1,6 +1,9 @@
 import type { LiveSession, Prisma, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
+import { sessionStream } from "../ops/event-log.ts";
 import type { PubSub } from "../pubsub.ts";
-import type { LiveSessionEventKind, LiveSessionEventPayload } from "./sessions.events.ts";
+import { gestureKinds, type LiveSessionEventKind, type LiveSessionEventPayload } from "./sessions.events.ts";
+
+const gestureKindSet: ReadonlySet<string> = new Set(gestureKinds);
 
 /** Row operations that several parts of the sessions domain run inside their transactions. */
 
@@ -38,14 +41,24 @@ export class SessionEvents {
     private readonly pubsub: PubSub,
   ) {}
 
+  /**
+   * Writes the event to the session's stream log, then publishes it; never throws. Gestures (hands, reactions,
+   * mute requests) are published live only: they are momentary, and the participants' state shows raised hands.
+   */
   publish(
     kind: LiveSessionEventKind,
     sessionId: string,
     extra: Omit<LiveSessionEventPayload, "kind" | "sessionId"> = {},
-  ) {
-    const event = { kind, sessionId, ...extra };
-    this.pubsub.publish("liveSession", sessionId, event);
+  ): Promise<void> {
+    const event: LiveSessionEventPayload = { kind, sessionId, ...extra };
     for (const observer of this.observers) observer(event);
+    if (gestureKindSet.has(kind)) {
+      this.pubsub.publish("liveSession", sessionId, event);
+      return Promise.resolve();
+    }
+    return this.pubsub.appendAndPublish(sessionStream(sessionId), null, event, (positioned) =>
+      this.pubsub.publish("liveSession", sessionId, positioned),
+    );
   }
 
   /** Hears this instance's own changes as they are published (the media topology follows admissions). */

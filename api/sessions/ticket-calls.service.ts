@@ -93,7 +93,7 @@ export class TicketCallService {
       });
       return { session: created, messageAdded };
     });
-    this.tickets.publish(messageAdded);
+    await this.tickets.publish(messageAdded);
     return session;
   }
 }

@@ -11,6 +11,8 @@ import {
 } from "../errors.ts";
 import { TicketCategory, TicketPriority, TicketStatus } from "../generated/prisma/enums.ts";
 import { loadOncePerEvent } from "../ops/event-cache.ts";
+import { AFTER_ARG_DESCRIPTION, encodeCursor, TICKETS_STREAM } from "../ops/event-log.ts";
+import { resumableEvents } from "../ops/resumable.ts";
 import { filterEvents } from "../ops/shared-subscriptions.ts";
 import type { TicketEventPayload } from "../pubsub.ts";
 import { ticketEventKinds } from "./tickets.events.ts";
@@ -245,6 +247,10 @@ const TicketEvent = builder.objectRef<TicketEventPayload>("TicketEvent").impleme
   description: "Something happened to a ticket. Load what you need through `ticket` and `message`.",
   fields: (t) => ({
     kind: t.field({ type: TicketEventKindEnum, resolve: (event) => event.kind }),
+    cursor: t.string({
+      description: "Where this event sits in the ticket streams: pass it as `after` to resume after it.",
+      resolve: (event) => encodeCursor(TICKETS_STREAM, event.seq ?? 0),
+    }),
     ticketId: t.id({ resolve: (event) => event.ticketId }),
     ticket: t.prismaField({
       type: "Ticket",
@@ -276,15 +282,21 @@ const TicketEvent = builder.objectRef<TicketEventPayload>("TicketEvent").impleme
 builder.subscriptionFields((t) => ({
   ticketEvents: t.withAuth({ authenticated: true }).field({
     type: TicketEvent,
-    description: "Changes and new messages on one ticket the viewer may see. Internal notes reach agents only.",
-    args: { ticketId: t.arg.id({ required: true }) },
+    description:
+      "Changes and new messages on one ticket the viewer may see. Internal notes reach agents only. With `after` " +
+      "(an event's `cursor`, from this subscription or ticketFeed) it first sends what happened since that event.",
+    args: { ticketId: t.arg.id({ required: true }), after: t.arg.string({ description: AFTER_ARG_DESCRIPTION }) },
     subscribe: async (_root, args, context) => {
       const { viewer } = context;
       const ticket = await context.services.tickets.visibleTicket(viewer, String(args.ticketId));
-      return filterEvents(
-        context.pubsub.subscribe("ticket", ticket.id),
-        (event: TicketEventPayload) => !event.internal || isStaff(viewer.role),
-      );
+      const events = await resumableEvents<TicketEventPayload>({
+        log: context.pubsub.log,
+        stream: TICKETS_STREAM,
+        key: ticket.id,
+        cursor: args.after,
+        live: context.pubsub.subscribe("ticket", ticket.id),
+      });
+      return filterEvents(events, (event) => !event.internal || isStaff(viewer.role));
     },
     resolve: (event) => event,
   }),
@@ -292,13 +304,19 @@ builder.subscriptionFields((t) => ({
     type: TicketEvent,
     description:
       "The inbox feed: every ticket event for agents; a customer receives only events of their own tickets. " +
-      "Internal notes reach agents only.",
-    subscribe: (_root, _args, context) => {
+      "Internal notes reach agents only. With `after` (an event's `cursor`) it first sends what happened since.",
+    args: { after: t.arg.string({ description: AFTER_ARG_DESCRIPTION }) },
+    subscribe: async (_root, args, context) => {
       const { viewer } = context;
       const staff = isStaff(viewer.role);
-      return filterEvents(context.pubsub.subscribe("ticketFeed"), (event: TicketEventPayload) =>
-        staff ? true : event.requesterId === viewer.userId && !event.internal,
-      );
+      const events = await resumableEvents<TicketEventPayload>({
+        log: context.pubsub.log,
+        stream: TICKETS_STREAM,
+        key: null,
+        cursor: args.after,
+        live: context.pubsub.subscribe("ticketFeed"),
+      });
+      return filterEvents(events, (event) => (staff ? true : event.requesterId === viewer.userId && !event.internal));
     },
     resolve: (event) => event,
   }),

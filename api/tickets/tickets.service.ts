@@ -13,6 +13,7 @@ import {
   TicketStatus as TicketStatusValues,
 } from "../generated/prisma/enums.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
+import { TICKETS_STREAM } from "../ops/event-log.ts";
 import type { PubSub, TicketEventPayload } from "../pubsub.ts";
 import { parseTicketNumber, partiesOf, priorityRank, transitionRefusal } from "./tickets.rules.ts";
 
@@ -92,7 +93,7 @@ export class TicketService {
         await enqueueJob(tx, "ticket.escalate", { ticketId: created.id, actor: viewer }, { runAt: now });
       return created;
     });
-    this.publish({ kind: "CREATED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    await this.publish({ kind: "CREATED", ticketId: ticket.id, requesterId: ticket.requesterId });
     return ticket;
   }
 
@@ -196,7 +197,7 @@ export class TicketService {
       }
       return created;
     });
-    this.publish({
+    await this.publish({
       kind: "MESSAGE_ADDED",
       ticketId: ticket.id,
       requesterId: ticket.requesterId,
@@ -258,7 +259,7 @@ export class TicketService {
         await enqueueJob(tx, "email.ticketResolved", { ticketId: ticket.id }, { runAt: now });
       }
     });
-    this.publish({ kind: "STATUS_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    await this.publish({ kind: "STATUS_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
     return this.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
   }
 
@@ -275,7 +276,7 @@ export class TicketService {
         await enqueueJob(tx, "ticket.escalate", { ticketId: ticket.id, actor: viewer }, { runAt: now });
       return saved;
     });
-    this.publish({ kind: "PRIORITY_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    await this.publish({ kind: "PRIORITY_CHANGED", ticketId: ticket.id, requesterId: ticket.requesterId });
     return updated;
   }
 
@@ -296,7 +297,7 @@ export class TicketService {
       }
       return saved;
     });
-    this.publish({ kind: "ASSIGNED", ticketId: ticket.id, requesterId: ticket.requesterId });
+    await this.publish({ kind: "ASSIGNED", ticketId: ticket.id, requesterId: ticket.requesterId });
     return updated;
   }
 
@@ -320,9 +321,14 @@ export class TicketService {
     return stored;
   }
 
-  /** Called after the change is committed; subscribers load fresh data themselves. */
-  publish(event: TicketEventPayload): void {
-    this.pubsub.publish("ticket", event.ticketId, event);
-    this.pubsub.publish("ticketFeed", event);
+  /**
+   * Called after the change is committed: writes the event to the `tickets` stream log, then publishes it; never
+   * throws. Subscribers load fresh data themselves.
+   */
+  publish(event: TicketEventPayload): Promise<void> {
+    return this.pubsub.appendAndPublish(TICKETS_STREAM, event.ticketId, event, (positioned) => {
+      this.pubsub.publish("ticket", event.ticketId, positioned);
+      this.pubsub.publish("ticketFeed", positioned);
+    });
   }
 }

@@ -4,6 +4,7 @@ import { makeDefaultStorage } from "@urql/exchange-graphcache/default-storage";
 import {
   type AnyVariables,
   Client,
+  type CombinedError,
   fetchExchange,
   type OperationResult,
   subscriptionExchange,
@@ -12,6 +13,7 @@ import {
 import { createClient as createWsClient } from "graphql-ws";
 import { cacheConfig } from "./cache.ts";
 import { idempotencyExchange } from "./idempotent.ts";
+import { resumableSubscription } from "./resumable.ts";
 import {
   accessTokenNeedsRefresh,
   currentAccessToken,
@@ -73,11 +75,24 @@ onTokensChanged(() => {
   if (!refreshingForSocket) wsClient.terminate();
 });
 
+/**
+ * Whether a failed request means "no connection", so the offline exchange answers from the cache instead of
+ * replacing a screen with an error. Graphcache's default knows Chrome's ("Failed to fetch") and Firefox's
+ * ("NetworkError when attempting to fetch resource") messages but not Safari's: WebKit says "Load failed", and on a
+ * network that drops everything while the phone still reports being online, the last-seen data must stay.
+ */
+export function isOfflineError(error: CombinedError | undefined): boolean {
+  if (!error?.networkError || error.response) return false;
+  return (
+    !navigator.onLine || /request failed|failed to fetch|network\s?error|load failed/i.test(error.networkError.message)
+  );
+}
+
 export const client = new Client({
   url: "/graphql",
   requestPolicy: "cache-and-network",
   exchanges: [
-    offlineExchange({ ...cacheConfig, storage: cacheStorage }),
+    offlineExchange({ ...cacheConfig, storage: cacheStorage, isOfflineError }),
     authExchange(async (utils) => {
       if (accessTokenNeedsRefresh()) await refreshAccessToken();
       return {
@@ -95,11 +110,9 @@ export const client = new Client({
     idempotencyExchange,
     subscriptionExchange({
       forwardSubscription(request) {
-        const input = { ...request, query: request.query ?? "" };
         return {
           subscribe(sink) {
-            const unsubscribe = wsClient.subscribe(input, sink);
-            return { unsubscribe };
+            return { unsubscribe: resumableSubscription(wsClient, request, sink) };
           },
         };
       },

@@ -21,7 +21,8 @@ if (!chromiumAvailable) {
 /** Where the tests write screenshots of the main screens at phone size. */
 export const screenshotDir = join(process.cwd(), "test-results", "screenshots");
 
-export const phone = { width: 360, height: 740 };
+/** The phone every browser test runs at (the app is designed mobile-first for 390×844). */
+export const phone = { width: 390, height: 844 };
 
 /** Builds the PWA once into a temporary folder (the same `vite build` as `npm run build`). */
 export function buildApp(): string {
@@ -119,9 +120,10 @@ export async function axeViolations(page: Page): Promise<string[]> {
   );
 }
 
+/** `chromium-<name>.png`, beside the same screens from Firefox and WebKit (engines.ts). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(screenshotDir, `chromium-${name}.png`), fullPage: true });
 }
 
 /**

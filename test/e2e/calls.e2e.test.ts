@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -12,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSecurityHeaders } from "../../api/http/security-headers.ts";
 import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
-import { eventually, startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { startTurn, turnAvailable as turnInstalled } from "../turn.ts";
 import {
   axeViolations,
   chromiumAvailable,
@@ -28,75 +28,10 @@ import {
  */
 const available = chromiumAvailable;
 
-/** coturn (Debian package `coturn`), started by this file in the foreground for the relay-only call. */
-const TURNSERVER = process.env.TURNSERVER_PATH ?? "/usr/bin/turnserver";
-const turnAvailable = available && existsSync(TURNSERVER);
-if (!existsSync(TURNSERVER) && process.env.CI) {
-  throw new Error(`coturn is required for the TURN relay test in CI but ${TURNSERVER} is missing.`);
-}
-if (available && !turnAvailable) console.warn(`coturn not found at ${TURNSERVER}: skipping the TURN relay test.`);
+/** coturn with deploy/turnserver.conf (test/turn.ts), started by this file in the foreground for the relay-only call. */
+const turnAvailable = available && turnInstalled();
 const TURN_SECRET = randomBytes(24).toString("hex");
-let turn: ChildProcess | undefined;
-let turnDir: string | undefined;
-let turnLog = "";
-
-/** A free loopback port (TCP probe; coturn listens on UDP and TCP at the same port). */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/** Starts turnserver in the foreground with the REST-API shared secret, relaying on loopback only. */
-async function startTurn(): Promise<number> {
-  const port = await freePort();
-  const relayBase = 40_000 + Math.floor(Math.random() * 20_000);
-  turnDir = mkdtempSync(join(tmpdir(), "coturn-"));
-  turn = spawn(
-    TURNSERVER,
-    [
-      `--listening-port=${port}`,
-      "--listening-ip=127.0.0.1",
-      "--relay-ip=127.0.0.1",
-      `--min-port=${relayBase}`,
-      `--max-port=${relayBase + 19}`,
-      "--use-auth-secret",
-      `--static-auth-secret=${TURN_SECRET}`,
-      "--realm=live-support.test",
-      "--fingerprint",
-      "--no-tls",
-      "--no-dtls",
-      "--no-cli",
-      "--no-tcp-relay",
-      "--allow-loopback-peers",
-      "--log-file=stdout",
-      "--simple-log",
-      `--pidfile=${join(turnDir, "turnserver.pid")}`,
-      `--userdb=${join(turnDir, "turndb")}`,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const exited = new Promise<never>((_, reject) =>
-    turn?.once("exit", (code) => reject(new Error(`turnserver exited (${code}):\n${turnLog}`))),
-  );
-  exited.catch(() => undefined);
-  for (const stream of [turn.stdout, turn.stderr]) stream?.on("data", (data: Buffer) => (turnLog += data.toString()));
-  // Ready once it accepts on its TCP listener (it listens on UDP and TCP at the same port).
-  const accepts = () =>
-    new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on("error", () => resolve(false));
-    });
-  const ready = eventually(accepts, { timeoutMs: 30_000, what: `turnserver on port ${port}` });
-  ready.catch(() => undefined);
-  await Promise.race([ready, exited]);
-  return port;
-}
+let turn: Awaited<ReturnType<typeof startTurn>> | undefined;
 
 /** peer id → token and session: what the sessions service would have issued. */
 const admitted = new Map<string, { token: string; sessionId: string }>();
@@ -173,12 +108,12 @@ beforeAll(async () => {
   );
   await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
-  const turnPort = turnAvailable ? await startTurn() : 0;
+  turn = turnAvailable ? await startTurn(TURN_SECRET) : undefined;
   server = await startTestServer({
     peerDirectory: directory,
     // coturn checks the credential's expiry against the real time, so this server's clock starts now.
     clock: new TestClock(new Date()),
-    env: turnAvailable ? { TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, TURN_SECRET, TURN_TTL: "10m" } : {},
+    env: turn ? { TURN_URLS: turn.url, TURN_SECRET, TURN_TTL: "10m" } : {},
   });
   browser = await launchChromium(["--auto-select-desktop-capture-source=Entire screen"]);
 }, 120_000);
@@ -188,12 +123,7 @@ afterAll(async () => {
   await server?.close();
   if (pageServer) await new Promise<void>((resolve) => pageServer.close(() => resolve()));
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-  if (turn && turn.exitCode === null) {
-    const gone = new Promise((resolve) => turn?.once("exit", resolve));
-    turn.kill("SIGTERM");
-    await gone;
-  }
-  if (turnDir) rmSync(turnDir, { recursive: true, force: true });
+  await turn?.stop();
 });
 
 interface Participant {
@@ -598,6 +528,8 @@ async function enterView(
   beforeJoin?: (page: Page) => Promise<void>,
 ): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  // Camera and microphone already allowed for the site: the pre-join preview starts without a tap.
+  await context.grantPermissions(["camera", "microphone"]);
   const page = await context.newPage();
   pages.push(page);
   await page.goto(pageUrl);

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTicket, signUp as signUpThroughApi } from "../fixtures.ts";
-import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { startTestServer, TestClock, type TestServer, untilSubscribed } from "../harness.ts";
 import {
   axeViolations,
   buildApp,
@@ -120,7 +120,9 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await signIn(agentPage, agent);
     await agentPage.waitForURL("**/inbox**");
     await agentPage.getByText("No tickets match this view.").waitFor();
+    // A subscribe frame sent is not yet a subscription the server listens on: wait for the server's listener.
     await agentSockets.until("TicketFeed");
+    await untilSubscribed(server, "ticketFeed");
     await expectAccessible(agentPage, "agent-inbox-empty");
 
     await page.getByRole("link", { name: "New ticket" }).first().click();
@@ -140,6 +142,7 @@ describe.skipIf(!chromiumAvailable)("PWA in Chromium", () => {
     await page.getByRole("heading", { name: "Printer is on fire" }).waitFor();
     await page.getByRole("link", { name: "photo.png" }).waitFor();
     await customerSockets.until("TicketEvents");
+    await untilSubscribed(server, `ticket:${ticketPath.split("/").pop()}`);
     await expectAccessible(page, "ticket-thread");
 
     // The agent's inbox shows the new ticket live, without reloading by itself.

@@ -6,7 +6,13 @@ import { type CallClient, type CallState, listDevices, type RemoteState, type Ro
 import { CloseIcon } from "./icons.tsx";
 import { ParticipantTile } from "./ParticipantTile.tsx";
 import { PreJoin } from "./PreJoin.tsx";
-import { keepScreenAwake, pictureInPictureOnHide, rememberDevices, rememberedDevices } from "./phone-habits.ts";
+import {
+  keepScreenAwake,
+  mediaAlreadyAllowed,
+  pictureInPictureOnHide,
+  rememberDevices,
+  rememberedDevices,
+} from "./phone-habits.ts";
 import "./call.css";
 import "./call-tiles.css";
 import "./call-controls.css";
@@ -68,7 +74,33 @@ const REACTION_MS = 4000;
 /** Below this audio level nobody is speaking. */
 const SPEAKING_LEVEL = 0.03;
 
+/**
+ * Whether this browser can make calls at all. Some have no WebRTC (Debian's WebKitGTK, a few in-app browsers, browsers
+ * with WebRTC switched off): the call screen then says so instead of failing on the first RTCPeerConnection.
+ */
+export const canCall = () => typeof RTCPeerConnection !== "undefined";
+
+/** In place of the call where WebRTC is missing: what is wrong, what to do, the chat if the session has one. */
+function CallUnsupported(props: Pick<CallViewProps, "chat" | "onLeave">): JSX.Element {
+  return (
+    <section class="call call-unsupported" aria-label="Call">
+      <div class="call-unsupported-message" role="alert">
+        <h2>This browser cannot make video calls</h2>
+        <p>
+          It has no WebRTC, which calls need. Open this link in an up-to-date Safari, Chrome, Edge or Firefox to join
+          with video and sound.
+        </p>
+      </div>
+      <Show when={props.chat}>{(chat) => <div class="call-unsupported-chat">{chat()()}</div>}</Show>
+      <button type="button" class="join" onClick={() => props.onLeave?.()}>
+        Leave
+      </button>
+    </section>
+  );
+}
+
 export function CallView(props: CallViewProps): JSX.Element {
+  if (!canCall()) return <CallUnsupported chat={props.chat} onLeave={props.onLeave} />;
   // A store reconciled by peer id: each remote keeps its object across the client's updates, so the keyed <For>
   // keeps its tile (and <video> element) instead of building a new one on every quality sample.
   const [state, setState] = createStore<CallState>({ ...props.client.state });
@@ -81,7 +113,10 @@ export function CallView(props: CallViewProps): JSX.Element {
   const [audioOutputId, setAudioOutputId] = createSignal(rememberedDevices().audioOutputId);
   const [failure, setFailure] = createSignal<string | null>(null);
 
-  onMount(async () => {
+  /** Whether the camera preview was started (on mount when already allowed, else by the user's tap). */
+  const [previewStarted, setPreviewStarted] = createSignal(false);
+  const startPreview = async () => {
+    setPreviewStarted(true);
     const remembered = rememberedDevices();
     try {
       // The devices chosen last time, or the defaults when one of them is gone.
@@ -92,6 +127,11 @@ export function CallView(props: CallViewProps): JSX.Element {
     } catch (error) {
       setFailure(error instanceof Error ? error.message : "Camera or microphone unavailable");
     }
+  };
+  // Safari asks for the camera only from a user gesture (and it is good manners everywhere): the preview starts by
+  // itself only where this site may already use camera and microphone; otherwise a tap starts it (or Join does).
+  onMount(async () => {
+    if (await mediaAlreadyAllowed()) await startPreview();
   });
 
   // Roster changes from the session subscription reach the client once joined (join() takes the first roster).
@@ -154,6 +194,8 @@ export function CallView(props: CallViewProps): JSX.Element {
               pick={(kind, id) => void pick(kind, id)}
               setAudioMuted={(muted) => props.client.setAudioMuted(muted)}
               setVideoOff={(off) => props.client.setVideoOff(off)}
+              previewStarted={previewStarted()}
+              startPreview={() => void startPreview()}
               join={() => void join()}
             />
           </Show>

@@ -15,6 +15,9 @@ export interface PreJoinProps {
   pick(kind: "audio" | "video" | "output", deviceId: string): void;
   setAudioMuted(muted: boolean): void;
   setVideoOff(off: boolean): void;
+  /** Whether the preview was started; until then a button starts it (camera access follows a tap). */
+  previewStarted: boolean;
+  startPreview(): void;
   join(): void;
 }
 
@@ -79,6 +82,13 @@ export function PreJoin(props: PreJoinProps): JSX.Element {
         <Video stream={props.local.stream} muted label="Your camera preview" />
         <Show when={props.local.videoOff}>
           <p class="prejoin-off">Camera is off</p>
+        </Show>
+        <Show when={!props.previewStarted && !props.local.stream}>
+          <div class="prejoin-off">
+            <button type="button" class="prejoin-start" onClick={() => props.startPreview()}>
+              Turn on camera and microphone
+            </button>
+          </div>
         </Show>
         <div class="prejoin-toggles">
           <MediaToggles local={props.local} setAudioMuted={props.setAudioMuted} setVideoOff={props.setVideoOff} />

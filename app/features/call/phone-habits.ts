@@ -85,3 +85,18 @@ export function rememberDevices(choice: DeviceChoice): void {
     // Private mode or storage full: the choice just is not remembered.
   }
 }
+
+/**
+ * Whether this site may already use camera and microphone (Permissions API), so starting them needs no prompt and
+ * no user gesture. False where the answer is unknown (older Safari cannot query "camera").
+ */
+export async function mediaAlreadyAllowed(): Promise<boolean> {
+  try {
+    const states = await Promise.all(
+      ["camera", "microphone"].map((name) => navigator.permissions.query({ name: name as PermissionName })),
+    );
+    return states.every((status) => status.state === "granted");
+  } catch {
+    return false;
+  }
+}

@@ -36,8 +36,9 @@ export const ChatHistoryQuery = graphql(
 
 export const ChatSubscription = graphql(
   `
-  subscription SessionChat($sessionId: ID!) {
-    sessionChat(sessionId: $sessionId) {
+  subscription SessionChat($sessionId: ID!, $after: String) {
+    sessionChat(sessionId: $sessionId, after: $after) {
+      cursor
       message {
         ...ChatMessageFields
       }

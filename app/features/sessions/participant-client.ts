@@ -3,6 +3,7 @@ import { cacheExchange } from "@urql/exchange-graphcache";
 import { createClient as createWsClient } from "graphql-ws";
 import { cacheConfig } from "../../graphql/cache.ts";
 import { idempotencyExchange } from "../../graphql/idempotent.ts";
+import { resumableSubscription } from "../../graphql/resumable.ts";
 
 /**
  * A participant has no account: their participant token (from joinSession) authorizes every request, sent as the
@@ -26,8 +27,7 @@ export function createParticipantClient(token: string): { client: Client; dispos
       idempotencyExchange,
       subscriptionExchange({
         forwardSubscription(request) {
-          const input = { ...request, query: request.query ?? "" };
-          return { subscribe: (sink) => ({ unsubscribe: ws.subscribe(input, sink) }) };
+          return { subscribe: (sink) => ({ unsubscribe: resumableSubscription(ws, request, sink) }) };
         },
       }),
       fetchExchange,

@@ -1,5 +1,6 @@
 import { createSignal, Show } from "solid-js";
 import { client } from "../../graphql/client.ts";
+import { currentPushEnvironment, pushOffer } from "../../lib/push-offer.ts";
 import { RegisterPushMutation, VapidKeyQuery } from "./push-opt-in.documents.ts";
 
 /** Registers a browser push subscription with the API; answers null when it worked, or what went wrong. */
@@ -40,7 +41,7 @@ const toBase64Url = (buffer: ArrayBuffer | null) =>
 export function PushOptIn(props: { register?: PushRegistrar }) {
   const [state, setState] = createSignal<"idle" | "busy" | "done" | "error">("idle");
   const [message, setMessage] = createSignal("");
-  const supported = typeof navigator !== "undefined" && "serviceWorker" in navigator && "PushManager" in window;
+  const offer = pushOffer(currentPushEnvironment());
 
   const optIn = async () => {
     setState("busy");
@@ -70,7 +71,17 @@ export function PushOptIn(props: { register?: PushRegistrar }) {
   };
 
   return (
-    <Show when={supported}>
+    <Show
+      when={offer === "offer"}
+      fallback={
+        <Show when={offer === "install-first"}>
+          <p class="session-meta" data-testid="push-install-first">
+            To get reminders on this iPhone or iPad, add Live Support to your Home Screen first: tap Share, then “Add to
+            Home Screen”, and open it from there.
+          </p>
+        </Show>
+      }
+    >
       <div>
         <button
           type="button"

@@ -207,9 +207,10 @@ export const ParticipantActions = {
 
 export const ParticipantEventsSubscription = graphql(
   `
-  subscription SessionParticipantEvents($sessionId: ID!) {
-    sessionParticipantEvents(sessionId: $sessionId) {
+  subscription SessionParticipantEvents($sessionId: ID!, $after: String) {
+    sessionParticipantEvents(sessionId: $sessionId, after: $after) {
       kind
+      cursor
       participantId
       participant {
         ...ParticipantFields
@@ -222,9 +223,10 @@ export const ParticipantEventsSubscription = graphql(
 
 export const WaitingRoomSubscription = graphql(
   `
-  subscription SessionWaitingRoom($sessionId: ID!) {
-    sessionWaitingRoom(sessionId: $sessionId) {
+  subscription SessionWaitingRoom($sessionId: ID!, $after: String) {
+    sessionWaitingRoom(sessionId: $sessionId, after: $after) {
       kind
+      cursor
       waiting {
         ...ParticipantFields
       }

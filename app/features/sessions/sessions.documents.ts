@@ -109,9 +109,10 @@ export const LiveSessionQuery = graphql(
 
 export const RosterEventsSubscription = graphql(
   `
-  subscription SessionRosterEvents($sessionId: ID!) {
-    sessionParticipantEvents(sessionId: $sessionId) {
+  subscription SessionRosterEvents($sessionId: ID!, $after: String) {
+    sessionParticipantEvents(sessionId: $sessionId, after: $after) {
       kind
+      cursor
       participantId
       participant {
         ...RosterFields
@@ -123,9 +124,10 @@ export const RosterEventsSubscription = graphql(
 );
 
 export const SessionStateSubscription = graphql(`
-  subscription SessionState($sessionId: ID!) {
-    sessionState(sessionId: $sessionId) {
+  subscription SessionState($sessionId: ID!, $after: String) {
+    sessionState(sessionId: $sessionId, after: $after) {
       kind
+      cursor
       sessionId
       session {
         id

@@ -117,6 +117,7 @@ const TicketEventFields = graphql(
   `
   fragment TicketEventFields on TicketEvent {
     kind
+    cursor
     ticketId
     ticket {
       ...TicketSummaryFields
@@ -131,8 +132,8 @@ const TicketEventFields = graphql(
 
 export const TicketEventsSubscription = graphql(
   `
-  subscription TicketEvents($ticketId: ID!) {
-    ticketEvents(ticketId: $ticketId) {
+  subscription TicketEvents($ticketId: ID!, $after: String) {
+    ticketEvents(ticketId: $ticketId, after: $after) {
       ...TicketEventFields
     }
   }
@@ -142,8 +143,8 @@ export const TicketEventsSubscription = graphql(
 
 export const TicketFeedSubscription = graphql(
   `
-  subscription TicketFeed {
-    ticketFeed {
+  subscription TicketFeed($after: String) {
+    ticketFeed(after: $after) {
       ...TicketEventFields
     }
   }
