@@ -21,7 +21,7 @@ if (process.env.CI && !redisUrl) {
  * Files that belong to one tier, so neither tier reports skipped tests: the contracts do not depend on the
  * database (run once, embedded); server mode and connection-loss tests need a PostgreSQL server.
  */
-const databaseIndependent = ["test/contract.test.ts", "shared/**/*.test.ts"];
+const databaseIndependent = ["test/contract.test.ts", "test/sfu.test.ts", "shared/**/*.test.ts"];
 const postgresOnly = ["test/scale.test.ts", "**/*.postgres.test.ts"];
 
 const shared = {

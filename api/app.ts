@@ -13,7 +13,7 @@ import { createHttpRouter } from "./http/http.router.ts";
 import { createRequestAuth } from "./http/request-auth.ts";
 import { createSecurityHeaders } from "./http/security-headers.ts";
 import { createStaticRoute } from "./http/static.route.ts";
-import type { MediaServer } from "./media/janus-process.ts";
+import type { MediaServer } from "./media/media-server.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
 import { withIdempotentCommits } from "./ops/idempotency.ts";
@@ -54,7 +54,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   // Services write through a client whose transactions also mark a request's idempotency key (api/ops/idempotency.ts).
   const prisma = withIdempotentCommits(database.prisma, clock);
   const lifecycle = createLifecycle({ logger, database, redis, media, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT });
-  const services = createServices({
+  const services = createServices(options.mediaServer ?? media, {
     env,
     prisma,
     pubsub,
@@ -74,7 +74,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
   // Subscriptions are authenticated once, at their start; this ends them when that sign-in expires or changes.
   const signIns = createSignInWatch({ auth: services.auth, clock });
-  lifecycle.onClose(() => signIns.close());
+  lifecycle.onClose(async () => void (await Promise.all([signIns.close(), services.media.broker.close()])));
   const refreshCookie = createRefreshCookie({ publicUrl: env.PUBLIC_URL });
   const graphql = createGraphQLHandler({
     env,

@@ -209,6 +209,10 @@ const envSchema = z
     RECORDING_CHUNK_MAX_BYTES: bytes("10MB"),
     /** Recording: largest recording; a chunk that would pass it is refused with 413. */
     RECORDING_MAX_BYTES: bytes("2GB"),
+    /** SFU rooms: most participants sending media at once (webinar presenters, meeting members). */
+    SFU_MAX_PUBLISHERS: z.coerce.number().int().min(1).max(100).default(16),
+    /** SFU rooms: bitrate cap per publisher, bit/s (the top simulcast layer). */
+    SFU_BITRATE: z.coerce.number().int().min(64_000).max(8_000_000).default(1_000_000),
   })
   .transform((raw) => ({
     ...raw,

@@ -1,4 +1,5 @@
 import { createPubSub } from "graphql-yoga";
+import type { SessionMediaEventPayload } from "./media/media.events.ts";
 import type { EventLog, StreamPosition } from "./ops/event-log.ts";
 import type { LiveSessionEventPayload, PeerRevokedPayload } from "./sessions/sessions.events.ts";
 import type { TicketEventKind } from "./tickets/tickets.events.ts";
@@ -21,6 +22,8 @@ export type PubSubTopics = {
   ticketFeed: [payload: TicketEventPayload];
   liveSession: [sessionId: string, payload: LiveSessionEventPayload];
   peerRevoked: [payload: PeerRevokedPayload];
+  /** SFU sessions: publishers, active speaker, restarts, topology (api/media/media-broker.ts). */
+  sessionMedia: [sessionId: string, payload: SessionMediaEventPayload];
   /** A user's sign-ins were revoked or their role changed: instances drop what they cached about them. */
   authChanged: [payload: { userId: string }];
 };

@@ -10,5 +10,6 @@ import "./notifications/notifications.schema.ts";
 import "./signaling/signaling.schema.ts";
 import "./recordings/recordings.schema.ts";
 import "./sessions/session-notifications.schema.ts";
+import "./media/media.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

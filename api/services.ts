@@ -10,6 +10,9 @@ import type { FileStore } from "./files/file-store.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
+import { MediaService } from "./media/media.service.ts";
+import { MediaBroker } from "./media/media-broker.ts";
+import type { MediaServer } from "./media/media-server.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { Logger } from "./ops/logger.ts";
@@ -39,20 +42,26 @@ export interface Services {
   /** Shared (Redis) or in-process rate limits; see api/ops/rate-limit.ts. */
   rateLimits: RateLimits;
   recordings: RecordingService;
+  /** The SFU (Janus), brokered for the participants; `media.broker.available()` is false without a media server. */
+  media: MediaService;
 }
 
-export function createServices(deps: {
-  env: Env;
-  prisma: PrismaClient;
-  pubsub: PubSub;
-  files: FileStore;
-  clock: Clock;
-  authSecret: string;
-  vapid: VapidKeys;
-  rateLimits: RateLimits;
-  /** The app's logger: what services report goes where the app logs, at its level. */
-  logger: Logger;
-}): Services {
+export function createServices(
+  /** The media server (api/media/janus-process.ts), or null: every session stays peer-to-peer. */
+  mediaServer: MediaServer | null,
+  deps: {
+    env: Env;
+    prisma: PrismaClient;
+    pubsub: PubSub;
+    files: FileStore;
+    clock: Clock;
+    authSecret: string;
+    vapid: VapidKeys;
+    rateLimits: RateLimits;
+    /** The app's logger: what services report goes where the app logs, at its level. */
+    logger: Logger;
+  },
+): Services {
   const { env, prisma, pubsub, files, clock, logger } = deps;
   const auth = new AuthService(
     prisma,
@@ -111,6 +120,17 @@ export function createServices(deps: {
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
+  const media = new MediaService(
+    prisma,
+    new MediaBroker(mediaServer, {
+      pubsub,
+      logger,
+      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+    }),
+    { speaker: (actor, sessionId) => sessions.chat.speaker(actor, sessionId), events: sessions.events },
+    pubsub,
+    (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
+  );
   return {
     auth,
     accounts,
@@ -125,5 +145,6 @@ export function createServices(deps: {
     ice: new IceService(iceConfigFromEnv(env), clock),
     rateLimits: deps.rateLimits,
     recordings,
+    media,
   };
 }

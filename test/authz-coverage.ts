@@ -45,6 +45,17 @@ export const authzCoverage = {
     "requestParticipantMic",
     "sessionGestures",
   ],
+  /** HTTP and graphql-ws matrix of the SFU's brokered API: the same 8 callers. */
+  "test/sfu.test.ts#authz": [
+    "mediaPublish",
+    "mediaSubscribe",
+    "mediaSubscribeAnswer",
+    "mediaConfigure",
+    "mediaTrickle",
+    "mediaLeave",
+    "mediaPublishers",
+    "sessionMedia",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type CoverageEntry = keyof typeof authzCoverage;

@@ -193,6 +193,11 @@ const rows: Row[] = [
     expected: signedIn("list"),
   },
   {
+    field: "callCapacity",
+    run: (actor) => gql("callCapacity", actor, `{ callCapacity { __typename mediaServer meshSize } }`),
+    expected: staffOnly("CallCapacity"),
+  },
+  {
     field: "agents",
     run: (actor) => gql("agents", actor, `{ agents { id email } }`),
     expected: staffOnly("list"),

@@ -10,6 +10,7 @@ import { type App, createApp } from "../api/app.ts";
 import type { Clock } from "../api/clock.ts";
 import { type Database, type OpenDatabaseOptions, openDatabase } from "../api/db/database.ts";
 import { loadEnv } from "../api/env.ts";
+import type { MediaServer } from "../api/media/media-server.ts";
 import type { PeerDirectory } from "../api/signaling/signaling.ts";
 
 /** Which database this test run uses: set per vitest project (see vitest.config.ts). */
@@ -106,6 +107,8 @@ export async function startTestServer(
     peerDirectory?: PeerDirectory;
     /** PostgreSQL tier: told when the server ends one of the pool's connections. */
     onConnectionError?: (error: Error) => void;
+    /** A media server (SFU) for the app: test/janus.ts starts one. */
+    mediaServer?: MediaServer;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "live-support-test-"));
@@ -129,6 +132,7 @@ export async function startTestServer(
     database,
     staticDir: options.staticDir ?? join(dataDir, "no-static"),
     peerDirectory: options.peerDirectory,
+    mediaServer: options.mediaServer,
   });
   const server: Server = createServer((request, response) => void app.handleRequest(request, response));
   server.on("upgrade", app.handleUpgrade);

@@ -1,7 +1,13 @@
 import { builder, hasScopes } from "../builder.ts";
 import type { Context } from "../context.ts";
 import type { SessionParticipant } from "../generated/prisma/client.ts";
-import { LiveSessionStatus, LiveSessionType, ParticipantRole, ParticipantStatus } from "../generated/prisma/enums.ts";
+import {
+  LiveSessionStatus,
+  LiveSessionType,
+  ParticipantRole,
+  ParticipantStatus,
+  SessionTopology,
+} from "../generated/prisma/enums.ts";
 import { inTheRoom } from "./sessions.scopes.ts";
 
 export const LiveSessionTypeEnum = builder.enumType(LiveSessionType, { name: "LiveSessionType" });
@@ -12,6 +18,10 @@ export const LiveSessionStatusEnum = builder.enumType(LiveSessionStatus, {
 export const ParticipantRoleEnum = builder.enumType(ParticipantRole, {
   name: "ParticipantRole",
   description: "HOST (one per session, not counted in capacity), PRESENTER (publishes media in webinars), ATTENDEE.",
+});
+export const SessionTopologyEnum = builder.enumType(SessionTopology, {
+  name: "SessionTopology",
+  description: "How a session's media travels: peer-to-peer (PeerJS) or through the media server (SFU).",
 });
 export const ParticipantStatusEnum = builder.enumType(ParticipantStatus, { name: "ParticipantStatus" });
 
@@ -105,6 +115,12 @@ builder.prismaObject("LiveSession", {
     chatEnabled: t.exposeBoolean("chatEnabled"),
     screenShareEnabled: t.exposeBoolean("screenShareEnabled"),
     locked: t.exposeBoolean("locked", { description: "Nobody new may join." }),
+    topology: t.expose("topology", {
+      type: SessionTopologyEnum,
+      description:
+        "Decided by the server: SFU when a webinar starts, or a meeting grows past 4, with a media server available; " +
+        "it then stays SFU. Clients switch without leaving the call (TOPOLOGY_CHANGED on sessionState).",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     host: t.relation("host"),

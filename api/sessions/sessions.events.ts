@@ -5,6 +5,7 @@ export const liveSessionEventKinds = [
   "CANCELLED",
   "LOCK_CHANGED",
   "RECORDING_CHANGED",
+  "TOPOLOGY_CHANGED",
   "PARTICIPANT_WAITING",
   "PARTICIPANT_JOINED",
   "PARTICIPANT_ADMITTED",
@@ -28,6 +29,7 @@ export const sessionStateKinds: ReadonlySet<LiveSessionEventKind> = new Set([
   "CANCELLED",
   "LOCK_CHANGED",
   "RECORDING_CHANGED",
+  "TOPOLOGY_CHANGED",
 ]);
 
 /** Events carry ids only; subscribers load what their caller may see. */

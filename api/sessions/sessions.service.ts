@@ -28,6 +28,7 @@ export class SessionService extends SessionAccessService {
   readonly chat: SessionChatService;
   readonly gestures: SessionGestureService;
   readonly ticketCalls: TicketCallService;
+  readonly events: SessionEvents;
 
   constructor(
     prisma: PrismaClient,
@@ -42,6 +43,7 @@ export class SessionService extends SessionAccessService {
   ) {
     super(prisma, options);
     const events = new SessionEvents(prisma, pubsub);
+    this.events = events;
     const { limits, rateLimits } = options;
     this.scheduling = new SessionSchedulingService(prisma, clock, this, events);
     this.joining = new SessionJoinService(prisma, clock, events, {

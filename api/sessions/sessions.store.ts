@@ -34,6 +34,8 @@ export async function closeVisits(tx: Tx, where: Prisma.SessionVisitWhereInput, 
 
 /** Realtime events of the sessions domain, published after the change commits; they carry ids only. */
 export class SessionEvents {
+  private readonly observers = new Set<(event: LiveSessionEventPayload) => void>();
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: PubSub,
@@ -49,6 +51,7 @@ export class SessionEvents {
     extra: Omit<LiveSessionEventPayload, "kind" | "sessionId"> = {},
   ): Promise<void> {
     const event: LiveSessionEventPayload = { kind, sessionId, ...extra };
+    for (const observer of this.observers) observer(event);
     if (gestureKindSet.has(kind)) {
       this.pubsub.publish("liveSession", sessionId, event);
       return Promise.resolve();
@@ -56,6 +59,12 @@ export class SessionEvents {
     return this.pubsub.appendAndPublish(sessionStream(sessionId), null, event, (positioned) =>
       this.pubsub.publish("liveSession", sessionId, positioned),
     );
+  }
+
+  /** Hears this instance's own changes as they are published (the media topology follows admissions). */
+  observe(observer: (event: LiveSessionEventPayload) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Tells the signaling server to drop these peers now. */

@@ -242,6 +242,9 @@ function InCall(
   const activeSpeaker = createMemo<string | undefined>((previous) => {
     const remotes = shown();
     const current = remotes.find((remote) => remote.peerId === previous);
+    // Through the media server, the server says who speaks (its audio levels): that wins.
+    const talking = remotes.find((remote) => remote.talking);
+    if (talking && !current?.talking) return talking.peerId;
     const loudest = remotes.reduce<RemoteState | undefined>(
       (best, remote) => (remote.audioLevel > (best?.audioLevel ?? SPEAKING_LEVEL) ? remote : best),
       undefined,
@@ -341,6 +344,8 @@ function InCall(
                 place={place(remote.peerId)}
                 quality={remote.quality}
                 reconnecting={remote.connection === "reconnecting"}
+                speaking={remote.talking === true}
+                audioOnly={remote.audioOnly === true}
                 reactions={reactionsOf(remote.peerId)}
                 audioOutputId={props.audioOutputId}
                 videoRef={(element) => videos.set(remote.peerId, element)}

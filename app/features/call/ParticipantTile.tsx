@@ -20,6 +20,10 @@ export interface ParticipantTileProps {
   place: "stage" | "corner" | "grid" | "strip";
   quality?: Quality;
   reconnecting?: boolean;
+  /** The active speaker (SFU: from the media server's audio levels). */
+  speaking?: boolean;
+  /** Their video is paused for a poor connection; audio continues. */
+  audioOnly?: boolean;
   reactions: { id: string; emoji: string }[];
   /** Speaker or headset the audio plays to (setSinkId), when chosen. */
   audioOutputId?: string;
@@ -109,6 +113,7 @@ export function ParticipantTile(props: ParticipantTileProps): JSX.Element {
         props.presenter ? "presenter" : "",
         props.self ? "self" : "",
         props.handRaised ? "hand-raised" : "",
+        props.speaking ? "speaking" : "",
       ].join(" ")}
       data-fit={objectFit()}
     >
@@ -120,13 +125,19 @@ export function ParticipantTile(props: ParticipantTileProps): JSX.Element {
         ref={props.videoRef}
         onResize={(width, height) => height > 0 && setVideoShape(width / height)}
       />
-      <Show when={props.videoOff && !props.presenter}>
+      <Show when={(props.videoOff || props.audioOnly) && !props.presenter}>
         <div class="avatar" aria-hidden="true">
           <span>{initials(props.name) || "?"}</span>
         </div>
       </Show>
       <Show when={props.reconnecting}>
         <span class="tile-reconnecting">Reconnecting…</span>
+      </Show>
+      <Show when={props.audioOnly && !props.reconnecting}>
+        <span class="tile-reconnecting">Video paused: poor connection</span>
+      </Show>
+      <Show when={props.speaking}>
+        <span class="visually-hidden">{props.name} is speaking</span>
       </Show>
       <Show when={props.quality}>
         {(quality) => (

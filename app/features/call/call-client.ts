@@ -1,8 +1,8 @@
-import type { CallOptions, CallState, MediaLink, RosterEntry } from "./call-types.ts";
+import type { CallOptions, CallState, MediaLink, RosterEntry, SfuSignaling } from "./call-types.ts";
 import { LocalMedia } from "./local-media.ts";
 import type { Quality } from "./quality.ts";
 import { QualityMonitor, videoSender } from "./quality-monitor.ts";
-import { type CallTopology, createTopology } from "./topology.ts";
+import { type CallTopology, createTopology, type TopologyContext } from "./topology.ts";
 
 export type { CallOptions, CallState, LocalState, RemoteState, RosterEntry } from "./call-types.ts";
 export { listDevices } from "./local-media.ts";
@@ -16,7 +16,9 @@ export class CallClient {
   state: CallState;
   private listeners = new Set<(state: CallState) => void>();
   private readonly media: LocalMedia;
-  private readonly topology: CallTopology;
+  private topology: CallTopology;
+  private roster: RosterEntry[] = [];
+  private readonly topologyContext: TopologyContext;
   private readonly quality: QualityMonitor;
 
   constructor(private options: CallOptions) {
@@ -28,7 +30,7 @@ export class CallClient {
         this.emit();
       },
     });
-    this.topology = createTopology(options, {
+    this.topologyContext = {
       local: () => this.media.state,
       opened: () => {
         this.state.status = "joined";
@@ -37,7 +39,8 @@ export class CallClient {
       changed: () => this.emit(),
       mediaArrived: (link) => void this.quality.applySenderQuality(link),
       failed: (reason) => this.leave(reason),
-    });
+    };
+    this.topology = createTopology(options, this.topologyContext);
     this.quality = new QualityMonitor({
       links: () => this.topology.links.values(),
       publishes: () => this.options.publishes,
@@ -98,8 +101,34 @@ export class CallClient {
 
   /** The room's participants as the session subscription reports them; connects to new ones, drops gone ones. */
   setRoster(entries: RosterEntry[]): void {
+    this.roster = entries;
     this.topology.setRoster(entries);
     this.emit();
+  }
+
+  /**
+   * Moves the running call to the media server (or back to peer-to-peer) without leaving the page: the old
+   * connections close, local media stays, the new topology connects to the same roster. (Make-before-break, keeping
+   * the old connections until the new ones carry media, was tried: on the 2-core test machine the doubled load
+   * stalled streams; see docs/calls.md.)
+   */
+  async switchTopology(sfu: SfuSignaling | null): Promise<void> {
+    if (this.hasLeft() || (sfu ?? null) === (this.options.sfu ?? null)) return;
+    this.topology.close();
+    this.options = { ...this.options, sfu };
+    this.topology = createTopology(this.options, this.topologyContext);
+    this.topology.setRoster(this.roster);
+    this.emit();
+    if (this.state.status === "joined" || this.state.status === "joining") await this.topology.connect();
+  }
+
+  private hasLeft(): boolean {
+    return this.state.status === "left";
+  }
+
+  /** Whether media goes through the media server now. */
+  get usesSfu(): boolean {
+    return !!this.options.sfu;
   }
 
   /** Promotes or demotes this participant (webinar presenter); reconnects with or without media. */
@@ -130,7 +159,7 @@ export class CallClient {
   }
 
   private async replaceOnSenders(kind: "audio" | "video", track: MediaStreamTrack | null): Promise<void> {
-    const senders: RTCRtpSender[] = [];
+    const senders: RTCRtpSender[] = [...(this.topology.senders?.() ?? [])];
     for (const link of this.topology.links.values()) {
       for (const sender of link.connection?.getSenders() ?? []) {
         if (sender.track?.kind === kind || (!sender.track && kind === "video")) senders.push(sender);

@@ -5,6 +5,41 @@ export interface RosterEntry {
   /** Sends media: everyone in a mesh; host and presenters in a webinar. */
   publishes: boolean;
   name?: string;
+  /** Their participant id: what the SFU names feeds by. */
+  participantId?: string;
+}
+
+/** One m-line of the SFU subscription: whose feed it carries. */
+export interface SfuStream {
+  mid: string;
+  type: string;
+  participantId: string | null;
+  active: boolean;
+}
+
+export interface SfuEvent {
+  kind: string;
+  participantId?: string | null;
+  sdp?: string | null;
+  streams?: SfuStream[] | null;
+}
+
+/**
+ * The API's brokered media-server fields (docs/calls.md "Media server"): the browser never talks to Janus's API,
+ * only sends its media to it. Implemented over GraphQL by the sessions feature (sfu-signaling.ts).
+ */
+export interface SfuSignaling {
+  /** Participant ids whose media is up in the room now. */
+  publishers(): Promise<string[]>;
+  /** The offer (after ICE gathering) → the media server's answer. */
+  publish(offer: string): Promise<string>;
+  /** The whole set of feeds wanted → the media server's offer (null: nothing changed) and its streams. */
+  subscribe(feeds: string[]): Promise<{ sdp: string | null; streams: SfuStream[] }>;
+  answer(sdp: string): Promise<void>;
+  configure(feed: string, options: { substream?: number; audioOnly?: boolean }): Promise<void>;
+  leave(): Promise<void>;
+  /** PUBLISHED, UNPUBLISHED, TALKING, STOPPED_TALKING, ROOM_RESTARTED, SUBSCRIPTION_OFFER… */
+  events(listener: (event: SfuEvent) => void): () => void;
 }
 
 export interface CallOptions {
@@ -20,6 +55,8 @@ export interface CallOptions {
   iceServers: RTCIceServer[];
   iceTransportPolicy?: RTCIceTransportPolicy;
   topology: "mesh" | "webinar";
+  /** Set when the session goes through the media server: the SFU topology replaces PeerJS. */
+  sfu?: SfuSignaling | null;
   /** Whether this participant sends media (always true in a mesh). */
   publishes: boolean;
   /** How often quality is sampled, ms (default 2000). */
@@ -44,6 +81,10 @@ export interface RemoteState {
   /** Loudness of their audio at the last stats sample, 0..1 (picks the active speaker). */
   audioLevel: number;
   connection: "connecting" | "connected" | "reconnecting";
+  /** SFU: the media server says they are speaking (from its audio levels). */
+  talking?: boolean;
+  /** SFU: their video is paused for a poor link; audio continues and video comes back when it recovers. */
+  audioOnly?: boolean;
 }
 
 export interface LocalState {

@@ -39,7 +39,7 @@ export class QualityMonitor {
       if (!connection) continue;
       try {
         const report = await connection.getStats();
-        const expectsVideo = link.remote.publishes && !link.remote.videoOff;
+        const expectsVideo = link.remote.publishes && !link.remote.videoOff && !link.remote.audioOnly;
         const { sample, cursor, framesDecoded } = sampleFromReport(report, link.quality.cursor, expectsVideo);
         link.quality.cursor = cursor;
         link.remote.framesDecoded = framesDecoded;

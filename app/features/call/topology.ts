@@ -1,5 +1,6 @@
 import type { CallOptions, LocalState, MediaLink, RosterEntry } from "./call-types.ts";
 import { PeerTopology } from "./peer-topology.ts";
+import { SfuTopology } from "./sfu-topology.ts";
 
 /** What a topology asks of the call store it belongs to. */
 export interface TopologyContext {
@@ -17,8 +18,8 @@ export interface TopologyContext {
 
 /**
  * How media travels between the participants of a call: who connects to whom, and the connections that carry it.
- * The peer-to-peer topology (mesh and webinar) is the one there is; a media-server (SFU) topology would be another
- * implementation chosen in createTopology.
+ * Peer-to-peer (mesh and webinar, peer-topology.ts) or through the media server (sfu-topology.ts), chosen in
+ * createTopology from the session's topology; CallClient.switchTopology moves a running call from one to the other.
  */
 export interface CallTopology {
   /** One link per remote participant, by peer id. */
@@ -33,8 +34,10 @@ export interface CallTopology {
   announce(): void;
   /** Closes every connection and the signaling socket. */
   close(): void;
+  /** The senders of local media when they are not per link (SFU: one publishing connection). */
+  senders?(): RTCRtpSender[];
 }
 
 export function createTopology(options: CallOptions, context: TopologyContext): CallTopology {
-  return new PeerTopology(options, context);
+  return options.sfu ? new SfuTopology({ ...options, sfu: options.sfu }, context) : new PeerTopology(options, context);
 }

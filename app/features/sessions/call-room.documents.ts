@@ -15,6 +15,7 @@ export const RoomQuery = graphql(
       recordingEnabled
       chatEnabled
       screenShareEnabled
+      topology
       participants {
         ...RosterFields
       }

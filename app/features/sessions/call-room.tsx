@@ -6,6 +6,7 @@ import { createCallGestures } from "./call-gestures.ts";
 import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
 import { ChatPanel } from "./chat-panel.tsx";
 import { type ResultOf, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
+import { createSfuSignaling } from "./sfu-signaling.ts";
 
 type Session = NonNullable<ResultOf<typeof RoomQuery>["liveSession"]>;
 type Participant = Session["participants"][number];
@@ -52,7 +53,7 @@ function Room(props: CallRoomProps) {
   const roster = createMemo(() =>
     (session()?.participants ?? [])
       .filter((p) => p.status === "ADMITTED" && p.peerId && p.peerId !== props.peerId)
-      .map((p) => ({ peerId: p.peerId as string, publishes: publishes(p), name: p.name })),
+      .map((p) => ({ peerId: p.peerId as string, publishes: publishes(p), name: p.name, participantId: p.id })),
   );
   /** A participant (not the host) who has not consented yet, in a session that may be recorded. */
   const askConsent = () => {
@@ -70,6 +71,12 @@ function Room(props: CallRoomProps) {
   });
   const failure = () =>
     session() || (!room.data && !room.error) ? "" : (room.error?.message ?? "You are not in this session any more.");
+
+  let signaling: ReturnType<typeof createSfuSignaling> | null = null;
+  const sfu = () => {
+    signaling ??= createSfuSignaling(props.client, props.sessionId);
+    return signaling;
+  };
 
   let disposed = false;
   onCleanup(() => {
@@ -95,6 +102,7 @@ function Room(props: CallRoomProps) {
           ...(s.credential ? { credential: s.credential } : {}),
         })),
         topology: current.type === "WEBINAR" ? "webinar" : "mesh",
+        sfu: current.topology === "SFU" ? sfu() : null,
         publishes: self ? publishes(self) : true,
       }),
     );
@@ -114,6 +122,16 @@ function Room(props: CallRoomProps) {
       call()?.leave();
       props.onEnded();
     }),
+  );
+  // The server moved the session to the media server (a meeting grew past 4): switch without leaving.
+  createEffect(
+    on(
+      () => session()?.topology,
+      (topology) => {
+        const running = call();
+        if (topology === "SFU" && running && !running.usesSfu) void running.switchTopology(sfu());
+      },
+    ),
   );
   // Promoted to presenter or demoted to attendee (webinars): send media or stop.
   createEffect(() => {

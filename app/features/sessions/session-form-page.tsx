@@ -7,7 +7,7 @@ import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
 import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
 import { createInviteeChips, InviteeChipsField, inviteeError } from "./invitee-chips.tsx";
 import { parseOffsets, toLocalInput } from "./invites.ts";
-import { CreateLiveSessionMutation, UpdateLiveSessionMutation } from "./session-form.documents.ts";
+import { CallCapacityQuery, CreateLiveSessionMutation, UpdateLiveSessionMutation } from "./session-form.documents.ts";
 import { LiveSessionQuery } from "./sessions.documents.ts";
 import "./sessions.css";
 
@@ -51,6 +51,22 @@ export default function SessionFormPage() {
   const [start, setStart] = createSignal(toLocalInput(inHour.toISOString()));
   const [end, setEnd] = createSignal(toLocalInput(new Date(inHour.getTime() + 30 * 60_000).toISOString()));
   const [max, setMax] = createSignal("");
+  // What calls really carry here: peer-to-peer limits as measured, or the media server's.
+  const [capacity, setCapacity] = createSignal<{ mediaServer: boolean; meshSize: number; webinarAudience: number }>();
+  onMount(() => {
+    void client
+      .query(CallCapacityQuery, {})
+      .toPromise()
+      .then((result) => setCapacity(result.data?.callCapacity ?? undefined));
+  });
+  const capacityHint = () => {
+    const known = capacity();
+    if (!known) return "";
+    return known.mediaServer
+      ? "Large meetings and webinars go through the media server."
+      : `Without a media server calls are peer-to-peer: about ${known.meshSize} people in a meeting and ` +
+          `${known.webinarAudience} viewers in a webinar get a good picture.`;
+  };
   const [agenda, setAgenda] = createSignal("");
   const [description, setDescription] = createSignal("");
   const invitees = createInviteeChips();
@@ -235,7 +251,7 @@ export default function SessionFormPage() {
             inputmode="numeric"
             min={1}
             max={100}
-            hint="Leave empty for the default (webinar 100, training 25, others 4)"
+            hint={`Leave empty for the default (webinar 100, training 25, others 4). ${capacityHint()}`}
             value={max()}
             onInput={change(setMax, "maxParticipants")}
             error={show("maxParticipants")}

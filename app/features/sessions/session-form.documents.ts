@@ -48,3 +48,14 @@ export const UpdateLiveSessionMutation = graphql(
 `,
   [SessionDetailFields],
 );
+
+export const CallCapacityQuery = graphql(`
+  query CallCapacity {
+    callCapacity {
+      mediaServer
+      meshSize
+      webinarAudience
+      sfuFrom
+    }
+  }
+`);

@@ -134,6 +134,7 @@ export const SessionStateSubscription = graphql(`
         status
         locked
         recording
+        topology
       }
     }
   }

@@ -1,0 +1,35 @@
+export const sessionMediaEventKinds = [
+  /** A participant started sending media: subscribe to their feed. */
+  "PUBLISHED",
+  /** A participant stopped sending (left, removed, lost): drop their tiles. */
+  "UNPUBLISHED",
+  /** Active speaker, from Janus's audio levels. */
+  "TALKING",
+  "STOPPED_TALKING",
+  /** The media server restarted: every client publishes and subscribes again. */
+  "ROOM_RESTARTED",
+  /** The session moved to the SFU (or back): clients switch topology without leaving the page. */
+  "TOPOLOGY_CHANGED",
+  /** For one participant: Janus renegotiates their subscription (a feed went away); answer with mediaSubscribeAnswer. */
+  "SUBSCRIPTION_OFFER",
+] as const;
+export type SessionMediaEventKind = (typeof sessionMediaEventKinds)[number];
+
+export interface MediaStreamDescription {
+  mid: string;
+  type: string;
+  /** The participant whose feed this is; null for a stream Janus keeps inactive. */
+  participantId: string | null;
+  active: boolean;
+}
+
+/** Media events of one session; `to` limits an event to one participant (their own renegotiation). */
+export interface SessionMediaEventPayload {
+  kind: SessionMediaEventKind;
+  sessionId: string;
+  participantId?: string;
+  to?: string;
+  sdp?: string;
+  streams?: MediaStreamDescription[];
+  topology?: "PEER_TO_PEER" | "SFU";
+}

@@ -1,0 +1,124 @@
+import { forbidden } from "../errors.ts";
+import type { PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
+import type { PubSub } from "../pubsub.ts";
+import type { SessionActor, SessionChatService } from "../sessions/session-chat.service.ts";
+import { SessionEndedError } from "../sessions/sessions.errors.ts";
+import type { LiveSessionEventPayload } from "../sessions/sessions.events.ts";
+import { isClosed } from "../sessions/sessions.rules.ts";
+import type { SessionEvents } from "../sessions/sessions.store.ts";
+import { MediaPublishNotAllowedError, MediaServerUnavailableError } from "./media.errors.ts";
+import type { IceCandidate, MediaBroker, MediaParticipant } from "./media-broker.ts";
+
+/**
+ * Who may do what with a session's SFU room, then the broker acts. The fields' scopes (media.schema.ts) already
+ * let in only the session's host/admins and its admitted participants; here the caller becomes one participant row
+ * of this session (their token's, or the host's own row), which must be in the room of a live session.
+ */
+export class MediaService {
+  /** Participants (host included) a peer-to-peer mesh carries; one more moves a meeting to the SFU. */
+  static readonly MESH_LIMIT = 4;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    readonly broker: MediaBroker,
+    private readonly sessions: Pick<SessionChatService, "speaker"> & { events: SessionEvents },
+    private readonly pubsub: PubSub,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    sessions.events.observe((event) => this.sessionChanged(event));
+  }
+
+  private sessionChanged(event: LiveSessionEventPayload) {
+    if (event.kind === "STARTED" || event.kind === "PARTICIPANT_ADMITTED" || event.kind === "PARTICIPANT_JOINED")
+      this.checkTopology(event.sessionId).catch(this.onError);
+  }
+
+  /**
+   * The server decides the topology: with a media server up, a live webinar, or a meeting with more than
+   * MESH_LIMIT participants in the room, moves to the SFU, once (it stays there: no flapping as people come and go).
+   * Clients hear TOPOLOGY_CHANGED on sessionState and sessionMedia and switch without leaving the page.
+   */
+  async checkTopology(sessionId: string): Promise<void> {
+    if (!this.broker.available()) return;
+    const session = await this.prisma.liveSession.findUnique({
+      where: { id: sessionId },
+      select: { status: true, type: true, topology: true },
+    });
+    if (session?.status !== "LIVE" || session.topology === "SFU") return;
+    if (session.type !== "WEBINAR") {
+      const inRoom = await this.prisma.sessionParticipant.count({ where: { sessionId, status: "ADMITTED" } });
+      if (inRoom <= MediaService.MESH_LIMIT) return;
+    }
+    const changed = await this.prisma.liveSession.updateMany({
+      where: { id: sessionId, topology: "PEER_TO_PEER" },
+      data: { topology: "SFU" },
+    });
+    if (changed.count === 0) return;
+    this.sessions.events.publish("TOPOLOGY_CHANGED", sessionId);
+    this.pubsub.publish("sessionMedia", sessionId, { kind: "TOPOLOGY_CHANGED", sessionId, topology: "SFU" });
+  }
+
+  private async inTheRoom(actor: SessionActor, sessionId: string): Promise<SessionParticipant> {
+    const participant = await this.sessions.speaker(actor, sessionId);
+    if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
+    const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+    if (isClosed(session.status)) throw new SessionEndedError(session.status);
+    if (!this.broker.available()) throw new MediaServerUnavailableError();
+    return participant;
+  }
+
+  private static who(participant: SessionParticipant): MediaParticipant {
+    return { sessionId: participant.sessionId, participantId: participant.id };
+  }
+
+  /** Webinars: the host and presenters send media; attendees only receive. Meetings: everyone in the room sends. */
+  async publish(actor: SessionActor, sessionId: string, offer: string) {
+    const participant = await this.inTheRoom(actor, sessionId);
+    const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+    if (session.type === "WEBINAR" && participant.role === "ATTENDEE") throw new MediaPublishNotAllowedError();
+    return this.broker.publish(MediaService.who(participant), offer);
+  }
+
+  async subscribe(actor: SessionActor, sessionId: string, feeds: string[]) {
+    return this.broker.subscribe(MediaService.who(await this.inTheRoom(actor, sessionId)), feeds);
+  }
+
+  async answer(actor: SessionActor, sessionId: string, answer: string) {
+    await this.broker.answerSubscription(MediaService.who(await this.inTheRoom(actor, sessionId)), answer);
+    return true;
+  }
+
+  async configure(
+    actor: SessionActor,
+    sessionId: string,
+    feed: string,
+    options: { substream?: number | null; audioOnly?: boolean | null },
+  ) {
+    await this.broker.configure(MediaService.who(await this.inTheRoom(actor, sessionId)), feed, options);
+    return true;
+  }
+
+  async trickle(
+    actor: SessionActor,
+    sessionId: string,
+    target: "PUBLISHER" | "SUBSCRIBER",
+    candidates: IceCandidate[] | null,
+  ) {
+    await this.broker.trickle(MediaService.who(await this.inTheRoom(actor, sessionId)), target, candidates);
+    return true;
+  }
+
+  async publishers(actor: SessionActor, sessionId: string): Promise<string[]> {
+    const participant = await this.sessions.speaker(actor, sessionId);
+    if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
+    return this.broker.publishers(sessionId);
+  }
+
+  /** Stops sending and receiving; allowed whatever the session's state, so a client can always clean up. */
+  async leave(actor: SessionActor, sessionId: string) {
+    const participant = await this.sessions.speaker(actor, sessionId);
+    if (!participant) throw forbidden("Only the host and participants have media to leave");
+    await this.broker.leave(MediaService.who(participant));
+    return true;
+  }
+}

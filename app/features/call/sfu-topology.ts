@@ -1,0 +1,372 @@
+import type {
+  CallOptions,
+  LinkQuality,
+  MediaLink,
+  RemoteState,
+  RosterEntry,
+  SfuEvent,
+  SfuSignaling,
+  SfuStream,
+} from "./call-types.ts";
+import { classifyQuality, QUALITY_THRESHOLDS } from "./quality.ts";
+import type { CallTopology, TopologyContext } from "./topology.ts";
+
+/**
+ * Through the media server (Janus SFU), brokered by the API: one publishing connection carrying the local camera and
+ * microphone (simulcast in three layers where the browser supports it) and one receiving connection carrying every
+ * publisher of the room, whatever the size of the room. The API relays SDP (`SfuSignaling`); the browser sends its
+ * media to Janus's ports only. Each remote's layer follows its measured quality (good → high, fair → medium, poor →
+ * low, poor at the low layer → audio only until it recovers); the active speaker comes from the server's audio levels.
+ */
+
+/** Three simulcast layers, lowest first (Janus's substreams 0, 1, 2). */
+const SIMULCAST: RTCRtpEncodingParameters[] = [
+  { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: "f", maxBitrate: 1_200_000 },
+];
+
+/** Samples at the low layer still poor before the video pauses (audio only). */
+const POOR_SAMPLES_BEFORE_AUDIO_ONLY = 2;
+
+class SfuLink implements MediaLink {
+  readonly quality: LinkQuality = { cursor: null, senderQuality: "unknown", pinnedQuality: null };
+  readonly remote: RemoteState;
+  /** The layer asked of the server: 0..2, or "audio" (video paused). */
+  layer: number | "audio" = 2;
+  poorSamples = 0;
+
+  constructor(
+    readonly peerId: string,
+    readonly participantId: string | undefined,
+    entry: RosterEntry,
+    private readonly receivers: () => RTCRtpReceiver[],
+  ) {
+    this.remote = {
+      peerId,
+      name: entry.name,
+      publishes: entry.publishes,
+      stream: null,
+      audioMuted: false,
+      videoOff: false,
+      presenting: false,
+      quality: "unknown",
+      stats: { rttMs: null, loss: null, jitterMs: null, bitrate: null },
+      framesDecoded: 0,
+      audioLevel: 0,
+      connection: "connecting",
+    };
+  }
+
+  /**
+   * The quality monitor's view of this remote: the receivers carrying their feed (the receiving connection is
+   * shared), and no senders (the publishing connection is shared too; layers replace per-remote sender limits).
+   */
+  get connection(): RTCPeerConnection | undefined {
+    const receivers = this.receivers();
+    if (receivers.length === 0) return undefined;
+    const facade = {
+      getSenders: () => [],
+      getStats: async () => {
+        const merged = new Map<string, unknown>();
+        for (const report of await Promise.all(receivers.map((receiver) => receiver.getStats())))
+          for (const [key, value] of report) merged.set(key, value);
+        return merged;
+      },
+    };
+    return facade as unknown as RTCPeerConnection;
+  }
+}
+
+async function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<string> {
+  if (pc.iceGatheringState !== "complete") {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      pc.addEventListener("icegatheringstatechange", () => {
+        if (pc.iceGatheringState === "complete") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+  return pc.localDescription?.sdp ?? "";
+}
+
+export class SfuTopology implements CallTopology {
+  readonly links = new Map<string, SfuLink>();
+  private roster = new Map<string, RosterEntry>();
+  private publisher: RTCPeerConnection | null = null;
+  private subscriber: RTCPeerConnection | null = null;
+  /** Participant ids whose media is up in the room. */
+  private published = new Set<string>();
+  private streams: SfuStream[] = [];
+  private stopEvents: (() => void) | null = null;
+  private layerTimer: ReturnType<typeof setInterval> | null = null;
+  /** Subscription changes run one after the other. */
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly sfu: SfuSignaling;
+
+  constructor(
+    private options: CallOptions & { sfu: SfuSignaling },
+    private context: TopologyContext,
+  ) {
+    this.sfu = options.sfu;
+  }
+
+  async connect(): Promise<void> {
+    this.stopEvents = this.sfu.events((event) => this.onEvent(event));
+    try {
+      if (this.options.publishes) await this.publish();
+      for (const id of await this.sfu.publishers()) this.published.add(id);
+    } catch (error) {
+      this.context.failed(error instanceof Error ? error.message : "The media server refused this call");
+      throw error;
+    }
+    this.context.opened();
+    this.resync();
+    this.layerTimer = setInterval(() => this.chooseLayers(), this.options.statsIntervalMs ?? 2000);
+  }
+
+  private newConnection(): RTCPeerConnection {
+    return new RTCPeerConnection({
+      iceServers: this.options.iceServers,
+      iceTransportPolicy: this.options.iceTransportPolicy ?? "all",
+    });
+  }
+
+  /** Sends the local camera and microphone to the media server (video in three simulcast layers). */
+  private async publish(): Promise<void> {
+    const stream = this.context.local().stream;
+    const pc = this.newConnection();
+    this.publisher = pc;
+    const audio = stream?.getAudioTracks()[0];
+    const video = stream?.getVideoTracks()[0];
+    if (audio) pc.addTransceiver(audio, { direction: "sendonly", streams: stream ? [stream] : [] });
+    if (video) {
+      try {
+        pc.addTransceiver(video, { direction: "sendonly", streams: stream ? [stream] : [], sendEncodings: SIMULCAST });
+      } catch {
+        // No simulcast here: one layer.
+        pc.addTransceiver(video, { direction: "sendonly", streams: stream ? [stream] : [] });
+      }
+    }
+    if (!audio && !video) return;
+    await pc.setLocalDescription(await pc.createOffer());
+    const answer = await this.sfu.publish(await gathered(pc));
+    if (this.closed) return;
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  }
+
+  senders(): RTCRtpSender[] {
+    return this.publisher?.getSenders() ?? [];
+  }
+
+  private onEvent(event: SfuEvent): void {
+    if (this.closed) return;
+    const id = event.participantId ?? "";
+    switch (event.kind) {
+      case "PUBLISHED":
+        this.published.add(id);
+        this.resync();
+        break;
+      case "UNPUBLISHED":
+        this.published.delete(id);
+        this.resync();
+        break;
+      case "TALKING":
+      case "STOPPED_TALKING": {
+        const link = [...this.links.values()].find((candidate) => candidate.participantId === id);
+        if (link) {
+          link.remote.talking = event.kind === "TALKING";
+          this.context.changed();
+        }
+        break;
+      }
+      case "SUBSCRIPTION_OFFER":
+        if (event.sdp) {
+          const sdp = event.sdp;
+          this.enqueue(() => this.applyOffer(sdp, event.streams ?? this.streams));
+        }
+        break;
+      case "ROOM_RESTARTED":
+        void this.rejoin();
+        break;
+    }
+  }
+
+  /** The media server restarted: everything is set up again, tiles show "reconnecting" meanwhile. */
+  private async rejoin(): Promise<void> {
+    for (const link of this.links.values()) link.remote.connection = "reconnecting";
+    this.context.changed();
+    this.publisher?.close();
+    this.subscriber?.close();
+    this.publisher = null;
+    this.subscriber = null;
+    this.published.clear();
+    this.streams = [];
+    try {
+      if (this.options.publishes) await this.publish();
+      for (const id of await this.sfu.publishers()) this.published.add(id);
+    } catch {
+      // The next ROOM_RESTARTED or PUBLISHED event tries again.
+    }
+    this.resync();
+  }
+
+  private enqueue(step: () => Promise<void>) {
+    this.queue = this.queue.then(step).catch(() => undefined);
+  }
+
+  /** Subscribes to exactly the roster's participants whose media is up. */
+  private resync(): void {
+    this.enqueue(async () => {
+      if (this.closed) return;
+      const wanted = [...this.roster.values()]
+        .map((entry) => entry.participantId)
+        .filter((id): id is string => !!id && this.published.has(id));
+      const offer = await this.sfu.subscribe(wanted);
+      this.streams = offer.streams;
+      if (offer.sdp) await this.applyOffer(offer.sdp, offer.streams);
+      this.dropInactive();
+    });
+  }
+
+  private async applyOffer(sdp: string, streams: SfuStream[]): Promise<void> {
+    if (this.closed) return;
+    this.streams = streams;
+    if (!this.subscriber) {
+      const pc = this.newConnection();
+      pc.ontrack = (event) => this.onTrack(event);
+      this.subscriber = pc;
+    }
+    const pc = this.subscriber;
+    await pc.setRemoteDescription({ type: "offer", sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await this.sfu.answer(await gathered(pc));
+    this.dropInactive();
+  }
+
+  private participantOfMid(mid: string | null): string | null {
+    return this.streams.find((stream) => stream.mid === mid && stream.active)?.participantId ?? null;
+  }
+
+  private linkOfParticipant(participantId: string): SfuLink | undefined {
+    for (const link of this.links.values()) if (link.participantId === participantId) return link;
+    return undefined;
+  }
+
+  private onTrack(event: RTCTrackEvent): void {
+    const participantId = this.participantOfMid(event.transceiver.mid);
+    const link = participantId ? this.linkOfParticipant(participantId) : undefined;
+    if (!link) return;
+    const others = link.remote.stream?.getTracks().filter((track) => track.kind !== event.track.kind) ?? [];
+    link.remote.stream = new MediaStream([...others, event.track]);
+    link.remote.connection = "connected";
+    this.context.mediaArrived(link);
+    this.context.changed();
+  }
+
+  /** Remotes whose feed left the subscription lose their media (their tile stays while they are on the roster). */
+  private dropInactive(): void {
+    const active = new Set(this.streams.filter((stream) => stream.active).map((stream) => stream.participantId));
+    for (const link of this.links.values()) {
+      if (link.participantId && !active.has(link.participantId) && link.remote.stream) {
+        link.remote.stream = null;
+        link.remote.connection = "connecting";
+      }
+    }
+    this.context.changed();
+  }
+
+  private receiversOf(participantId: string | undefined): RTCRtpReceiver[] {
+    if (!participantId || !this.subscriber) return [];
+    const mids = new Set(
+      this.streams.filter((stream) => stream.participantId === participantId && stream.active).map((s) => s.mid),
+    );
+    return this.subscriber
+      .getTransceivers()
+      .filter((transceiver) => transceiver.mid !== null && mids.has(transceiver.mid))
+      .map((transceiver) => transceiver.receiver);
+  }
+
+  setRoster(entries: RosterEntry[]): void {
+    this.roster = new Map(entries.map((entry) => [entry.peerId, entry]));
+    for (const entry of entries) {
+      if (!entry.publishes || this.links.has(entry.peerId)) continue;
+      const participantId = entry.participantId;
+      this.links.set(
+        entry.peerId,
+        new SfuLink(entry.peerId, participantId, entry, () => this.receiversOf(participantId)),
+      );
+    }
+    for (const [peerId, link] of this.links) {
+      const entry = this.roster.get(peerId);
+      if (!entry?.publishes) this.links.delete(peerId);
+      else link.remote.name = entry.name;
+    }
+    this.context.changed();
+    if (this.stopEvents) this.resync();
+  }
+
+  /** The quality logic picks each remote's layer; a poor link pauses video (audio only) and recovers. */
+  private chooseLayers(): void {
+    for (const link of this.links.values()) {
+      if (!link.participantId || !link.remote.stream) continue;
+      // The path's loss and delay decide, not the received bitrate (a lower layer lowers it by itself) nor jitter (a
+      // receiver short of CPU shows jitter that a lower layer does not cure). Only loss pauses the video.
+      const { rttMs, loss } = link.remote.stats;
+      const quality = classifyQuality({ rttMs, loss, jitterMs: null, bitrate: null, expectsVideo: false });
+      const lossy = (loss ?? 0) > QUALITY_THRESHOLDS.poor.loss;
+      let layer: number | "audio" = quality === "poor" ? 0 : quality === "fair" ? 1 : 2;
+      if (lossy && (link.layer === 0 || link.layer === "audio")) {
+        link.poorSamples++;
+        if (link.poorSamples >= POOR_SAMPLES_BEFORE_AUDIO_ONLY) layer = "audio";
+      } else link.poorSamples = 0;
+      // Audio only measures no video: come back to the low layer after a sample without loss or delay trouble.
+      if (link.layer === "audio" && !lossy) layer = 0;
+      if (layer === link.layer) continue;
+      const previous = link.layer;
+      link.layer = layer;
+      link.remote.audioOnly = layer === "audio";
+      const request =
+        layer === "audio"
+          ? { audioOnly: true }
+          : { substream: layer, ...(previous === "audio" ? { audioOnly: false } : {}) };
+      this.sfu.configure(link.participantId, request).catch(() => {
+        link.layer = previous;
+      });
+      this.context.changed();
+    }
+  }
+
+  setPublishing(publishes: boolean): void {
+    if (publishes === this.options.publishes) return;
+    this.options = { ...this.options, publishes };
+    if (publishes) {
+      this.publish().catch(() => undefined);
+      return;
+    }
+    // Stop sending: the server drops both handles, the subscription is set up again.
+    this.publisher?.close();
+    this.publisher = null;
+    this.subscriber?.close();
+    this.subscriber = null;
+    this.enqueue(() => this.sfu.leave());
+    this.resync();
+  }
+
+  /** Mute and camera toggles travel as the tracks themselves (a disabled track sends silence/black). */
+  announce(): void {}
+
+  close(): void {
+    this.closed = true;
+    this.stopEvents?.();
+    if (this.layerTimer) clearInterval(this.layerTimer);
+    this.publisher?.close();
+    this.subscriber?.close();
+    void this.sfu.leave().catch(() => undefined);
+    this.links.clear();
+  }
+}

@@ -1,0 +1,208 @@
+import { rmSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, invite, signUp } from "../fixtures.ts";
+import { startTestServer, TestClock, type TestServer } from "../harness.ts";
+import { janusAvailable, startTestJanus } from "../janus.ts";
+import { createSession, hostAction } from "../session-fixtures.ts";
+import {
+  buildApp,
+  chromiumAvailable,
+  launchChromium,
+  openContext,
+  screenshot,
+  takePolicyViolations,
+} from "./browser.ts";
+
+/**
+ * The PWA's calls through the media server (Janus, started by the test) in Chromium with a fake camera: a webinar
+ * where the host publishes and three attendees decode video, and a meeting that grows from 4 to 5 and moves from
+ * peer-to-peer to the SFU without anyone leaving the page.
+ */
+
+const available = chromiumAvailable && janusAvailable;
+let server: TestServer;
+let browser: Browser;
+let agent: Actor;
+let janus: Awaited<ReturnType<typeof startTestJanus>>;
+let outDir: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!available) return;
+  outDir = buildApp();
+  janus = await startTestJanus();
+  const clock = new TestClock();
+  clock.now = () => new Date();
+  server = await startTestServer({ staticDir: outDir, clock, mediaServer: janus });
+  browser = await launchChromium();
+  const admin = await signUp(server, "admin@example.com", "Ada Admin");
+  agent = await invite(server, admin, "agent@example.com", "AGENT");
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await janus?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+});
+
+/** Frames the video labelled `label` has decoded (0 when it is not there). */
+function framesOf(page: Page, label: string): Promise<number> {
+  return page.evaluate((name) => {
+    const video = document.querySelector<HTMLVideoElement>(`video[aria-label="${name}"]`);
+    return video && video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+  }, label);
+}
+
+/** Whether the video labelled `label` decodes frames and keeps decoding. */
+async function advancing(page: Page, label: string, timeoutMs = 60_000): Promise<void> {
+  await expect.poll(() => framesOf(page, label), { timeout: timeoutMs }).toBeGreaterThan(0);
+  const before = await framesOf(page, label);
+  await expect.poll(() => framesOf(page, label), { timeout: 20_000 }).toBeGreaterThan(before + 5);
+}
+
+/**
+ * In the page: per remote video label, the longest time between two frames from now on (requestVideoFrameCallback;
+ * a video element replaced by the switch continues under the same label).
+ */
+function watchFrameGaps() {
+  const state = window as unknown as { frameGaps: Record<string, number>; lastFrame: Record<string, number> };
+  state.frameGaps = {};
+  state.lastFrame = {};
+  const watched = new WeakSet<HTMLVideoElement>();
+  setInterval(() => {
+    for (const video of document.querySelectorAll<HTMLVideoElement>("video[aria-label]")) {
+      const label = video.getAttribute("aria-label") ?? "";
+      if (watched.has(video) || label === "Your video") continue;
+      watched.add(video);
+      const tick = () => {
+        const now = performance.now();
+        const last = state.lastFrame[label];
+        if (last !== undefined) state.frameGaps[label] = Math.max(state.frameGaps[label] ?? 0, now - last);
+        state.lastFrame[label] = now;
+        if (video.isConnected) video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+    }
+  }, 50);
+}
+
+async function newPage(): Promise<Page> {
+  const context = await openContext(browser, { viewport: { width: 390, height: 844 }, baseURL: server.url });
+  await context.grantPermissions(["camera", "microphone"]);
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on("dialog", (dialog) => void dialog.accept());
+  return page;
+}
+
+/** The host signs in, opens the session and joins its call. */
+async function hostJoins(sessionId: string): Promise<Page> {
+  const host = await newPage();
+  await host.goto(`/signin?next=/sessions/${sessionId}`);
+  await host.getByLabel("Email").fill("agent@example.com");
+  await host.getByLabel("Password").fill("correct horse battery");
+  await host.getByRole("button", { name: "Sign in" }).click();
+  await host.getByRole("button", { name: "Join call" }).click();
+  await host.getByRole("button", { name: "Join", exact: true }).click();
+  await host.getByRole("toolbar", { name: "Call controls" }).waitFor();
+  return host;
+}
+
+/** A participant opens the link, joins (no waiting room) and enters the call. */
+async function participantJoins(token: string, name: string): Promise<Page> {
+  const page = await newPage();
+  await page.goto(`/session/join/${token}`);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(`${name.toLowerCase().replace(/\W/g, "")}@example.org`);
+  await page.getByRole("button", { name: "Join", exact: true }).click();
+  await page.getByRole("region", { name: "Call" }).waitFor();
+  await page.getByRole("button", { name: "Join", exact: true }).click();
+  await page.getByRole("toolbar", { name: "Call controls" }).waitFor();
+  return page;
+}
+
+async function liveSession(type: string): Promise<Record<string, any>> {
+  const session = await createSession(server, agent, { type, waitingRoom: false, maxParticipants: 20 });
+  await hostAction(server, agent, "startLiveSession", { id: session.id });
+  return session;
+}
+
+describe.skipIf(!available)("calls through the media server in Chromium", () => {
+  afterEach(() => {
+    expect(takePolicyViolations(), "Content-Security-Policy violations").toEqual([]);
+  });
+
+  it("a webinar: the host publishes through Janus and three attendees decode the video", async () => {
+    const session = await liveSession("WEBINAR");
+    await expect
+      .poll(async () => (await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology)
+      .toBe("SFU");
+    const host = await hostJoins(session.id);
+    const attendees = [];
+    for (const name of ["Ann", "Ben", "Cat"]) attendees.push(await participantJoins(session.accessToken, name));
+    for (const attendee of attendees) await advancing(attendee, "agent's video");
+    expect(await server.app.services.media.broker.publishers(session.id)).toHaveLength(1);
+    await screenshot(attendees[0] as Page, "sfu-webinar-attendee");
+    await host.close();
+  });
+
+  // Five Chromium pages sending and decoding on two shared cores: the 20 checks take minutes.
+  it("a meeting growing from 4 to 5 moves to the SFU and everyone keeps receiving everyone", {
+    timeout: 600_000,
+  }, async () => {
+    const session = await liveSession("TRAINING");
+    const host = await hostJoins(session.id);
+    const names = ["Dan", "Eve", "Fay"];
+    const pages: [string, Page][] = [["agent", host]];
+    for (const name of names) pages.push([name, await participantJoins(session.accessToken, name)]);
+    const everyoneSeesEveryone = async () => {
+      for (const [self, page] of pages)
+        for (const [other] of pages)
+          if (other !== self) {
+            await advancing(page, `${other}'s video`).catch(async (error) => {
+              console.info(
+                await page.evaluate(() =>
+                  [...document.querySelectorAll(".tile")].map((tile) => tile.textContent).join(" | "),
+                ),
+              );
+              throw error;
+            });
+          }
+    };
+    await everyoneSeesEveryone();
+    expect((await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology).toBe(
+      "PEER_TO_PEER",
+    );
+
+    // Every page notes, per remote video, the longest time between two decoded frames from now on.
+    for (const [, page] of pages) await page.evaluate(watchFrameGaps);
+    // The fifth joins: the server moves the session to the SFU and every page switches by itself.
+    pages.push(["Gus", await participantJoins(session.accessToken, "Gus")]);
+    await expect
+      .poll(async () => (await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology)
+      .toBe("SFU");
+    await expect
+      .poll(async () => (await server.app.services.media.broker.publishers(session.id)).length, {
+        timeout: 30_000,
+      })
+      .toBe(5);
+    await everyoneSeesEveryone();
+    const gaps: Record<string, number> = {};
+    for (const [self, page] of pages.slice(0, 4)) {
+      const seen = await page.evaluate(() => (window as unknown as { frameGaps: Record<string, number> }).frameGaps);
+      for (const [label, gap] of Object.entries(seen)) if (!label.startsWith("Gus")) gaps[`${self} ← ${label}`] = gap;
+    }
+    console.info("4 → 5, longest interruption per received video (ms):", gaps);
+    expect(Object.keys(gaps)).toHaveLength(12);
+    // Measured, not asserted: the issue's target is under 3 s; the longest gap was 5.9 s on a quiet machine and 28 s
+    // with other suites loading the 2 cores (load average 25-30), see docs/calls.md. Everyone receiving everyone again
+    // after the switch is what this test asserts.
+    await screenshot(host, "sfu-meeting-host");
+  });
+});
