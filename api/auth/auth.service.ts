@@ -165,8 +165,13 @@ export class AuthService {
    */
   async refresh(refreshToken: string, userAgent?: string, retried = false): Promise<AuthResult> {
     const now = this.clock.now();
-    const session = await this.prisma.authSession.findUnique({ where: { refreshTokenHash: hashToken(refreshToken) } });
-    if (!session || session.revokedAt || session.expiresAt <= now) throw new InvalidTokenError("Refresh token");
+    const session = await this.prisma.authSession.findUnique({
+      where: { refreshTokenHash: hashToken(refreshToken) },
+      include: { user: { select: { deactivatedAt: true } } },
+    });
+    // A deactivated account keeps no sign-in alive: its refresh tokens stop working with it.
+    if (!session || session.revokedAt || session.expiresAt <= now || session.user.deactivatedAt)
+      throw new InvalidTokenError("Refresh token");
     const renew = () =>
       this.startSession(session.userId, userAgent ?? session.userAgent ?? undefined, session.familyId);
     if (session.rotatedAt) {
@@ -224,9 +229,9 @@ export class AuthService {
   private async loadViewer(claims: AccessClaims): Promise<Viewer | null> {
     const session = await this.prisma.authSession.findUnique({
       where: { id: claims.sid },
-      include: { user: { select: { id: true, role: true, email: true, name: true } } },
+      include: { user: { select: { id: true, role: true, email: true, name: true, deactivatedAt: true } } },
     });
-    if (!session || session.revokedAt || session.userId !== claims.sub) return null;
+    if (!session || session.revokedAt || session.userId !== claims.sub || session.user.deactivatedAt) return null;
     const { user } = session;
     const viewer: Viewer = {
       userId: user.id,

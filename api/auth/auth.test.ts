@@ -102,6 +102,17 @@ describe("accounts and sessions", () => {
     await server.app.prisma.user.update({ where: { email: "second@example.com" }, data: { deactivatedAt: null } });
   });
 
+  it("stops a deactivated account's refresh tokens and access tokens", async () => {
+    const user = await signUp(server, "leaving@example.com");
+    await server.app.prisma.user.update({ where: { id: user.id }, data: { deactivatedAt: server.clock.now() } });
+    const refreshed = await server.gql(
+      `mutation($token: String!) { refreshSession(refreshToken: $token) { __typename } }`,
+      { token: user.refreshToken },
+    );
+    expect(refreshed.data?.refreshSession.__typename).toBe("InvalidTokenError");
+    expect(await server.app.services.auth.authenticate(user.token)).toBeNull();
+  });
+
   it("rotates refresh tokens and treats reuse as theft", async () => {
     const user = await signUp(server, "rotate@example.com");
     const refresh = (token: string) =>
