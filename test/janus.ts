@@ -1,73 +1,17 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MediaServer, MediaServerStatus } from "../api/media/media-server.ts";
+import { freePort } from "./cluster.ts";
 import { eventually } from "./harness.ts";
+import { janusInstalled } from "./media-tools.ts";
 
-/**
- * Debian's Janus (and janus-pp-rec from janus-tools): the media-server tests need them in CI (.ci/run installs them)
- * and skip loudly without them elsewhere.
- */
-function runs(binary: string, args: string[]): boolean {
-  try {
-    execFileSync(binary, args, { stdio: "ignore", timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `janus --version` prints its version and exits with 1. */
-function janusVersion(): string | null {
-  try {
-    return execFileSync("janus", ["--version"], { encoding: "utf8", timeout: 10_000 });
-  } catch (error) {
-    const stdout = (error as { stdout?: string }).stdout;
-    return stdout && /Janus version/.test(stdout) ? stdout : null;
-  }
-}
-
-export const janusAvailable = janusVersion() !== null;
-export const janusToolsAvailable = runs("janus-pp-rec", ["--help"]) && runs("ffmpeg", ["-version"]);
-for (const [available, what] of [
-  [janusAvailable, "janus"],
-  [janusToolsAvailable, "janus-tools and ffmpeg"],
-] as const) {
-  if (available) continue;
-  if (process.env.CI)
-    throw new Error(`The media-server tests need ${what} (apt-get install ${what.replace(" and ", " ")}).`);
-  console.warn(
-    `\n!!! ${what} missing: SKIPPING the media-server tests that need it (they fail instead when CI is set). !!!\n`,
-  );
-}
-
-/** Whether a process exists (and is not a zombie). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
+/** Debian's Janus: one check for every media-server test (test/media-tools.ts; it fails in CI when missing). */
+export const janusAvailable = janusInstalled;
 
 const janusPath = process.env.JANUS_PATH ?? "janus";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /**
  * A Janus of the test's own, from a minimal configuration folder, behind the MediaServer interface the managed
