@@ -1,15 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { build } from "vite";
-import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSecurityHeaders } from "../../api/http/security-headers.ts";
-import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { signUp } from "../fixtures.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 import { startTurn, turnAvailable as turnInstalled } from "../turn.ts";
@@ -21,6 +13,7 @@ import {
   screenshot,
   takePolicyViolations,
 } from "./browser.ts";
+import { admittedPeers, type CallsPage, serveCallsPage } from "./calls-page.ts";
 
 /**
  * Real Chromium with fake camera/microphone, the real API with the signaling server, and the real call client
@@ -33,55 +26,29 @@ const turnAvailable = available && turnInstalled();
 const TURN_SECRET = randomBytes(24).toString("hex");
 let turn: Awaited<ReturnType<typeof startTurn>> | undefined;
 
-/** peer id → token and session: what the sessions service would have issued. */
-const admitted = new Map<string, { token: string; sessionId: string }>();
-const directory: PeerDirectory = {
-  resolvePeer: async (peerId, token) => {
-    const entry = admitted.get(peerId);
-    return entry && entry.token === token
-      ? { sessionId: entry.sessionId, participantId: `participant-${peerId}` }
-      : null;
-  },
-  sessionOfPeer: async (peerId) => admitted.get(peerId)?.sessionId ?? null,
-};
-function admit(sessionId: string, ...peerIds: string[]): void {
-  for (const peerId of peerIds) admitted.set(peerId, { token: `token-of-${peerId}-${sessionId}`, sessionId });
-}
-const tokenOf = (peerId: string) => admitted.get(peerId)?.token ?? "none";
+const { directory, admit, revoke, tokenOf } = admittedPeers();
 
 let server: TestServer;
 let browser: Browser;
-let pageServer: Server;
+let callsPage: CallsPage | undefined;
 let pageUrl: string;
-let bundleDir: string;
 const pages: Page[] = [];
 /** Recording chunks the page uploaded (what the sessions API's upload endpoint would store). */
 const uploads: { index: number; data: Buffer }[] = [];
 
 beforeAll(async () => {
   if (!available) return;
-  bundleDir = mkdtempSync(join(tmpdir(), "calls-page-"));
-  // Vite's build API with its own inline config (no vite.config.ts): Solid's JSX for CallView, the rest as is.
-  await build({
-    configFile: false,
-    root: join(import.meta.dirname, "calls-page"),
-    base: "/",
-    logLevel: "error",
-    plugins: [solid()],
-    build: { outDir: bundleDir, emptyOutDir: true, minify: false, target: "es2022", reportCompressedSize: false },
-  });
   // The app's own Content-Security-Policy. The app reaches its API as 'self'; this page's API is another origin.
   const appPolicy = createSecurityHeaders({ publicUrl: "http://127.0.0.1", graphiql: false });
-  const withAppPolicy = (request: IncomingMessage, response: ServerResponse, serve: () => void) =>
-    appPolicy(request, response, () => {
-      const policy = String(response.getHeader("content-security-policy"));
-      const api = `${server.url} ${server.url.replace(/^http/, "ws")}`;
-      response.setHeader("content-security-policy", policy.replace("connect-src ", `connect-src ${api} `));
-      serve();
-    });
-  pageServer = createServer((request, response) =>
-    withAppPolicy(request, response, () => {
-      const url = new URL(request.url ?? "/", "http://localhost");
+  callsPage = await serveCallsPage({
+    wrap: (request, response, serve) =>
+      appPolicy(request, response, () => {
+        const policy = String(response.getHeader("content-security-policy"));
+        const api = `${server.url} ${server.url.replace(/^http/, "ws")}`;
+        response.setHeader("content-security-policy", policy.replace("connect-src ", `connect-src ${api} `));
+        serve();
+      }),
+    route: (request, response, url) => {
       if (request.method === "POST" && url.pathname === "/upload") {
         const parts: Buffer[] = [];
         request.on("data", (part: Buffer) => parts.push(part));
@@ -89,25 +56,17 @@ beforeAll(async () => {
           uploads.push({ index: Number(url.searchParams.get("index")), data: Buffer.concat(parts) });
           response.writeHead(204).end();
         });
-        return;
+        return true;
       }
       if (url.pathname === "/recording.webm") {
         const file = Buffer.concat(uploads.sort((a, b) => a.index - b.index).map((upload) => upload.data));
         response.writeHead(200, { "content-type": "video/webm", "content-length": file.length }).end(file);
-        return;
+        return true;
       }
-      const path = join(bundleDir, url.pathname === "/" ? "index.html" : url.pathname);
-      if (!path.startsWith(bundleDir) || !existsSync(path)) {
-        response.writeHead(404).end();
-        return;
-      }
-      const types: Record<string, string> = { js: "text/javascript", css: "text/css" };
-      response.writeHead(200, { "content-type": types[path.split(".").pop() ?? ""] ?? "text/html" });
-      response.end(readFileSync(path));
-    }),
-  );
-  await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
-  pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
+      return false;
+    },
+  });
+  pageUrl = callsPage.url;
   turn = turnAvailable ? await startTurn(TURN_SECRET) : undefined;
   server = await startTestServer({
     peerDirectory: directory,
@@ -121,8 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (pageServer) await new Promise<void>((resolve) => pageServer.close(() => resolve()));
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  await callsPage?.close();
   await turn?.stop();
 });
 
@@ -307,7 +265,7 @@ describe.skipIf(!available)("calls in a real browser", () => {
     const b = await enter("rev-b", roster);
     await receivesVideo(a, "rev-b");
     await receivesVideo(b, "rev-a");
-    admitted.delete("rev-b");
+    revoke("rev-b");
     server.app.signaling.revokePeers(["rev-b"]);
     await b.waitForFunction(() => (window as any).call.state.status === "left", undefined, { timeout: 5000 });
     expect(await b.evaluate(() => (window as any).call.state.error)).toMatch(/revoked/);

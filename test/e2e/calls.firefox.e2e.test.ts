@@ -1,16 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import type { Browser as FirefoxBrowser, Page as FirefoxPage } from "puppeteer-core";
-import { build } from "vite";
-import solid from "vite-plugin-solid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PeerDirectory } from "../../api/signaling/signaling.ts";
 import { startTestServer, TestClock, type TestServer } from "../harness.ts";
 import { chromiumAvailable, launchChromium, openContext } from "./browser.ts";
+import { admittedPeers, type CallsPage, serveCallsPage } from "./calls-page.ts";
 import { engineAvailable, launchFirefox, phoneViewport } from "./engines.ts";
 
 /**
@@ -21,49 +14,19 @@ import { engineAvailable, launchFirefox, phoneViewport } from "./engines.ts";
  */
 const available = engineAvailable("firefox") && chromiumAvailable;
 
-const admitted = new Map<string, { token: string; sessionId: string }>();
-const directory: PeerDirectory = {
-  resolvePeer: async (peerId, token) => {
-    const entry = admitted.get(peerId);
-    return entry && entry.token === token
-      ? { sessionId: entry.sessionId, participantId: `participant-${peerId}` }
-      : null;
-  },
-  sessionOfPeer: async (peerId) => admitted.get(peerId)?.sessionId ?? null,
-};
+const { directory, admit, tokenOf } = admittedPeers();
 
 let server: TestServer;
 let chromium: Browser;
 let firefox: FirefoxBrowser;
-let pageServer: Server;
+let callsPage: CallsPage | undefined;
 let pageUrl: string;
-let bundleDir: string;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   if (!available) return;
-  bundleDir = mkdtempSync(join(tmpdir(), "calls-page-"));
-  await build({
-    configFile: false,
-    root: join(import.meta.dirname, "calls-page"),
-    base: "/",
-    logLevel: "error",
-    plugins: [solid()],
-    build: { outDir: bundleDir, emptyOutDir: true, minify: false, target: "es2022", reportCompressedSize: false },
-  });
-  pageServer = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const path = join(bundleDir, url.pathname === "/" ? "index.html" : url.pathname);
-    if (!path.startsWith(bundleDir) || !existsSync(path)) {
-      response.writeHead(404).end();
-      return;
-    }
-    const types: Record<string, string> = { js: "text/javascript", css: "text/css" };
-    response.writeHead(200, { "content-type": types[path.split(".").pop() ?? ""] ?? "text/html" });
-    response.end(readFileSync(path));
-  });
-  await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
-  pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
+  callsPage = await serveCallsPage();
+  pageUrl = callsPage.url;
   server = await startTestServer({ peerDirectory: directory, clock: new TestClock(new Date()) });
   [chromium, firefox] = await Promise.all([
     launchChromium(["--auto-select-desktop-capture-source=Entire screen"]),
@@ -75,8 +38,7 @@ afterAll(async () => {
   await chromium?.close();
   await firefox?.close();
   await server?.close();
-  if (pageServer) await new Promise<void>((resolve) => pageServer.close(() => resolve()));
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  await callsPage?.close();
 });
 
 afterEach(async () => {
@@ -123,7 +85,6 @@ const options = (peerId: string, token: string) => ({
 });
 
 async function start(page: CallPage, peerId: string, roster: string[]): Promise<void> {
-  const entry = admitted.get(peerId);
   await page.until(() => "call" in window, null);
   await page.ask(
     ([opts, url, peers]) =>
@@ -132,7 +93,7 @@ async function start(page: CallPage, peerId: string, roster: string[]): Promise<
         url,
         (peers as string[]).map((id) => ({ peerId: id, publishes: true })),
       ),
-    [options(peerId, entry?.token ?? ""), server.url, roster] as const,
+    [options(peerId, tokenOf(peerId)), server.url, roster] as const,
   );
 }
 
@@ -175,7 +136,7 @@ async function videoAdvances(page: CallPage, from: string): Promise<void> {
 
 describe.skipIf(!available)("a call between Chromium and Firefox", () => {
   it("connects both ways with video advancing; quality from Firefox stats and its sender lowered; mute and camera cross both ways; Chromium's screen reaches Firefox", async () => {
-    for (const peerId of ["cr-a", "ff-b"]) admitted.set(peerId, { token: `token-of-${peerId}`, sessionId: "s-mixed" });
+    admit("s-mixed", "cr-a", "ff-b");
     const roster = ["cr-a", "ff-b"];
 
     const chromiumContext = await openContext(chromium, { viewport: phoneViewport });

@@ -40,54 +40,106 @@ export function deviceName(userAgent: string | null): string {
   return system ? `${browser} on ${system}` : browser;
 }
 
+type Result = { ok: boolean; text: string };
+
 /** A small form in the profile: its fields, a result line, a button. */
-function Section(props: { title: string; onSubmit: (event: SubmitEvent) => void; children: JSX.Element }) {
+function AccountForm(props: {
+  title: string;
+  action: string;
+  busy: boolean;
+  result: Result | undefined;
+  onSubmit: (event: SubmitEvent) => void;
+  children: JSX.Element;
+}) {
   return (
     <fieldset class="preferences">
       <legend>{props.title}</legend>
       <form onSubmit={props.onSubmit} novalidate>
         {props.children}
+        <Show when={props.result}>
+          {(shown) => (
+            <p class={shown().ok ? "hint" : "form-error"} role={shown().ok ? "status" : "alert"}>
+              {shown().text}
+            </p>
+          )}
+        </Show>
+        <button type="submit" class="button secondary block" disabled={props.busy}>
+          {props.action}
+        </button>
       </form>
     </fieldset>
   );
+}
+
+type Failure =
+  | { __typename: "InvalidCredentialsError" }
+  | { __typename: "ValidationError"; fieldErrors: readonly { message: string }[] }
+  | { __typename?: string; message?: string }
+  | undefined;
+
+/** The state both account forms share: fields shown as touched after a submit, and one result line. */
+function createAccountForm() {
+  const [touched, setTouched] = createSignal(false);
+  const [result, setResult] = createSignal<Result>();
+  return {
+    touched,
+    setTouched,
+    result,
+    succeeded: (text: string) => {
+      setTouched(false);
+      setResult({ ok: true, text });
+    },
+    /** The result line for an answer that is not a success: the password, the field's own message, or the error's. */
+    failed: (answer: Failure, checkField: string, fallback: string) =>
+      setResult({
+        ok: false,
+        text:
+          answer?.__typename === "InvalidCredentialsError"
+            ? "Your current password is not right."
+            : answer && "fieldErrors" in answer
+              ? (answer.fieldErrors[0]?.message ?? checkField)
+              : ((answer && "message" in answer ? answer.message : undefined) ?? fallback),
+      }),
+    /** An input handler that sets the value and clears the last result. */
+    edit: (set: (value: string) => void) => (event: { currentTarget: HTMLInputElement }) => {
+      set(event.currentTarget.value);
+      setResult(undefined);
+    },
+  };
 }
 
 function ChangePassword() {
   const [state, change] = createMutation(ChangePasswordMutation);
   const [current, setCurrent] = createSignal("");
   const [next, setNext] = createSignal("");
-  const [touched, setTouched] = createSignal(false);
-  const [result, setResult] = createSignal<{ ok: boolean; text: string }>();
+  const form = createAccountForm();
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
-    setTouched(true);
+    form.setTouched(true);
     if (!current() || validatePassword(next())) return;
     const answer = (await change({ input: { currentPassword: current(), newPassword: next() } })).data?.changePassword;
     if (answer?.__typename === "User") {
       setCurrent("");
       setNext("");
-      setTouched(false);
-      setResult({ ok: true, text: "Password changed. Your other devices were signed out." });
-    } else if (answer?.__typename === "InvalidCredentialsError")
-      setResult({ ok: false, text: "Your current password is not right." });
-    else if (answer?.__typename === "ValidationError")
-      setResult({ ok: false, text: answer.fieldErrors[0]?.message ?? "Check the new password." });
-    else setResult({ ok: false, text: answer?.message ?? "Could not change the password. Try again." });
-  };
-  const edit = (set: (value: string) => void) => (event: { currentTarget: HTMLInputElement }) => {
-    set(event.currentTarget.value);
-    setResult(undefined);
+      form.succeeded("Password changed. Your other devices were signed out.");
+    } else form.failed(answer, "Check the new password.", "Could not change the password. Try again.");
   };
   return (
-    <Section title="Password" onSubmit={submit}>
+    <AccountForm
+      title="Password"
+      action="Change password"
+      busy={state.fetching}
+      result={form.result()}
+      onSubmit={submit}
+    >
       <Field
         label="Current password"
         type="password"
         name="currentPassword"
         autocomplete="current-password"
         value={current()}
-        onInput={edit(setCurrent)}
-        error={touched() && !current() ? "Enter your current password" : undefined}
+        onInput={form.edit(setCurrent)}
+        error={form.touched() && !current() ? "Enter your current password" : undefined}
       />
       <Field
         label="New password"
@@ -96,20 +148,10 @@ function ChangePassword() {
         autocomplete="new-password"
         hint="At least 8 characters"
         value={next()}
-        onInput={edit(setNext)}
-        error={touched() ? validatePassword(next()) : undefined}
+        onInput={form.edit(setNext)}
+        error={form.touched() ? validatePassword(next()) : undefined}
       />
-      <Show when={result()}>
-        {(shown) => (
-          <p class={shown().ok ? "hint" : "form-error"} role={shown().ok ? "status" : "alert"}>
-            {shown().text}
-          </p>
-        )}
-      </Show>
-      <button type="submit" class="button secondary block" disabled={state.fetching}>
-        Change password
-      </button>
-    </Section>
+    </AccountForm>
   );
 }
 
@@ -117,33 +159,26 @@ function ChangeEmail() {
   const [state, request] = createMutation(RequestEmailChangeMutation);
   const [email, setEmail] = createSignal("");
   const [password, setPassword] = createSignal("");
-  const [touched, setTouched] = createSignal(false);
-  const [result, setResult] = createSignal<{ ok: boolean; text: string }>();
+  const form = createAccountForm();
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
-    setTouched(true);
+    form.setTouched(true);
     if (validateEmail(email()) || !password()) return;
     const answer = (await request({ input: { newEmail: email().trim(), currentPassword: password() } })).data
       ?.requestEmailChange;
     if (answer?.__typename === "EmailChangeRequested") {
       setPassword("");
-      setTouched(false);
-      setResult({
-        ok: true,
-        text: `We sent a link to ${answer.newEmail}. Your email changes when you follow it (within 24 hours).`,
-      });
-    } else if (answer?.__typename === "InvalidCredentialsError")
-      setResult({ ok: false, text: "Your current password is not right." });
-    else if (answer?.__typename === "ValidationError")
-      setResult({ ok: false, text: answer.fieldErrors[0]?.message ?? "Check the email." });
-    else setResult({ ok: false, text: answer?.message ?? "Could not send the link. Try again." });
-  };
-  const edit = (set: (value: string) => void) => (event: { currentTarget: HTMLInputElement }) => {
-    set(event.currentTarget.value);
-    setResult(undefined);
+      form.succeeded(`We sent a link to ${answer.newEmail}. Your email changes when you follow it (within 24 hours).`);
+    } else form.failed(answer, "Check the email.", "Could not send the link. Try again.");
   };
   return (
-    <Section title="Email" onSubmit={submit}>
+    <AccountForm
+      title="Email"
+      action="Send a confirmation link"
+      busy={state.fetching}
+      result={form.result()}
+      onSubmit={submit}
+    >
       <Field
         label="New email"
         type="email"
@@ -151,8 +186,8 @@ function ChangeEmail() {
         autocomplete="email"
         inputmode="email"
         value={email()}
-        onInput={edit(setEmail)}
-        error={touched() ? validateEmail(email()) : undefined}
+        onInput={form.edit(setEmail)}
+        error={form.touched() ? validateEmail(email()) : undefined}
       />
       <Field
         label="Current password"
@@ -160,20 +195,10 @@ function ChangeEmail() {
         name="emailPassword"
         autocomplete="current-password"
         value={password()}
-        onInput={edit(setPassword)}
-        error={touched() && !password() ? "Enter your current password" : undefined}
+        onInput={form.edit(setPassword)}
+        error={form.touched() && !password() ? "Enter your current password" : undefined}
       />
-      <Show when={result()}>
-        {(shown) => (
-          <p class={shown().ok ? "hint" : "form-error"} role={shown().ok ? "status" : "alert"}>
-            {shown().text}
-          </p>
-        )}
-      </Show>
-      <button type="submit" class="button secondary block" disabled={state.fetching}>
-        Send a confirmation link
-      </button>
-    </Section>
+    </AccountForm>
   );
 }
 
