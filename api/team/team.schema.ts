@@ -117,6 +117,14 @@ const Team = builder.objectRef<Record<string, never>>("Team").implement({
           orderBy: [{ name: "asc" }, { id: "asc" }],
         }),
     }),
+    member: t.prismaField({
+      type: "User",
+      nullable: true,
+      description: "One person with an account (team or customer), or null when there is none with this id.",
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (query, _parent, args, context) =>
+        context.prisma.user.findUnique({ ...query, where: { id: String(args.id) } }),
+    }),
     invitations: t.prismaField({
       type: [TeamInvitationRef],
       description: "Open invitations (expired ones too, to resend), newest first.",

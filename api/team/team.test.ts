@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
   admin = await signUp(server, "boss@example.com", "Bea Boss");
   customer = await signUp(server, "carla@example.com", "Carla Customer");
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await server?.close();
   await sink?.close();
@@ -228,6 +228,12 @@ describe("the team list", () => {
       }),
     ]);
     expect(await member(admin.token, "carla", "TEAM")).toEqual([]);
+    const one = await server.gql(
+      `query($id: ID!) { team { member(id: $id) { name } } }`,
+      { id: customer.id },
+      admin.token,
+    );
+    expect(one.data?.team.member).toEqual({ name: "Carla Customer" });
     const tooLong = await server.gql(TEAM, { search: "x".repeat(101) }, admin.token);
     expect(tooLong.errors?.[0]?.message).toContain("search: must be at most 100 characters");
   });
