@@ -356,6 +356,13 @@ describe.each(TRANSPORTS)("deactivating (subscription over %s)", (transport) => 
     expect(await server.app.prisma.ticketMessage.count({ where: { authorId: agent.id } })).toBeGreaterThan(0);
     const agents = await server.gql(`{ agents { id } }`, {}, admin.token);
     expect(agents.data?.agents).not.toContainEqual({ id: agent.id });
+    const assignGone = await server.gql(
+      `mutation($id: ID!, $to: ID) { assignTicket(ticketId: $id, assigneeId: $to) { __typename
+        ... on ValidationError { fieldErrors { message } } } }`,
+      { id: ticket.id, to: agent.id },
+      admin.token,
+    );
+    expect(assignGone.data?.assignTicket.fieldErrors).toEqual([{ message: "this agent was deactivated" }]);
     const assignToGone = await server.gql(
       DEACTIVATE,
       { input: { userId: taker.id, reassignToId: agent.id } },
