@@ -99,7 +99,6 @@ describe.skipIf(!chromiumAvailable)("the Team screen in Chromium (issue 19)", ()
     await server.app.services.jobs.drain();
     const mail = sink.to("nia@example.com")[0];
     if (!mail) throw new Error("no invitation email reached the SMTP server");
-    });
     expect(mail.subject).toBe("Ada Admin invited you to Live Support");
     const path = /\/invite\/[A-Za-z0-9_-]+/.exec(mail.text ?? "")?.[0];
     expect(path).toBeDefined();
