@@ -11,7 +11,7 @@ const ROLES = [
 
 /**
  * A bottom sheet (a modal `<dialog>`: focus stays inside, Escape closes) to invite someone by email as an agent or
- * admin. The name is taken from the address until typed.
+ * admin.
  */
 export function InviteSheet(props: { open: boolean; onClose: () => void; onInvited: (email: string) => void }) {
   let dialog: HTMLDialogElement | undefined;
@@ -69,9 +69,6 @@ export function InviteSheet(props: { open: boolean; onClose: () => void; onInvit
             setEmail(value);
             setServerErrors({});
             setFailure("");
-          }}
-          onBlur={() => {
-            if (!name().trim() && email().includes("@")) setName(email().split("@")[0] ?? "");
           }}
           error={touched() ? errors().email : undefined}
         />

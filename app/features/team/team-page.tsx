@@ -128,9 +128,11 @@ export default function TeamPage() {
             title={query() ? `Nobody matches “${query()}”` : audience() === "TEAM" ? "No one yet" : "No customers yet"}
           >
             <p>
-              {audience() === "TEAM"
-                ? "Invite agents to answer tickets and host sessions with you."
-                : "Customers appear here once they sign up or open a ticket."}
+              {query()
+                ? "Try part of a name or an email address."
+                : audience() === "TEAM"
+                  ? "Invite agents to answer tickets and host sessions with you."
+                  : "Customers appear here once they sign up or open a ticket."}
             </p>
           </EmptyState>
         </Show>
