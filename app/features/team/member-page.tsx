@@ -86,7 +86,7 @@ function MemberDetail(props: {
   return (
     <>
       <h1 id="member-title">{props.member.name}</h1>
-      <p class="person-badges">
+      <p class="person-badges member-badges">
         <span class="badge">{label(props.member.role)}</span>
         <span class="badge" classList={{ "badge-deactivated": deactivated() }}>
           {deactivated() ? "Deactivated" : "Active"}
