@@ -23,6 +23,8 @@ import { registerSessionNotificationJobs } from "./sessions/session-notification
 import { registerSessionReactionJobs } from "./sessions/session-reactions.jobs.ts";
 import { SessionService } from "./sessions/sessions.service.ts";
 import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
+import { registerTeamEmailJobs } from "./team/team.jobs.ts";
+import { TeamService } from "./team/team.service.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
 
 export interface Services {
@@ -42,6 +44,8 @@ export interface Services {
   /** Shared (Redis) or in-process rate limits; see api/ops/rate-limit.ts. */
   rateLimits: RateLimits;
   recordings: RecordingService;
+  /** Admins running the team: invitations, roles, deactivation. */
+  team: TeamService;
   /** The SFU (Janus), brokered for the participants; `media.broker.available()` is false without a media server. */
   media: MediaService;
 }
@@ -113,6 +117,8 @@ export function createServices(
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
   registerSessionReactionJobs(jobs, { sessions, recordings });
   registerAccountEmailJobs(jobs, { prisma, mailer: notifications.mailer, accounts, publicUrl: env.PUBLIC_URL });
+  const team = new TeamService(prisma, auth, tickets, clock, { secret: deps.authSecret, publicUrl: env.PUBLIC_URL });
+  registerTeamEmailJobs(jobs, { prisma, mailer: notifications.mailer, team });
   registerSessionNotificationJobs(jobs, {
     prisma,
     clock,
@@ -145,6 +151,7 @@ export function createServices(
     ice: new IceService(iceConfigFromEnv(env), clock),
     rateLimits: deps.rateLimits,
     recordings,
+    team,
     media,
   };
 }

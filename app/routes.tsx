@@ -20,6 +20,9 @@ const SessionFormPage = lazy(() => import("./features/sessions/session-form-page
 const SessionDetailPage = lazy(() => import("./features/sessions/session-detail-page.tsx"));
 const SessionAnalyticsPage = lazy(() => import("./features/sessions/session-analytics-page.tsx"));
 const SessionSummaryPage = lazy(() => import("./features/sessions/session-summary-page.tsx"));
+const TeamPage = lazy(() => import("./features/team/team-page.tsx"));
+const TeamMemberPage = lazy(() => import("./features/team/member-page.tsx"));
+const AcceptInvitePage = lazy(() => import("./features/team/accept-invite-page.tsx"));
 
 function RequireUser(props: { staff?: boolean; children: JSX.Element }) {
   const location = useLocation();
@@ -42,6 +45,15 @@ function Home() {
   if (!user) return <Navigate href="/signin" />;
   return <Navigate href={isStaff(user.role) ? "/inbox" : "/tickets"} />;
 }
+
+/** Admins' screens: everyone else is sent to their home. */
+const adminOnly = (Page: () => JSX.Element) => () => (
+  <RequireUser staff>
+    <Show when={currentUser()?.role === "ADMIN"} fallback={<Navigate href="/inbox" />}>
+      <Page />
+    </Show>
+  </RequireUser>
+);
 
 const signedIn =
   (Page: () => JSX.Element, staff = false) =>
@@ -70,5 +82,8 @@ export const routes: RouteDefinition[] = [
   { path: "/sessions/:id/edit", component: signedIn(SessionFormPage, true) },
   { path: "/sessions/:id/analytics", component: signedIn(SessionAnalyticsPage, true) },
   { path: "/session/join/:token", component: JoinSessionPage },
+  { path: "/team", component: adminOnly(TeamPage) },
+  { path: "/team/:id", component: adminOnly(TeamMemberPage) },
+  { path: "/invite/:token", component: AcceptInvitePage },
   { path: "*404", component: NotFoundPage },
 ];

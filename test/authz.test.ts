@@ -93,6 +93,16 @@ async function liveSessionOfAgent(options: { start?: boolean; emailVerificationR
     );
   return { id: session.id, token: session.accessToken };
 }
+/** An open invitation the admin just sent: its id. */
+async function openInvitation(): Promise<string> {
+  const sent = await server.gql(
+    `mutation($e: String!) { inviteUser(input: { email: $e, name: "Invitee", role: AGENT }) {
+      ... on Invitation { invitation { id } } } }`,
+    { e: `open-${unique()}@example.com` },
+    actors.admin?.token,
+  );
+  return sent.data?.inviteUser.invitation.id as string;
+}
 const fresh = async () => (await createTicket(server, actors.customer as Actor)).id as string;
 
 interface Row {
@@ -357,6 +367,55 @@ const rows: Row[] = [
       });
     },
     expected: { ...staffOnly("User"), agent: "FORBIDDEN" },
+  },
+  {
+    field: "team",
+    run: (actor) => gql("team", actor, `{ team { __typename invitationsSent } }`),
+    expected: adminOnly("Team"),
+  },
+  {
+    field: "invitationPreview",
+    run: (actor) => gql("invitationPreview", actor, `{ invitationPreview(token: "not-a-link") { email } }`),
+    expected: all("null"),
+  },
+  {
+    field: "resendInvitation",
+    run: async (actor) => {
+      const id = await openInvitation();
+      return gql("resendInvitation", actor, `mutation($id: ID!) { resendInvitation(id: $id) { __typename } }`, { id });
+    },
+    expected: adminOnly("Invitation"),
+  },
+  {
+    field: "revokeInvitation",
+    run: async (actor) => {
+      const id = await openInvitation();
+      return gql("revokeInvitation", actor, `mutation($id: ID!) { revokeInvitation(id: $id) { __typename } }`, { id });
+    },
+    expected: adminOnly("TeamInvitation"),
+  },
+  {
+    field: "deactivateUser",
+    run: async (actor) => {
+      const target = await signUp(server, `leaving-${unique()}@example.com`);
+      return gql(
+        "deactivateUser",
+        actor,
+        `mutation($id: ID!) { deactivateUser(input: { userId: $id }) { __typename } }`,
+        { id: target.id },
+      );
+    },
+    expected: adminOnly("DeactivateUserResult"),
+  },
+  {
+    field: "reactivateUser",
+    run: async (actor) => {
+      const target = await signUp(server, `back-${unique()}@example.com`);
+      return gql("reactivateUser", actor, `mutation($id: ID!) { reactivateUser(userId: $id) { __typename } }`, {
+        id: target.id,
+      });
+    },
+    expected: adminOnly("User"),
   },
   {
     field: "createTicket",

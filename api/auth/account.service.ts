@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import {
@@ -14,6 +13,7 @@ import { enqueueJob } from "../jobs/jobs.service.ts";
 import type { AuthResult, AuthService, Viewer } from "./auth.service.ts";
 import { newPassword } from "./auth.service.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
+import { TokenSealer } from "./sealed-token.ts";
 import { hashToken, randomToken } from "./tokens.ts";
 
 declare module "../jobs/jobs.service.ts" {
@@ -58,7 +58,7 @@ export interface SignIn {
  * sealed under the server secret.
  */
 export class AccountService {
-  private readonly sealKey: Buffer;
+  private readonly sealer: TokenSealer;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -66,7 +66,7 @@ export class AccountService {
     private readonly clock: Clock,
     options: { secret: string },
   ) {
-    this.sealKey = createHash("sha256").update(`account-link:${options.secret}`).digest();
+    this.sealer = new TokenSealer(options.secret, "account-link");
   }
 
   /** Always resolves the same way: whether the address has an account is not told (the email says it). */
@@ -184,7 +184,7 @@ export class AccountService {
       purpose: link.purpose,
       to: link.purpose === "EMAIL_CHANGE" ? (link.newEmail as string) : link.user.email,
       name: link.user.name,
-      token: this.unseal(sealedToken),
+      token: this.sealer.unseal(sealedToken),
       expiresAt: link.expiresAt,
     };
   }
@@ -205,7 +205,12 @@ export class AccountService {
           expiresAt: new Date(now.getTime() + ttlMs),
         },
       });
-      await enqueueJob(tx, "email.accountLink", { tokenId: link.id, sealedToken: this.seal(token) }, { runAt: now });
+      await enqueueJob(
+        tx,
+        "email.accountLink",
+        { tokenId: link.id, sealedToken: this.sealer.seal(token) },
+        { runAt: now },
+      );
     });
   }
 
@@ -233,19 +238,5 @@ export class AccountService {
   private async familyOf(viewer: Viewer): Promise<string | undefined> {
     const session = await this.prisma.authSession.findUnique({ where: { id: viewer.sessionId } });
     return session?.familyId;
-  }
-
-  private seal(token: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.sealKey, iv);
-    const body = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
-  }
-
-  private unseal(sealed: string): string {
-    const raw = Buffer.from(sealed, "base64url");
-    const decipher = createDecipheriv("aes-256-gcm", this.sealKey, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
   }
 }

@@ -6,11 +6,9 @@ import {
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
-  NotFoundError,
   RateLimitedError,
   ValidationError,
 } from "../errors.ts";
-import type { Role as RoleValue } from "../generated/prisma/enums.ts";
 import { Role } from "../generated/prisma/enums.ts";
 import type { AuthResult } from "./auth.service.ts";
 
@@ -69,14 +67,6 @@ const LogInInput = builder.inputType("LogInInput", {
   fields: (t) => ({ email: t.string({ required: true }), password: t.string({ required: true }) }),
 });
 
-const InviteUserInput = builder.inputType("InviteUserInput", {
-  fields: (t) => ({
-    email: t.string({ required: true }),
-    name: t.string({ required: true }),
-    role: t.field({ type: RoleEnum, required: true, description: "AGENT or ADMIN." }),
-  }),
-});
-
 const AcceptInviteInput = builder.inputType("AcceptInviteInput", {
   fields: (t) => ({
     token: t.string({ required: true }),
@@ -84,17 +74,6 @@ const AcceptInviteInput = builder.inputType("AcceptInviteInput", {
     name: t.string({ description: "Defaults to the name on the invitation." }),
   }),
 });
-
-const Invitation = builder
-  .objectRef<{ url: string; invite: { email: string; role: RoleValue; expiresAt: Date } }>("Invitation")
-  .implement({
-    fields: (t) => ({
-      url: t.exposeString("url", { description: "Link the invitee opens to set a password." }),
-      email: t.string({ resolve: (result) => result.invite.email }),
-      role: t.field({ type: RoleEnum, resolve: (result) => result.invite.role }),
-      expiresAt: t.field({ type: "DateTime", resolve: (result) => result.invite.expiresAt }),
-    }),
-  });
 
 builder.queryFields((t) => ({
   me: t.prismaField({
@@ -106,10 +85,14 @@ builder.queryFields((t) => ({
   }),
   agents: t.prismaField({
     type: ["User"],
-    description: "Agents and admins, for assignment pickers. Staff only.",
+    description: "Active agents and admins, for assignment pickers. Staff only.",
     authScopes: { agent: true },
     resolve: (query, _root, _args, context) =>
-      context.prisma.user.findMany({ ...query, where: { role: { in: ["AGENT", "ADMIN"] } }, orderBy: { name: "asc" } }),
+      context.prisma.user.findMany({
+        ...query,
+        where: { role: { in: ["AGENT", "ADMIN"] }, deactivatedAt: null },
+        orderBy: { name: "asc" },
+      }),
   }),
 }));
 
@@ -140,7 +123,7 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     description:
       "Trades a refresh token for a new access and refresh token. Reusing a refresh token signs out that device.",
-    errors: { types: [InvalidTokenError, RateLimitedError], directResult: true },
+    errors: { types: [InvalidTokenError, AccountDeactivatedError, RateLimitedError], directResult: true },
     args: { refreshToken: t.arg.string({ required: true }) },
     resolve: async (_root, { refreshToken }, context) => {
       await context.services.rateLimits.auth("refreshSession", context.clientAddress);
@@ -155,16 +138,12 @@ builder.mutationFields((t) => ({
       return true;
     },
   }),
-  inviteUser: t.withAuth({ admin: true }).field({
-    type: Invitation,
-    description: "Invites an agent or admin. Admins only.",
-    errors: { types: [ValidationError], directResult: true },
-    args: { input: t.arg({ type: InviteUserInput, required: true }) },
-    resolve: (_root, { input }, context) => context.services.auth.invite(context.viewer, input),
-  }),
   acceptInvite: t.field({
     type: AuthPayload,
-    errors: { types: [ValidationError, InvalidTokenError, RateLimitedError], directResult: true },
+    errors: {
+      types: [ValidationError, InvalidTokenError, AccountDeactivatedError, RateLimitedError],
+      directResult: true,
+    },
     args: { input: t.arg({ type: AcceptInviteInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       // Per invitation (hashed: limiter keys never hold a usable token) and per address.
@@ -175,16 +154,6 @@ builder.mutationFields((t) => ({
         context.userAgent,
       );
       return signedIn(context, result);
-    },
-  }),
-  setUserRole: t.withAuth({ admin: true }).prismaField({
-    type: "User",
-    description: "Promotes or demotes a user. Admins only.",
-    errors: { types: [ValidationError, NotFoundError], directResult: true },
-    args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
-    resolve: async (query, _root, { userId, role }, context) => {
-      const user = await context.services.auth.setRole(context.viewer, String(userId), role);
-      return context.prisma.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
     },
   }),
 }));

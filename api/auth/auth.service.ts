@@ -7,7 +7,6 @@ import {
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
-  NotFoundError,
   ValidationError,
 } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -15,7 +14,6 @@ import type { Role } from "../generated/prisma/enums.ts";
 import type { PubSub } from "../pubsub.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { weakPasswordReason } from "./password-rules.ts";
-import type { AdminViewer } from "./roles.ts";
 import { hashToken, randomToken } from "./tokens.ts";
 
 export interface Viewer {
@@ -72,10 +70,8 @@ export const newPassword = z
 
 export const signUpInput = z.object({ email, name, password: newPassword });
 export const logInInput = z.object({ email, password: z.string().min(1, "enter your password") });
-export const inviteInput = z.object({ email, name, role: z.enum(["ADMIN", "AGENT"]) });
 export const acceptInviteInput = z.object({ token: z.string().min(1), password: newPassword, name: name.optional() });
 
-const INVITE_TTL_MS = 7 * 24 * 3_600_000;
 /**
  * How long after its trade a refresh token is still accepted as a retry rather than treated as stolen: long
  * enough for a lost answer (navigation, a dropped connection, a slow second tab), short enough that an old
@@ -169,9 +165,10 @@ export class AuthService {
       where: { refreshTokenHash: hashToken(refreshToken) },
       include: { user: { select: { deactivatedAt: true } } },
     });
-    // A deactivated account keeps no sign-in alive: its refresh tokens stop working with it.
-    if (!session || session.revokedAt || session.expiresAt <= now || session.user.deactivatedAt)
-      throw new InvalidTokenError("Refresh token");
+    if (!session) throw new InvalidTokenError("Refresh token");
+    // A deactivated account keeps no sign-in alive, and its holder is told why (the PWA signs out saying so).
+    if (session.user.deactivatedAt) throw new AccountDeactivatedError();
+    if (session.revokedAt || session.expiresAt <= now) throw new InvalidTokenError("Refresh token");
     const renew = () =>
       this.startSession(session.userId, userAgent ?? session.userAgent ?? undefined, session.familyId);
     if (session.rotatedAt) {
@@ -267,21 +264,6 @@ export class AuthService {
     return claims;
   }
 
-  /** Admins (the field's `admin` scope) invite agents or admins; the invitee sets a password through the link. */
-  async invite(viewer: AdminViewer, input: { email: string; name: string; role: Role }) {
-    const data = parse(inviteInput, input);
-    const token = randomToken();
-    const invite = await this.prisma.invite.create({
-      data: {
-        ...data,
-        tokenHash: hashToken(token),
-        invitedById: viewer.userId,
-        expiresAt: new Date(this.clock.now().getTime() + INVITE_TTL_MS),
-      },
-    });
-    return { invite, token, url: `${this.options.publicUrl}/invite/${token}` };
-  }
-
   /** Accepting creates the account with the invited role, or promotes the existing account with that email. */
   async acceptInvite(input: z.input<typeof acceptInviteInput>, userAgent?: string): Promise<AuthResult> {
     const data = parse(acceptInviteInput, input);
@@ -289,7 +271,10 @@ export class AuthService {
     const passwordHash = await hashPassword(data.password);
     const userId = await this.prisma.$transaction(async (tx) => {
       const invite = await tx.invite.findUnique({ where: { tokenHash: hashToken(data.token) } });
-      if (!invite || invite.acceptedAt || invite.expiresAt <= now) throw new InvalidTokenError("Invitation");
+      if (!invite || invite.acceptedAt || invite.revokedAt || invite.expiresAt <= now)
+        throw new InvalidTokenError("Invitation");
+      const existing = await tx.user.findUnique({ where: { email: invite.email }, select: { deactivatedAt: true } });
+      if (existing?.deactivatedAt) throw new AccountDeactivatedError();
       await tx.invite.update({ where: { id: invite.id }, data: { acceptedAt: now } });
       const user = await tx.user.upsert({
         where: { email: invite.email },
@@ -300,18 +285,6 @@ export class AuthService {
     });
     this.authChanged(userId);
     return this.startSession(userId, userAgent);
-  }
-
-  /** Admins only: the field's `admin` scope checked that. */
-  async setRole(viewer: AdminViewer, userId: string, role: Role) {
-    if (userId === viewer.userId && role !== "ADMIN") {
-      throw ValidationError.field("userId", "you cannot remove your own admin role; ask another admin");
-    }
-    const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
-    if (!user) throw new NotFoundError("User");
-    const updated = await this.prisma.user.update({ where: { id: userId }, data: { role } });
-    this.authChanged(userId);
-    return updated;
   }
 
   /**

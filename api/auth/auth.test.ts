@@ -109,7 +109,8 @@ describe("accounts and sessions", () => {
       `mutation($token: String!) { refreshSession(refreshToken: $token) { __typename } }`,
       { token: user.refreshToken },
     );
-    expect(refreshed.data?.refreshSession.__typename).toBe("InvalidTokenError");
+    // Said plainly, so the PWA can tell its user why it signed them out.
+    expect(refreshed.data?.refreshSession.__typename).toBe("AccountDeactivatedError");
     expect(await server.app.services.auth.authenticate(user.token)).toBeNull();
   });
 

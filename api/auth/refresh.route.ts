@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { InvalidTokenError, RateLimitedError } from "../errors.ts";
+import { AccountDeactivatedError, InvalidTokenError, RateLimitedError } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RequestAuth } from "../http/request-auth.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
@@ -25,11 +25,16 @@ export function createRefreshRoute(deps: {
   requestAuth: RequestAuth;
   cookie: RefreshCookie;
 }) {
-  const refused = (response: ServerResponse, error: InvalidTokenError) =>
+  // A deactivated account is named as such, so the PWA can say why it signed out.
+  const refused = (response: ServerResponse, error: InvalidTokenError | AccountDeactivatedError) =>
     json(
       response,
       401,
-      { __typename: "InvalidTokenError", code: error.code, message: error.message },
+      {
+        __typename: error instanceof AccountDeactivatedError ? "AccountDeactivatedError" : "InvalidTokenError",
+        code: error.code,
+        message: error.message,
+      },
       { "set-cookie": deps.cookie.clear() },
     );
 
@@ -66,7 +71,8 @@ export function createRefreshRoute(deps: {
         { "set-cookie": deps.cookie.issue(result) },
       );
     } catch (error) {
-      if (error instanceof InvalidTokenError) return refused(response, error);
+      if (error instanceof InvalidTokenError || error instanceof AccountDeactivatedError)
+        return refused(response, error);
       if (error instanceof RateLimitedError) {
         const body = { __typename: "RateLimitedError", code: error.code, message: error.message };
         json(

@@ -284,9 +284,13 @@ export class TicketService {
   async assign(viewer: StaffViewer, ticketId: string, assigneeId: string | null): Promise<Ticket> {
     const ticket = await this.visibleTicket(viewer, ticketId);
     if (assigneeId) {
-      const assignee = await this.prisma.user.findUnique({ where: { id: assigneeId }, select: { role: true } });
+      const assignee = await this.prisma.user.findUnique({
+        where: { id: assigneeId },
+        select: { role: true, deactivatedAt: true },
+      });
       if (!assignee) throw ValidationError.field("assigneeId", "no such user");
       if (!isStaff(assignee.role)) throw ValidationError.field("assigneeId", "tickets can only be assigned to agents");
+      if (assignee.deactivatedAt) throw ValidationError.field("assigneeId", "this agent was deactivated");
     }
     const now = this.clock.now();
     const updated = await this.prisma.$transaction(async (tx) => {

@@ -31,6 +31,9 @@ export function AppShell(props: { children?: JSX.Element }) {
               >
                 <A href="/inbox">Inbox</A>
                 <A href="/sessions">Sessions</A>
+                <Show when={user().role === "ADMIN"}>
+                  <A href="/team">Team</A>
+                </Show>
               </Show>
               <A href="/profile">Profile</A>
             </nav>

@@ -28,6 +28,11 @@ function readStoredUser(): SessionUser | null {
 }
 
 const [user, setUser] = createSignal<SessionUser | null>(readStoredUser());
+/** Why this tab was signed out by the server, to say so on the sign-in page (an admin deactivated the account). */
+const [signOutReason, setSignOutReason] = createSignal<string | null>(null);
+
+export { signOutReason };
+
 let accessToken: string | null = null;
 let accessTokenExpiresAt = 0;
 let refreshing: Promise<RefreshOutcome> | null = null;
@@ -106,6 +111,8 @@ export function refreshAccessToken(): Promise<RefreshOutcome> {
       applyAuthPayload(body);
       return "refreshed";
     }
+    if (body?.__typename === "AccountDeactivatedError")
+      setSignOutReason("An admin deactivated your account, so you were signed out. Ask them to reactivate it.");
     clearSession();
     return "signed-out";
   }).finally(() => {

@@ -2,7 +2,7 @@ import { A, useNavigate, useSearchParams } from "@solidjs/router";
 import { createMutation } from "@urql/solid";
 import { createSignal, Show } from "solid-js";
 import { Field } from "../../components/field.tsx";
-import { applyAuthPayload, isStaff } from "../../graphql/session.ts";
+import { applyAuthPayload, isStaff, signOutReason } from "../../graphql/session.ts";
 import { fieldErrorMap, validateEmail, validateRequired } from "../../lib/field-errors.ts";
 import { LogInMutation } from "./auth.documents.ts";
 
@@ -73,6 +73,13 @@ export default function SignInPage() {
   return (
     <section class="narrow">
       <h1>Sign in</h1>
+      <Show when={signOutReason()}>
+        {(reason) => (
+          <p class="banner warning" role="alert">
+            {reason()}
+          </p>
+        )}
+      </Show>
       <form onSubmit={submit} novalidate>
         <Field
           label="Email"
