@@ -11,5 +11,6 @@ import "./signaling/signaling.schema.ts";
 import "./recordings/recordings.schema.ts";
 import "./sessions/session-notifications.schema.ts";
 import "./media/media.schema.ts";
+import "./workspace/workspace.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -24,6 +24,7 @@ import { registerSessionReactionJobs } from "./sessions/session-reactions.jobs.t
 import { SessionService } from "./sessions/sessions.service.ts";
 import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
+import { WorkspaceService } from "./workspace/workspace.service.ts";
 
 export interface Services {
   auth: AuthService;
@@ -44,6 +45,8 @@ export interface Services {
   recordings: RecordingService;
   /** The SFU (Janus), brokered for the participants; `media.broker.available()` is false without a media server. */
   media: MediaService;
+  /** The workspace's settings (name, logo, colour, hours, categories), its status and first-run checklist. */
+  workspace: WorkspaceService;
 }
 
 export function createServices(
@@ -131,6 +134,13 @@ export function createServices(
     pubsub,
     (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
   );
+  const workspace = new WorkspaceService(prisma, files, notifications.mailer, clock, {
+    publicUrl: env.PUBLIC_URL,
+    turnConfigured: env.TURN_URLS.length > 0 && Boolean(env.TURN_SECRET),
+    pushKeys: Boolean(deps.vapid.publicKey && deps.vapid.privateKey),
+    mediaServer,
+  });
+  notifications.mailer.useBrand(() => workspace.brand());
   return {
     auth,
     accounts,
@@ -146,5 +156,6 @@ export function createServices(
     rateLimits: deps.rateLimits,
     recordings,
     media,
+    workspace,
   };
 }

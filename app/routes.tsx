@@ -13,6 +13,7 @@ const MyTicketsPage = lazy(() => import("./features/tickets/my-tickets-page.tsx"
 const NewTicketPage = lazy(() => import("./features/tickets/new-ticket-page.tsx"));
 const TicketPage = lazy(() => import("./features/tickets/ticket-page.tsx"));
 const InboxPage = lazy(() => import("./features/tickets/inbox-page.tsx"));
+const SettingsPage = lazy(() => import("./features/workspace/settings-page.tsx"));
 const NotFoundPage = lazy(() => import("./components/not-found-page.tsx"));
 const SessionsPage = lazy(() => import("./features/sessions/sessions-page.tsx"));
 const JoinSessionPage = lazy(() => import("./features/sessions/join-session-page.tsx"));
@@ -70,5 +71,6 @@ export const routes: RouteDefinition[] = [
   { path: "/sessions/:id/edit", component: signedIn(SessionFormPage, true) },
   { path: "/sessions/:id/analytics", component: signedIn(SessionAnalyticsPage, true) },
   { path: "/session/join/:token", component: JoinSessionPage },
+  { path: "/settings", component: signedIn(SettingsPage, true) },
   { path: "*404", component: NotFoundPage },
 ];
