@@ -156,6 +156,10 @@ export const cacheConfig: CacheExchangeOpts = {
   },
   updates: {
     Mutation: {
+      // The first-run checklist is read from data: a sent test email changes it, so it is asked for again.
+      sendTestEmail(_result, _args, cache) {
+        cache.invalidate({ __typename: "Workspace", id: "workspace" }, "firstRunChecklist");
+      },
       createTicket(result, _args, cache) {
         if ((result.createTicket as { __typename?: string } | null)?.__typename === "Ticket")
           invalidateTicketLists(cache);

@@ -107,7 +107,9 @@ describe.skipIf(!chromiumAvailable)("workspace settings and first run in Chromiu
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.getByRole("alert").filter({ hasText: "Not saved" }).waitFor();
     await accent.fill("#7c2d12");
-    await page.getByLabel("Tuesday opens").waitFor();
+    await page.getByRole("checkbox", { name: "Tuesday" }).check();
+    await page.getByLabel("Tuesday opens").fill("08:30");
+    await page.getByLabel("Tuesday closes").fill("17:30");
     await page.getByLabel("Name of category 3").fill("Invoices");
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.getByText("Saved. Everyone sees the new settings from now on.").waitFor();

@@ -1,4 +1,6 @@
 import { createSignal } from "solid-js";
+// The shell's logo and the checklist (on the inbox) use it too, so it loads with the shell.
+import "./workspace.css";
 
 /** The workspace's look (name, logo, accent colour) applied to the shell: header, CSS variables, title, theme colour. */
 export interface WorkspaceLook {

@@ -11,7 +11,6 @@ import { applyLook, darker } from "./brand.ts";
 import { FirstRunChecklist } from "./first-run-checklist.tsx";
 import { TestEmail, WorkspaceStatusPanel } from "./settings-panels.tsx";
 import { SetWorkspaceLogoMutation, UpdateWorkspaceMutation, WorkspaceSettingsQuery } from "./workspace.documents.ts";
-import "./workspace.css";
 
 const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 const LOGO_MAX_BYTES = 512 * 1024;
