@@ -12,7 +12,6 @@ import { createGraphQLWsHandler } from "./http/graphql-ws.handler.ts";
 import { createHttpRouter } from "./http/http.router.ts";
 import { createRequestAuth } from "./http/request-auth.ts";
 import { createSecurityHeaders } from "./http/security-headers.ts";
-import { createStaticRoute } from "./http/static.route.ts";
 import type { MediaServer } from "./media/media-server.ts";
 import { createDevMailRoute } from "./notifications/dev-mail.route.ts";
 import { loadVapidKeys } from "./notifications/push.service.ts";
@@ -28,6 +27,7 @@ import { createRecordingsRoute } from "./recordings/recordings.route.ts";
 import { createServices } from "./services.ts";
 import { createSignaling, type PeerDirectory } from "./signaling/signaling.ts";
 import { createRedisSignalingRelay } from "./signaling/signaling-relay.ts";
+import { createPwaRoutes } from "./workspace/workspace.route.ts";
 
 export { WS_FORBIDDEN, WS_SERVICE_RESTART, WS_TOKEN_EXPIRED } from "./http/graphql-ws.handler.ts";
 
@@ -124,7 +124,7 @@ export async function createApp(env: Env, options: AppOptions = {}) {
         ? createDevMailRoute(services.notifications.mailer, requestAuth)
         : null,
     securityHeaders: createSecurityHeaders({ publicUrl: env.PUBLIC_URL, graphiql: env.NODE_ENV !== "production" }),
-    staticFiles: createStaticRoute(options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url))),
+    ...createPwaRoutes(services.workspace, options.staticDir ?? fileURLToPath(new URL("../dist", import.meta.url))),
   });
   return {
     yoga: graphql.yoga,

@@ -12,5 +12,6 @@ import "./recordings/recordings.schema.ts";
 import "./sessions/session-notifications.schema.ts";
 import "./media/media.schema.ts";
 import "./team/team.schema.ts";
+import "./workspace/workspace.schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

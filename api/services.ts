@@ -26,6 +26,7 @@ import { IceService, iceConfigFromEnv } from "./signaling/ice.ts";
 import { registerTeamEmailJobs } from "./team/team.jobs.ts";
 import { TeamService } from "./team/team.service.ts";
 import { TicketService } from "./tickets/tickets.service.ts";
+import { WorkspaceService } from "./workspace/workspace.service.ts";
 
 export interface Services {
   auth: AuthService;
@@ -48,6 +49,8 @@ export interface Services {
   team: TeamService;
   /** The SFU (Janus), brokered for the participants; `media.broker.available()` is false without a media server. */
   media: MediaService;
+  /** The workspace's settings (name, logo, colour, hours, categories), its status and first-run checklist. */
+  workspace: WorkspaceService;
 }
 
 export function createServices(
@@ -137,6 +140,13 @@ export function createServices(
     pubsub,
     (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
   );
+  const workspace = new WorkspaceService(prisma, files, notifications.mailer, clock, {
+    publicUrl: env.PUBLIC_URL,
+    turnConfigured: env.TURN_URLS.length > 0 && Boolean(env.TURN_SECRET),
+    pushKeys: Boolean(deps.vapid.publicKey && deps.vapid.privateKey),
+    mediaServer,
+  });
+  notifications.mailer.useBrand(() => workspace.brand());
   return {
     auth,
     accounts,
@@ -153,5 +163,6 @@ export function createServices(
     recordings,
     team,
     media,
+    workspace,
   };
 }

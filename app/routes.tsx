@@ -13,6 +13,7 @@ const MyTicketsPage = lazy(() => import("./features/tickets/my-tickets-page.tsx"
 const NewTicketPage = lazy(() => import("./features/tickets/new-ticket-page.tsx"));
 const TicketPage = lazy(() => import("./features/tickets/ticket-page.tsx"));
 const InboxPage = lazy(() => import("./features/tickets/inbox-page.tsx"));
+const SettingsPage = lazy(() => import("./features/workspace/settings-page.tsx"));
 const NotFoundPage = lazy(() => import("./components/not-found-page.tsx"));
 const SessionsPage = lazy(() => import("./features/sessions/sessions-page.tsx"));
 const JoinSessionPage = lazy(() => import("./features/sessions/join-session-page.tsx"));
@@ -85,5 +86,6 @@ export const routes: RouteDefinition[] = [
   { path: "/team", component: adminOnly(TeamPage) },
   { path: "/team/:id", component: adminOnly(TeamMemberPage) },
   { path: "/invite/:token", component: AcceptInvitePage },
+  { path: "/settings", component: adminOnly(SettingsPage) },
   { path: "*404", component: NotFoundPage },
 ];

@@ -1,12 +1,19 @@
 /// <reference lib="webworker" />
 import { clientsClaim } from "workbox-core";
-import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
+import { cleanupOutdatedCaches, createHandlerBoundToURL, matchPrecache, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: (string | { url: string; revision: string | null })[];
 };
 
+// The manifest carries the workspace's name and colour (served by the API): the network's first, the build's offline.
+// Registered before the precache's route, which would otherwise answer with the build's copy.
+registerRoute(
+  ({ url }) => url.pathname === "/manifest.webmanifest",
+  async ({ request }) =>
+    fetch(request).catch(async () => (await matchPrecache("/manifest.webmanifest")) ?? Response.error()),
+);
 // The app shell (HTML, JS, CSS, icons) is precached; any page URL opens it offline.
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();

@@ -56,6 +56,14 @@ export const authzCoverage = {
     "mediaPublishers",
     "sessionMedia",
   ],
+  /** Anonymous, customer, agent and admin on the workspace settings. */
+  "api/workspace/workspace.test.ts#authz": [
+    "workspace",
+    "updateWorkspace",
+    "setWorkspaceLogo",
+    "sendTestEmail",
+    "dismissFirstRunChecklist",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type CoverageEntry = keyof typeof authzCoverage;

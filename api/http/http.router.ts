@@ -35,6 +35,8 @@ export function createHttpRouter(deps: {
   signaling: Signaling;
   recordings: Route;
   files: Route;
+  /** The workspace's web app manifest (its name and colour) and logo. */
+  workspace: { manifest: Route; logo: Route };
   /** The development mailbox; null unless DEV_MAILBOX is on outside production. */
   devMail: Route | null;
   staticFiles: Route;
@@ -66,6 +68,8 @@ export function createHttpRouter(deps: {
   router.all(/^\/peerjs(?:\/|$)/, handle(deps.signaling.handleRequest));
   router.all(RECORDING_PATHS, handle(deps.recordings));
   router.all(/^\/files\//, handle(deps.files));
+  router.get("/manifest.webmanifest", handle(deps.workspace.manifest));
+  router.all(/^\/workspace\/logo\//, handle(deps.workspace.logo));
   if (deps.devMail) router.all(/^\/dev\/mail(?:\/|$)/, handle(deps.devMail));
   router.use(handle(deps.staticFiles));
 

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import nodemailer from "nodemailer";
 import type { Clock } from "../clock.ts";
-import type { EmailMessage } from "./emails/layout.ts";
+import { type Brand, brandText, DEFAULT_BRAND, type EmailMessage, layout, PRODUCT_NAME } from "./emails/layout.ts";
 
 export interface MailerConfig {
   /** smtp://user:pass@host:587 or smtps://…; without it, messages are written to `mailDir` as .eml files. */
@@ -34,6 +34,8 @@ export class Mailer {
   readonly mode: "smtp" | "files";
   readonly fromAddress: string;
   private readonly messageIdHost: string;
+  /** The workspace's name, logo and colour (api/workspace), read at each send; the product's own until set. */
+  private brand: () => Promise<Brand> = async () => DEFAULT_BRAND;
 
   constructor(
     private readonly config: MailerConfig,
@@ -55,15 +57,34 @@ export class Mailer {
     this.messageIdHost = new URL(config.publicUrl).hostname;
   }
 
-  async send(message: EmailMessage): Promise<{ messageId: string }> {
+  useBrand(brand: () => Promise<Brand>): void {
+    this.brand = brand;
+  }
+
+  /**
+   * The From header: MAIL_FROM's address, under the workspace's name while MAIL_FROM keeps the product's name
+   * (an operator's own display name stays).
+   */
+  private from(brand: Brand): string | { name: string; address: string } {
+    const displayName = /^\s*"?([^"<]*?)"?\s*</.exec(this.config.from)?.[1];
+    return displayName === PRODUCT_NAME ? { name: brand.name, address: this.fromAddress } : this.config.from;
+  }
+
+  /**
+   * Sends one message in the workspace's brand. Answers the SMTP server's final response; a refusal throws
+   * (nodemailer's error carries `responseCode` and `response`).
+   */
+  async send(message: EmailMessage): Promise<{ messageId: string; accepted: boolean; response: string }> {
     const messageId = `<${randomUUID()}@${this.messageIdHost}>`;
+    const brand = await this.brand();
+    const body = message.content ? layout(message.content, brand) : message;
     const info = await this.transport.sendMail({
-      from: this.config.from,
+      from: this.from(brand),
       to: message.to,
       ...(message.replyTo ? { replyTo: message.replyTo } : {}),
-      subject: message.subject,
-      html: message.html,
-      text: message.text,
+      subject: brandText(message.subject, brand),
+      html: body.html,
+      text: body.text,
       date: this.clock.now(),
       messageId,
       ...(message.calendar
@@ -81,8 +102,10 @@ export class Mailer {
       const stamp = this.clock.now().toISOString().replace(/[:.]/g, "-");
       const name = `${stamp}-${messageId.slice(1, 9)}.eml`;
       await writeFile(resolve(this.config.mailDir, name), (info as { message: Buffer }).message);
+      return { messageId, accepted: true, response: `Written to ${name} in the mail folder (SMTP_URL is not set)` };
     }
-    return { messageId };
+    const { accepted, response } = info as { accepted: unknown[]; response: string };
+    return { messageId, accepted: accepted.length > 0, response };
   }
 
   /** Newest first. Files mode only. */

@@ -23,7 +23,7 @@ const TicketStatusEnum = builder.enumType(TicketStatus, {
   description: "open → in_progress → resolved → closed; see README for who may make each change and reopen rules.",
 });
 const TicketPriorityEnum = builder.enumType(TicketPriority, { name: "TicketPriority" });
-const TicketCategoryEnum = builder.enumType(TicketCategory, { name: "TicketCategory" });
+export const TicketCategoryEnum = builder.enumType(TicketCategory, { name: "TicketCategory" });
 const TicketOrderEnum = builder.enumType("TicketOrder", {
   values: {
     UPDATED_AT: { description: "Most recently updated first (default)." },

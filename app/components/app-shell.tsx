@@ -1,11 +1,20 @@
 import { A } from "@solidjs/router";
-import { type JSX, Show } from "solid-js";
+import { createQuery } from "@urql/solid";
+import { createEffect, type JSX, Show } from "solid-js";
+import { applyLook, workspaceLook } from "../features/workspace/brand.ts";
+import { WorkspaceLookQuery } from "../features/workspace/workspace.documents.ts";
 import { currentUser, isStaff } from "../graphql/session.ts";
 import { isOnline } from "../lib/online.ts";
 import { applyUpdate, updateAvailable } from "../lib/service-worker.ts";
 
 /** Header with the main navigation, the offline indicator and the update prompt around every screen. */
 export function AppShell(props: { children?: JSX.Element }) {
+  // The workspace's name, logo and colour: public, so the sign-in screen wears them too.
+  const [lookQuery] = createQuery({ query: WorkspaceLookQuery, requestPolicy: "cache-and-network" });
+  createEffect(() => {
+    const workspace = lookQuery.data?.workspace;
+    if (workspace) applyLook({ name: workspace.name, accentColor: workspace.accentColor, logoUrl: workspace.logoUrl });
+  });
   return (
     <>
       <a class="skip-link" href="#main">
@@ -13,7 +22,8 @@ export function AppShell(props: { children?: JSX.Element }) {
       </a>
       <header class="app-header">
         <A href="/" class="brand" end>
-          Live Support
+          <Show when={workspaceLook().logoUrl}>{(logo) => <img src={logo()} alt="" class="brand-logo" />}</Show>
+          {workspaceLook().name}
         </A>
         <Show when={currentUser()}>
           {(user) => (
@@ -33,6 +43,7 @@ export function AppShell(props: { children?: JSX.Element }) {
                 <A href="/sessions">Sessions</A>
                 <Show when={user().role === "ADMIN"}>
                   <A href="/team">Team</A>
+                  <A href="/settings">Settings</A>
                 </Show>
               </Show>
               <A href="/profile">Profile</A>

@@ -76,6 +76,7 @@ export const cacheConfig: CacheExchangeOpts = {
     AccountDeactivatedError: embedded,
     AuthPayload: embedded,
     BaseError: embedded,
+    BusinessHours: embedded,
     CallCapacity: embedded,
     DeactivateUserResult: embedded,
     EmailChangeRequested: embedded,
@@ -83,6 +84,7 @@ export const cacheConfig: CacheExchangeOpts = {
     EmailTakenError: embedded,
     EmailVerificationRequiredError: embedded,
     FieldError: embedded,
+    FirstRunChecklistItem: embedded,
     IceServer: embedded,
     InvalidCredentialsError: embedded,
     InvalidTokenError: embedded,
@@ -95,6 +97,7 @@ export const cacheConfig: CacheExchangeOpts = {
     LastAdminError: embedded,
     LiveSessionChatMessagesConnection: embedded,
     LiveSessionChatMessagesConnectionEdge: embedded,
+    MailDeliveryError: embedded,
     MediaAlreadyPublishingError: embedded,
     MediaAnswer: embedded,
     MediaFeedNotFoundError: embedded,
@@ -140,6 +143,8 @@ export const cacheConfig: CacheExchangeOpts = {
     Team: embedded,
     TeamMembersConnection: embedded,
     TeamMembersConnectionEdge: embedded,
+    TestEmailResult: embedded,
+    TicketCategorySetting: embedded,
     TicketClosedError: embedded,
     TicketEvent: embedded,
     TicketMessagesConnection: embedded,
@@ -150,12 +155,17 @@ export const cacheConfig: CacheExchangeOpts = {
     ValidationError: embedded,
     VerificationCodeSent: embedded,
     WaitingRoomUpdate: embedded,
+    WorkspaceStatus: embedded,
     WrongPasswordError: embedded,
     SessionAnalytics: (data) => (data.sessionId as string | undefined) ?? null,
     ParticipantAnalytics: (data) => (data.participantId as string | undefined) ?? null,
   },
   updates: {
     Mutation: {
+      // The first-run checklist is read from data: a sent test email changes it, so it is asked for again.
+      sendTestEmail(_result, _args, cache) {
+        cache.invalidate({ __typename: "Workspace", id: "workspace" }, "firstRunChecklist");
+      },
       createTicket(result, _args, cache) {
         if ((result.createTicket as { __typename?: string } | null)?.__typename === "Ticket")
           invalidateTicketLists(cache);

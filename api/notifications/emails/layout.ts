@@ -8,6 +8,25 @@ export interface EmailMessage {
   replyTo?: string;
   /** A calendar invite sent as a `text/calendar; method=…` alternative (see calendar.ts). */
   calendar?: { method: "REQUEST" | "CANCEL"; content: string };
+  /** What `layout` built the bodies from: the mailer builds them again with the workspace's brand. */
+  content?: LayoutInput;
+}
+
+/** The workspace's look in every email (api/workspace): its name, logo and accent colour. */
+export interface Brand {
+  name: string;
+  /** Absolute URL of the logo image, or null. */
+  logoUrl: string | null;
+  /** "#rrggbb", dark enough for white text. */
+  accentColor: string;
+}
+
+/** Templates name the product "Live Support"; sent mail names the workspace instead. */
+export const PRODUCT_NAME = "Live Support";
+export const DEFAULT_BRAND: Brand = { name: PRODUCT_NAME, logoUrl: null, accentColor: "#1d4ed8" };
+
+export function brandText(value: string, brand: Brand): string {
+  return brand.name === PRODUCT_NAME ? value : value.replaceAll(PRODUCT_NAME, brand.name);
 }
 
 export function escapeHtml(value: string): string {
@@ -30,13 +49,29 @@ export interface LayoutInput {
 }
 
 /** The HTML and text bodies every message shares, so both always carry the same content and links. */
-export function layout(input: LayoutInput): { html: string; text: string } {
+export function layout(
+  unbranded: LayoutInput,
+  brand: Brand = DEFAULT_BRAND,
+): { html: string; text: string; content: LayoutInput } {
+  const named = (value: string) => brandText(value, brand);
+  const input: LayoutInput = {
+    ...unbranded,
+    heading: named(unbranded.heading),
+    paragraphs: unbranded.paragraphs.map(named),
+    footer: named(unbranded.footer),
+    ...(unbranded.action ? { action: { ...unbranded.action, label: named(unbranded.action.label) } } : {}),
+  };
   const details = input.details ?? [];
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(input.heading)}</title></head>
 <body style="margin:0;padding:24px;background:#f4f5f7;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2933">
-<div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px">
+<div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px;border-top:4px solid ${brand.accentColor}">
+<p style="margin:0 0 16px;font-weight:600;color:${brand.accentColor}">${
+    brand.logoUrl
+      ? `<img src="${escapeHtml(brand.logoUrl)}" alt="" height="32" style="height:32px;vertical-align:middle;margin-right:8px">`
+      : ""
+  }${escapeHtml(brand.name)}</p>
 <h1 style="font-size:20px;margin:0 0 16px">${escapeHtml(input.heading)}</h1>
 ${input.paragraphs.map((paragraph) => `<p style="line-height:1.5">${escapeHtml(paragraph)}</p>`).join("\n")}
 ${
@@ -56,7 +91,7 @@ ${
 }
 ${
   input.action
-    ? `<p style="margin:24px 0"><a href="${escapeHtml(input.action.url)}" style="background:#2563eb;color:#ffffff;padding:10px 18px;border-radius:6px;text-decoration:none;display:inline-block">${escapeHtml(input.action.label)}</a></p>
+    ? `<p style="margin:24px 0"><a href="${escapeHtml(input.action.url)}" style="background:${brand.accentColor};color:#ffffff;padding:10px 18px;border-radius:6px;text-decoration:none;display:inline-block">${escapeHtml(input.action.label)}</a></p>
 <p style="font-size:13px;color:#52606d">Or open this link: <a href="${escapeHtml(input.action.url)}">${escapeHtml(input.action.url)}</a></p>`
     : ""
 }
@@ -74,7 +109,7 @@ ${
     input.footer,
     "",
   ].join("\n");
-  return { html, text };
+  return { html, text, content: unbranded };
 }
 
 /** "Tue, 25 Nov 2026, 10:00 UTC": unambiguous for any reader, whatever their time zone. */

@@ -4,6 +4,7 @@ import { createEffect, createSignal, For, Match, on, Show, Switch } from "solid-
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { currentUser } from "../../graphql/session.ts";
 import { label } from "../../lib/format.ts";
+import { FirstRunChecklist } from "../workspace/first-run-checklist.tsx";
 import { TicketList } from "./ticket-list.tsx";
 import { TicketFeedSubscription, TicketsQuery, type VariablesOf } from "./tickets.documents.ts";
 
@@ -90,6 +91,7 @@ export default function InboxPage() {
           </button>
         </Show>
       </div>
+      <FirstRunChecklist />
       <nav class="tabs" aria-label="Saved views">
         <For each={views}>
           {(view) => (

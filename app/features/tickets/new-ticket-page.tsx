@@ -1,6 +1,6 @@
 import { useNavigate } from "@solidjs/router";
-import { useClient } from "@urql/solid";
-import { createSignal, For, Show } from "solid-js";
+import { createQuery, useClient } from "@urql/solid";
+import { createEffect, createSignal, For, Show } from "solid-js";
 import { Field } from "../../components/field.tsx";
 import { FilePicker } from "../../components/file-picker.tsx";
 import { createActionKeys, mutateOnce } from "../../graphql/idempotent.ts";
@@ -8,6 +8,7 @@ import { fieldErrorMap, validateRequired } from "../../lib/field-errors.ts";
 import { label } from "../../lib/format.ts";
 import { isOnline } from "../../lib/online.ts";
 import { uploadMutation } from "../../lib/upload.ts";
+import { TicketCategoriesQuery } from "../workspace/workspace.documents.ts";
 import { CreateTicketMutation, type ResultOf, type VariablesOf } from "./tickets.documents.ts";
 
 const categories = ["GENERAL", "TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"] as const;
@@ -23,6 +24,15 @@ export default function NewTicketPage() {
   const [description, setDescription] = createSignal("");
   const [category, setCategory] = createSignal<(typeof categories)[number]>("GENERAL");
   const [priority, setPriority] = createSignal<(typeof priorities)[number]>("MEDIUM");
+  // The workspace names its categories and may turn some off (settings); the built-in names until it answers.
+  const [categoryQuery] = createQuery({ query: TicketCategoriesQuery });
+  const offered = () =>
+    categoryQuery.data?.workspace?.ticketCategories.filter((entry) => entry.enabled) ??
+    categories.map((value) => ({ category: value, label: label(value) }));
+  createEffect(() => {
+    const first = offered()[0];
+    if (first && !offered().some((entry) => entry.category === category())) setCategory(first.category);
+  });
   const [files, setFiles] = createSignal<File[]>([]);
   const [touched, setTouched] = createSignal<Record<string, boolean>>({});
   const [serverErrors, setServerErrors] = createSignal<Record<string, string>>({});
@@ -130,7 +140,7 @@ export default function NewTicketPage() {
               value={category()}
               onChange={(event) => setCategory(event.currentTarget.value as (typeof categories)[number])}
             >
-              <For each={categories}>{(value) => <option value={value}>{label(value)}</option>}</For>
+              <For each={offered()}>{(entry) => <option value={entry.category}>{entry.label}</option>}</For>
             </select>
           </div>
           <div class="field">
