@@ -76,6 +76,7 @@ describe("media server configuration", () => {
     expect(core).toMatch(/turn_type = "tls"/);
     expect(core).toMatch(/turn_pwd = "p\\"w"/);
     expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/lock_rtp_forward = true/);
+    expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/string_ids = true/);
   });
 
   it("gives Janus the first STUN and TURN servers, with a TURN credential minted from TURN_SECRET", () => {

@@ -109,6 +109,11 @@ export class MediaBroker {
     this.recordingFolderOf = resolve;
   }
 
+  /** Whether a media server is configured at all (up or not). */
+  configured(): boolean {
+    return this.server !== null;
+  }
+
   /** Whether an SFU can carry sessions now. */
   available(): boolean {
     return this.server !== null && this.server.status() === "up" && !this.closed;

@@ -206,7 +206,7 @@ describe.skipIf(!available)("the PWA through a managed Janus", () => {
         expect
           .poll(() => framesSince(attendee, shownAt[index] as number), {
             timeout: Math.max(1000, killedAt + 10_000 - Date.now()),
-            intervals: [200],
+            interval: 200,
           })
           .toBeGreaterThan(5),
       ),

@@ -130,6 +130,13 @@ function SessionHostView(props: { session: Session }) {
         {s().locked ? " · locked" : ""}
         {s().recording ? " · recording" : ""}
       </p>
+      <Show when={s().mediaNotice}>
+        {(notice) => (
+          <p class="refusal" role="alert" data-testid="media-notice">
+            {notice()}
+          </p>
+        )}
+      </Show>
       <Show when={s().ticket}>
         {(ticket) => (
           <p>
