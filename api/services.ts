@@ -13,6 +13,7 @@ import { JobWorker } from "./jobs/job-worker.ts";
 import { MediaService } from "./media/media.service.ts";
 import { MediaBroker } from "./media/media-broker.ts";
 import type { MediaServer } from "./media/media-server.ts";
+import { SfuRecordings } from "./media/sfu-recording.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { Logger } from "./ops/logger.ts";
@@ -118,7 +119,11 @@ export function createServices(
     onError: (error, job) => logger.warn({ err: error, job }, "job failed"),
   });
   const notifications = createNotifications({ env, prisma, clock, worker: jobs, vapid: deps.vapid });
-  registerSessionReactionJobs(jobs, { sessions, recordings });
+  registerSessionReactionJobs(jobs, {
+    sessions,
+    recordings,
+    finishServerRecording: (recordingId, run) => media.recorder?.finish(recordingId, run) ?? Promise.resolve(),
+  });
   registerAccountEmailJobs(jobs, { prisma, mailer: notifications.mailer, accounts, publicUrl: env.PUBLIC_URL });
   const team = new TeamService(prisma, auth, tickets, clock, { secret: deps.authSecret, publicUrl: env.PUBLIC_URL });
   registerTeamEmailJobs(jobs, { prisma, mailer: notifications.mailer, team });
@@ -129,16 +134,25 @@ export function createServices(
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
+  const broker = new MediaBroker(mediaServer, {
+    pubsub,
+    logger,
+    room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+  });
+  const sfuRecordings = new SfuRecordings({
+    prisma,
+    recordings,
+    broker,
+    recordingsDir: mediaServer?.recordingsDir ?? null,
+    logger,
+  });
   const media = new MediaService(
     prisma,
-    new MediaBroker(mediaServer, {
-      pubsub,
-      logger,
-      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
-    }),
+    broker,
     { speaker: (actor, sessionId) => sessions.chat.speaker(actor, sessionId), events: sessions.events },
     pubsub,
-    (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
+    (error) => logger.warn({ err: error }, "a session's media reaction failed"),
+    sfuRecordings,
   );
   const workspace = new WorkspaceService(prisma, files, notifications.mailer, clock, {
     publicUrl: env.PUBLIC_URL,

@@ -169,6 +169,31 @@ describe.skipIf(!hasJanus)("SFU through the API (real Janus)", () => {
     expect(badLayer.data?.mediaConfigure.code).toBe("VALIDATION_FAILED");
     const unknownSession = await call(asHost(), PUBLISH, { sessionId: "nope", offer: "v=0\r\n" });
     expect(unknownSession.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+
+    // Oversize SDP: refused before Janus sees it.
+    const huge = `v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n${"a=x-padding\r\n".repeat(6000)}`;
+    const oversize = await call(member, PUBLISH, { sessionId: session.id, offer: huge });
+    expect(oversize.data?.mediaPublish).toMatchObject({ code: "VALIDATION_FAILED", fieldErrors: [{ path: "offer" }] });
+    // An SDP shaped like one that Janus cannot use: Janus's refusal, typed.
+    const unusable = await call(member, PUBLISH, {
+      sessionId: session.id,
+      offer: "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+    });
+    expect(unusable.data?.mediaPublish.code, JSON.stringify(unusable)).toBe("MEDIA_REFUSED");
+    // Trickle and configure without a negotiation to attach them to.
+    const TRICKLE = `mutation($sessionId: ID!, $target: MediaTarget!, $completed: Boolean) {
+      mediaTrickle(sessionId: $sessionId, target: $target, completed: $completed) { ${ERROR} } }`;
+    for (const target of ["PUBLISHER", "SUBSCRIBER"]) {
+      const trickle = await call(member, TRICKLE, { sessionId: session.id, target, completed: true });
+      expect(trickle.data?.mediaTrickle.code, JSON.stringify(trickle)).toBe("MEDIA_NOT_NEGOTIATING");
+    }
+    const noFeed = await call(member, CONFIGURE, { sessionId: session.id, feed: hostParticipantId, substream: 1 });
+    expect(noFeed.data?.mediaConfigure.code).toBe("MEDIA_NOT_NEGOTIATING");
+    // A second publish: the first one holds.
+    const publisher = await publish(member, session.id);
+    const second = await call(member, PUBLISH, { sessionId: session.id, offer: publisher.offer });
+    expect(second.data?.mediaPublish.code).toBe("MEDIA_ALREADY_PUBLISHING");
+    await publisher.close();
   });
 
   it("keeps a participant of one session out of another session's room", async () => {

@@ -188,6 +188,8 @@ cors: {
   const videoroom = `# Written by Live Support (api/media/janus-config.ts): rooms are created through the API only.
 general: {
   lock_rtp_forward = true
+  # Rooms and feeds are named by strings (the API's broker creates "session-<n>" rooms: api/media/media-broker.ts).
+  string_ids = true
 }
 `;
   return {

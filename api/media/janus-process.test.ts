@@ -6,9 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCast } from "../../test/fixtures.ts";
 import { eventually, startTestServer, type TestServer } from "../../test/harness.ts";
 import { janusInstalled, processAlive } from "../../test/media-tools.ts";
 import { killHard, startServerProcess } from "../../test/server-process.ts";
+import { createSession, hostAction } from "../../test/session-fixtures.ts";
 import { loadEnv } from "../env.ts";
 import { createLogger } from "../ops/logger.ts";
 import { janusIceFromConfig, renderJanusConfig } from "./janus-config.ts";
@@ -76,6 +78,7 @@ describe("media server configuration", () => {
     expect(core).toMatch(/turn_type = "tls"/);
     expect(core).toMatch(/turn_pwd = "p\\"w"/);
     expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/lock_rtp_forward = true/);
+    expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/string_ids = true/);
   });
 
   it("gives Janus the first STUN and TURN servers, with a TURN credential minted from TURN_SECRET", () => {
@@ -137,6 +140,25 @@ describe("media server configuration", () => {
         expect(status).toBe(200);
         expect(body).toMatchObject({ ready: true, media: "down" });
         expect(server.app.media?.mode).toBe("external");
+        // A webinar stays peer-to-peer, and its host is told what that carries; a small call needs no notice.
+        const { agent } = await createCast(server);
+        const notices: Record<string, unknown> = {};
+        for (const [type, maxParticipants] of [
+          ["WEBINAR", 50],
+          ["SUPPORT_CALL", 2],
+        ] as const) {
+          const session = await createSession(server, agent, { type, maxParticipants });
+          await hostAction(server, agent, "startLiveSession", { id: session.id });
+          const read = await server.gql(
+            "query($id: ID!) { liveSession(id: $id) { topology mediaNotice } }",
+            { id: session.id },
+            agent.token,
+          );
+          expect(read.data?.liveSession.topology).toBe("PEER_TO_PEER");
+          notices[type] = read.data?.liveSession.mediaNotice;
+        }
+        expect(notices.WEBINAR).toMatch(/media server is unreachable.*peer-to-peer.*24 viewers/);
+        expect(notices.SUPPORT_CALL).toBeNull();
       } finally {
         await server.close();
       }

@@ -55,18 +55,18 @@ async function readHeader(path: string): Promise<{ t: string; c: string; s: numb
 }
 
 /**
- * The finished recordings (`.mjr`) of a room, audio and video tracks only. `includeUnfinished` adds the `.mjr.tmp`
- * files Janus was still writing: what it recorded before it died (a managed Janus that crashed mid-session).
+ * The finished recordings (`.mjr`) of a room (null: of every room in the folder, e.g. a session's rooms before and
+ * after a Janus restart), audio and video tracks only. `includeUnfinished` adds the `.mjr.tmp` files Janus was still
+ * writing: what it recorded before it died (a managed Janus that crashed mid-session).
  */
 export async function findRoomTracks(
   recordingsDir: string,
-  room: string | number,
+  room: string | number | null,
   options: { includeUnfinished?: boolean } = {},
 ): Promise<RecordedTrack[]> {
   const suffix = options.includeUnfinished ? "\\.mjr(?:\\.tmp)?" : "\\.mjr";
-  const pattern = new RegExp(
-    `^videoroom-${escapeRegExp(String(room))}-user-(.+)-\\d+-(audio|video)(?:-\\d+)?${suffix}$`,
-  );
+  const roomPattern = room === null ? ".+?" : escapeRegExp(String(room));
+  const pattern = new RegExp(`^videoroom-${roomPattern}-user-(.+)-\\d+-(audio|video)(?:-\\d+)?${suffix}$`);
   const names = await readdir(recordingsDir).catch(() => [] as string[]);
   const tracks: RecordedTrack[] = [];
   for (const name of names.sort()) {

@@ -75,6 +75,8 @@ interface Room {
   feeds: Map<string, string | number>;
   participants: Map<string, Participant>;
   stopWatching: () => Promise<void>;
+  /** Where Janus records this room (`rec_dir`) while the session's server recording is on; null when not recording. */
+  recordingFolder: string | null;
 }
 
 const SDP_MAX_LENGTH = 64_000;
@@ -91,12 +93,25 @@ export class MediaBroker {
   private readonly rooms = new Map<string, Promise<Room>>();
   private readonly unsubscribers: (() => void)[] = [];
   private closed = false;
+  /** Sessions whose rooms were lost while Janus was down: told again to rejoin once it is back. */
+  private rejoining = new Set<string>();
+  /** The folder a session's room records into (api/media/sfu-recording.ts), asked when a room is (re)created. */
+  private recordingFolderOf: (sessionId: string) => Promise<string | null> = async () => null;
 
   constructor(
     private readonly server: MediaServer | null,
     private readonly deps: { pubsub: PubSub; logger: Logger; room: RoomOptions },
   ) {
     if (server) this.unsubscribers.push(server.on("restarted", () => void this.restarted()));
+  }
+
+  setRecordingFolder(resolve: (sessionId: string) => Promise<string | null>): void {
+    this.recordingFolderOf = resolve;
+  }
+
+  /** Whether a media server is configured at all (up or not). */
+  configured(): boolean {
+    return this.server !== null;
   }
 
   /** Whether an SFU can carry sessions now. */
@@ -150,7 +165,12 @@ export class MediaBroker {
     });
   }
 
-  /** Janus lost every room: forget them, and tell their clients to publish and subscribe again. */
+  /**
+   * Janus lost every room (its session was lost, or the managed process restarted): forget them, and tell their
+   * clients to publish and subscribe again; the next media request recreates the room. The session is usually lost
+   * while Janus is still down, so clients that retry too early fail: the sessions are told again once the process
+   * is back ("restarted"), however long that took.
+   */
   private async restarted() {
     const sessions = [...this.rooms.keys()];
     const rooms = await Promise.all([...this.rooms.values()].map((room) => room.catch(() => null)));
@@ -159,7 +179,9 @@ export class MediaBroker {
     const previous = this.janus;
     this.janus = null;
     await previous?.destroy();
-    for (const sessionId of sessions) this.publishEvent("ROOM_RESTARTED", sessionId);
+    const told = new Set([...sessions, ...this.rejoining]);
+    this.rejoining = new Set(this.server?.status() === "up" ? [] : sessions);
+    for (const sessionId of told) this.publishEvent("ROOM_RESTARTED", sessionId);
   }
 
   /** The session's room, created on first use. */
@@ -179,6 +201,8 @@ export class MediaBroker {
     const janusRoom = `session-${randomInt(1, 2 ** 47)}`;
     const secret = randomBytes(18).toString("base64url");
     try {
+      // A session being recorded (a room recreated after a Janus restart too) records from the start.
+      const recordingFolder = await this.recordingFolderOf(sessionId);
       await control.message({
         request: "create",
         room: janusRoom,
@@ -196,6 +220,7 @@ export class MediaBroker {
         audiolevel_event: true,
         audio_active_packets: 50,
         audio_level_average: 40,
+        ...(recordingFolder ? { record: true, rec_dir: recordingFolder } : {}),
       });
       const joined = await control.message<{ publishers?: JanusPublisher[] }>({
         request: "join",
@@ -211,6 +236,7 @@ export class MediaBroker {
         feeds: new Map(),
         participants: new Map(),
         stopWatching: async () => {},
+        recordingFolder,
       };
       for (const publisher of joined.data.publishers ?? []) this.feedPublished(room, publisher);
       control.on((event) => this.controlEvent(room, event));
@@ -503,6 +529,37 @@ export class MediaBroker {
       room.feeds.delete(who.participantId);
       this.publishEvent("UNPUBLISHED", room.sessionId, { participantId: who.participantId });
     }
+  }
+
+  /**
+   * Janus records the session's room into `folder` from now on (every publisher, and those who publish later); a
+   * session without a room yet records from the room's creation (`recordingFolderOf`).
+   */
+  async startRecording(sessionId: string, folder: string): Promise<void> {
+    const room = await this.existingRoom(sessionId);
+    if (!room || room.recordingFolder === folder) return;
+    try {
+      await room.control.message({ request: "edit", room: room.janusRoom, secret: room.secret, new_rec_dir: folder });
+      await room.control.message({
+        request: "enable_recording",
+        room: room.janusRoom,
+        secret: room.secret,
+        record: true,
+      });
+      room.recordingFolder = folder;
+    } catch (error) {
+      throw this.refusal(error);
+    }
+  }
+
+  /** Janus stops recording the room (it closes every recording file); only if it records into `folder`, when given. */
+  async stopRecording(sessionId: string, folder?: string): Promise<void> {
+    const room = await this.existingRoom(sessionId);
+    if (!room?.recordingFolder || (folder !== undefined && room.recordingFolder !== folder)) return;
+    room.recordingFolder = null;
+    await room.control
+      .message({ request: "enable_recording", room: room.janusRoom, secret: room.secret, record: false })
+      .catch((error) => this.deps.logger.warn({ err: error, sessionId }, "could not stop the SFU room's recording"));
   }
 
   /** Destroys the session's room in Janus (every handle in it closes) and forgets it. */

@@ -279,3 +279,24 @@ builder.subscriptionFields((t) => ({
     resolve: (event) => event,
   }),
 }));
+
+builder.prismaObjectField("LiveSession", "mediaNotice", (t) =>
+  t.string({
+    nullable: true,
+    description:
+      "For the host: why a large session runs peer-to-peer now (the media server is configured but unreachable) and " +
+      "what that carries; null when there is nothing to say.",
+    authScopes: (session) => ({ sessionManager: session }),
+    select: { status: true, type: true, topology: true, maxParticipants: true },
+    resolve: (session, _args, context) => {
+      const broker = context.services.media.broker;
+      if (session.status !== "LIVE" || session.topology === "SFU" || !broker.configured() || broker.available())
+        return null;
+      if (session.type === "WEBINAR")
+        return `The media server is unreachable: this webinar runs peer-to-peer for now, which carries about ${PEER_TO_PEER_WEBINAR_AUDIENCE} viewers.`;
+      if (session.maxParticipants > MediaService.MESH_LIMIT)
+        return `The media server is unreachable: this session runs peer-to-peer for now, which carries about ${PEER_TO_PEER_MESH} people.`;
+      return null;
+    },
+  }),
+);

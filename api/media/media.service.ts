@@ -2,12 +2,14 @@ import { forbidden } from "../errors.ts";
 import type { PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { SessionActor, SessionChatService } from "../sessions/session-chat.service.ts";
+import { openServerRecording } from "../sessions/session-reactions.jobs.ts";
 import { SessionEndedError } from "../sessions/sessions.errors.ts";
 import type { LiveSessionEventPayload } from "../sessions/sessions.events.ts";
 import { isClosed } from "../sessions/sessions.rules.ts";
 import type { SessionEvents } from "../sessions/sessions.store.ts";
 import { MediaPublishNotAllowedError, MediaServerUnavailableError } from "./media.errors.ts";
 import type { IceCandidate, MediaBroker, MediaParticipant } from "./media-broker.ts";
+import type { SfuRecordings } from "./sfu-recording.ts";
 
 /**
  * Who may do what with a session's SFU room, then the broker acts. The fields' scopes (media.schema.ts) already
@@ -24,6 +26,8 @@ export class MediaService {
     private readonly sessions: Pick<SessionChatService, "speaker"> & { events: SessionEvents },
     private readonly pubsub: PubSub,
     private readonly onError: (error: unknown) => void,
+    /** Recording through the SFU (null: none, e.g. tests without a recordings folder). */
+    readonly recorder: SfuRecordings | null = null,
   ) {
     sessions.events.observe((event) => this.sessionChanged(event));
   }
@@ -31,6 +35,9 @@ export class MediaService {
   private sessionChanged(event: LiveSessionEventPayload) {
     if (event.kind === "STARTED" || event.kind === "PARTICIPANT_ADMITTED" || event.kind === "PARTICIPANT_JOINED")
       this.checkTopology(event.sessionId).catch(this.onError);
+    // Janus records the room while the session's server recording is open; turning it off stops it at once.
+    if (this.recorder && (event.kind === "RECORDING_CHANGED" || event.kind === "ENDED"))
+      this.recorder.sync(event.sessionId).catch(this.onError);
   }
 
   /**
@@ -42,18 +49,25 @@ export class MediaService {
     if (!this.broker.available()) return;
     const session = await this.prisma.liveSession.findUnique({
       where: { id: sessionId },
-      select: { status: true, type: true, topology: true },
+      select: { id: true, hostId: true, status: true, type: true, topology: true },
     });
     if (session?.status !== "LIVE" || session.topology === "SFU") return;
     if (session.type !== "WEBINAR") {
       const inRoom = await this.prisma.sessionParticipant.count({ where: { sessionId, status: "ADMITTED" } });
       if (inRoom <= MediaService.MESH_LIMIT) return;
     }
-    const changed = await this.prisma.liveSession.updateMany({
-      where: { id: sessionId, topology: "PEER_TO_PEER" },
-      data: { topology: "SFU" },
+    // A session recorded when it moves to the SFU goes on being recorded, by the media server from now on.
+    const changed = await this.prisma.$transaction(async (tx) => {
+      const moved = await tx.liveSession.updateMany({
+        where: { id: sessionId, topology: "PEER_TO_PEER" },
+        data: { topology: "SFU" },
+      });
+      const recording = await tx.liveSession.count({ where: { id: sessionId, recording: true } });
+      if (moved.count > 0 && recording > 0) await openServerRecording(tx, session, new Date());
+      return moved;
     });
     if (changed.count === 0) return;
+    if (this.recorder) await this.recorder.sync(sessionId);
     this.sessions.events.publish("TOPOLOGY_CHANGED", sessionId);
     this.pubsub.publish("sessionMedia", sessionId, { kind: "TOPOLOGY_CHANGED", sessionId, topology: "SFU" });
   }

@@ -1,7 +1,7 @@
 import { builder } from "../builder.ts";
 import { ErrorInterface } from "../errors.schema.ts";
 import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
-import { RecordingStatus } from "../generated/prisma/enums.ts";
+import { RecordingSource, RecordingStatus } from "../generated/prisma/enums.ts";
 import { SessionOptionDisabledError } from "../sessions/sessions.errors.ts";
 import { RecordingClosedError, RecordingNotOnError } from "./recordings.errors.ts";
 
@@ -18,12 +18,19 @@ builder.objectType(RecordingClosedError, {
 });
 
 const RecordingStatusEnum = builder.enumType(RecordingStatus, { name: "RecordingStatus" });
+const RecordingSourceEnum = builder.enumType(RecordingSource, {
+  name: "RecordingSource",
+  description: "BROWSER: uploaded by the host's browser; SERVER: recorded by the media server (SFU sessions).",
+});
 
 builder.prismaObject("SessionRecording", {
-  description: "A recording of a live session made in the host's browser. Host and admins.",
+  description:
+    "A recording of a live session: made in the host's browser, or by the media server for sessions through the SFU " +
+    "(PROCESSING while it is converted, then COMPLETE with its download link). Host and admins.",
   fields: (t) => ({
     id: t.exposeID("id"),
     status: t.expose("status", { type: RecordingStatusEnum }),
+    source: t.expose("source", { type: RecordingSourceEnum }),
     mimeType: t.exposeString("mimeType"),
     size: t.float({ description: "Bytes stored.", resolve: (recording) => Number(recording.size) }),
     chunkCount: t.exposeInt("chunkCount", { description: "Chunks stored; the next upload carries this number." }),

@@ -125,29 +125,52 @@ export class RecordingService {
     startedAt: Date;
     durationMs: number;
   }): Promise<SessionRecording> {
-    const mimeType = mimeTypeInput.parse(input.mimeType);
     const session = await this.prisma.liveSession.findUnique({ where: { id: input.sessionId } });
     if (!session) throw new NotFoundError("LiveSession");
     if (!session.recordingEnabled) throw new SessionOptionDisabledError("RECORDING");
-    const { size } = await stat(input.sourcePath);
-    if (size > this.limits.maxBytes)
-      throw new ChunkTooLargeError(`A recording may hold at most ${formatBytes(this.limits.maxBytes)}`);
-    await mkdir(this.root, { recursive: true });
     const recording = await this.prisma.sessionRecording.create({
-      data: { sessionId: session.id, startedById: input.startedById, mimeType, startedAt: input.startedAt },
+      data: {
+        sessionId: session.id,
+        startedById: input.startedById,
+        source: "SERVER",
+        status: "PROCESSING",
+        mimeType: mimeTypeInput.parse(input.mimeType),
+        startedAt: input.startedAt,
+      },
     });
-    const path = this.pathOf(recording.id);
+    return this.storeFile(recording.id, input);
+  }
+
+  /**
+   * Completes a server recording (source SERVER, RECORDING or PROCESSING) with the converted file: copied in, hashed,
+   * COMPLETE with its real start and duration. A copy that fails leaves nothing behind: the row becomes FAILED.
+   */
+  async storeFile(
+    recordingId: string,
+    input: { sourcePath: string; mimeType: string; startedAt: Date; durationMs: number },
+  ): Promise<SessionRecording> {
+    const mimeType = mimeTypeInput.parse(input.mimeType);
+    const { size } = await stat(input.sourcePath);
+    if (size > this.limits.maxBytes) {
+      const reason = `the recording is larger than ${formatBytes(this.limits.maxBytes)}`;
+      await this.fail(recordingId, reason);
+      throw new ChunkTooLargeError(`A recording may hold at most ${formatBytes(this.limits.maxBytes)}`);
+    }
+    await mkdir(this.root, { recursive: true });
+    const path = this.pathOf(recordingId);
     try {
       await copyFile(input.sourcePath, path);
       const hash = createHash("sha256");
       await pipeline(createReadStream(path), hash);
       return await this.prisma.sessionRecording.update({
-        where: { id: recording.id },
+        where: { id: recordingId },
         data: {
           status: "COMPLETE",
+          mimeType,
           size: BigInt(size),
           chunkCount: 1,
           sha256: hash.digest("hex"),
+          startedAt: input.startedAt,
           endedAt: new Date(input.startedAt.getTime() + input.durationMs),
           durationMs: input.durationMs,
         },
@@ -155,16 +178,32 @@ export class RecordingService {
     } catch (error) {
       // Nothing half-written: the row says why, and the partial copy goes.
       await rm(path, { force: true });
-      await this.prisma.sessionRecording.update({
-        where: { id: recording.id },
-        data: {
-          status: "FAILED",
-          failureReason: "the server recording could not be stored",
-          endedAt: this.clock.now(),
-        },
-      });
+      await this.fail(recordingId, "the server recording could not be stored");
       throw error;
     }
+  }
+
+  /** Who makes the recording (browser or media server), or null when it does not exist. */
+  async sourceOf(recordingId: string): Promise<"BROWSER" | "SERVER" | null> {
+    const row = await this.prisma.sessionRecording.findUnique({ where: { id: recordingId }, select: { source: true } });
+    return row?.source ?? null;
+  }
+
+  /** A server recording whose media is being converted (the PWA shows "processing"). */
+  async markProcessing(recordingId: string): Promise<SessionRecording> {
+    await this.prisma.sessionRecording.updateMany({
+      where: { id: recordingId, status: "RECORDING" },
+      data: { status: "PROCESSING", endedAt: this.clock.now() },
+    });
+    return this.prisma.sessionRecording.findUniqueOrThrow({ where: { id: recordingId } });
+  }
+
+  /** Closes an open or processing recording as FAILED with a reason the host reads. */
+  async fail(recordingId: string, reason: string): Promise<void> {
+    await this.prisma.sessionRecording.updateMany({
+      where: { id: recordingId, status: { in: ["RECORDING", "PROCESSING"] } },
+      data: { status: "FAILED", failureReason: reason, endedAt: this.clock.now() },
+    });
   }
 
   /** Stores chunk `seq`; returns whether it was a re-upload of a chunk already stored. */
@@ -212,10 +251,10 @@ export class RecordingService {
     return this.finalize(recording.id);
   }
 
-  /** Finalizes every open recording of a session (recording turned off, session ended). */
+  /** Finalizes every open browser recording of a session (server recordings are closed by their own job). */
   async finalizeOpen(sessionId: string): Promise<void> {
     const open = await this.prisma.sessionRecording.findMany({
-      where: { sessionId, status: "RECORDING" },
+      where: { sessionId, status: "RECORDING", source: "BROWSER" },
       select: { id: true },
     });
     for (const { id } of open) await this.finalize(id);
@@ -225,7 +264,7 @@ export class RecordingService {
   async finalize(recordingId: string): Promise<SessionRecording> {
     return this.withLock(recordingId, async () => {
       const recording = await this.prisma.sessionRecording.findUniqueOrThrow({ where: { id: recordingId } });
-      if (recording.status !== "RECORDING") return recording;
+      if (recording.status !== "RECORDING" || recording.source !== "BROWSER") return recording;
       const now = this.clock.now();
       const ended = { endedAt: now, durationMs: Math.max(0, now.getTime() - recording.startedAt.getTime()) };
       if (recording.size === 0n) {
@@ -256,6 +295,8 @@ export class RecordingService {
       if (this.canView(viewer, recording.session)) throw forbidden("Only the host who started it records");
       throw new NotFoundError("SessionRecording");
     }
+    // The media server records SFU sessions itself: nothing is uploaded to (or finished on) those.
+    if (recording.source === "SERVER") throw new RecordingClosedError("recorded by the media server");
     const { session: _session, ...row } = recording;
     return row;
   }

@@ -4,7 +4,7 @@ import type { LiveSession, PrismaClient, SessionParticipant } from "../generated
 import type { ParticipantRole } from "../generated/prisma/enums.ts";
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
-import { finalizeOpenRecordingsLater } from "./session-reactions.jobs.ts";
+import { finalizeOpenRecordingsLater, openServerRecording } from "./session-reactions.jobs.ts";
 import "./sessions.jobs.ts";
 import {
   RecordingConsentMissingError,
@@ -216,6 +216,8 @@ export class HostControlService {
         if (missing.length > 0) throw new RecordingConsentMissingError(missing.map((row) => row.id));
       }
       if (!recording) await finalizeOpenRecordingsLater(tx, existing.id, now);
+      // Through the SFU the media server records (api/media/sfu-recording.ts): its recording row opens with the switch.
+      else if (existing.topology === "SFU") await openServerRecording(tx, existing, now);
       return tx.liveSession.update({ where: { id: existing.id }, data: { recording, updatedAt: now } });
     });
     await this.events.publish("RECORDING_CHANGED", session.id);

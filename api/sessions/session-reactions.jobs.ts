@@ -1,6 +1,6 @@
 import type { Viewer } from "../auth/auth.service.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
-import type { JobWorker } from "../jobs/job-worker.ts";
+import type { JobRun, JobWorker } from "../jobs/job-worker.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
 import type { RecordingService } from "../recordings/recordings.service.ts";
 import type { SessionService } from "./sessions.service.ts";
@@ -43,15 +43,48 @@ export async function finalizeOpenRecordingsLater(tx: Prisma.TransactionClient, 
   }
 }
 
+/**
+ * Opens the media server's recording of an SFU session (source SERVER, one at a time), in the caller's transaction:
+ * recording turned on in an SFU session, or a recorded session moving to the SFU. The media side starts Janus's
+ * room recording when it hears RECORDING_CHANGED / TOPOLOGY_CHANGED; the finalize job converts it.
+ */
+export async function openServerRecording(
+  tx: Prisma.TransactionClient,
+  session: { id: string; hostId: string },
+  now: Date,
+): Promise<void> {
+  const open = await tx.sessionRecording.findFirst({
+    where: { sessionId: session.id, source: "SERVER", status: "RECORDING" },
+    select: { id: true },
+  });
+  if (open) return;
+  await tx.sessionRecording.create({
+    data: {
+      sessionId: session.id,
+      startedById: session.hostId,
+      source: "SERVER",
+      mimeType: "video/webm",
+      startedAt: now,
+    },
+  });
+}
+
+/** Converts a finished server recording (api/media/sfu-recording.ts); registered by the media side. */
+export type ServerRecordingFinisher = (recordingId: string, run: JobRun) => Promise<void>;
+
 export function registerSessionReactionJobs(
   worker: JobWorker,
-  deps: { sessions: SessionService; recordings: RecordingService },
+  deps: { sessions: SessionService; recordings: RecordingService; finishServerRecording?: ServerRecordingFinisher },
 ): void {
   worker.register("ticket.escalate", async ({ ticketId, actor }) => {
     await deps.sessions.ticketCalls.escalateTicket(ticketId, actor);
   });
   // Finalizing a recording that is already closed (finished by the host, or by an earlier run) changes nothing.
-  worker.register("recording.finalize", async ({ recordingId }) => {
-    await deps.recordings.finalize(recordingId);
+  // A server recording (SFU session) is converted instead: janus-pp-rec and ffmpeg, retried if the process dies.
+  worker.register("recording.finalize", async ({ recordingId }, run) => {
+    const row = await deps.recordings.sourceOf(recordingId);
+    if (row === "SERVER" && deps.finishServerRecording) await deps.finishServerRecording(recordingId, run);
+    else if (row === "SERVER") await deps.recordings.fail(recordingId, "this server has no media server to record");
+    else await deps.recordings.finalize(recordingId);
   });
 }

@@ -16,8 +16,8 @@ import { chromiumAvailable, launchChromium } from "./browser.ts";
  * VideoRoom room of the managed Janus; the room's `.mjr` files are converted (janus-pp-rec + ffmpeg) and stored as
  * the session's recording, which downloads like any other and plays for as long as the browser sent media.
  */
-const HOST = 1;
-const GUEST = 2;
+const HOST = "host";
+const GUEST = "guest";
 
 describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("recording through Janus", () => {
   let server: TestServer;
@@ -74,6 +74,36 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
     };
   }
 
+  type Janus = Awaited<ReturnType<typeof janusHandle>>;
+
+  /**
+   * A recorded session and room, one Janus handle and one page per publisher; `close` ends them all. Every test's
+   * publisher setup.
+   */
+  async function recordedRoom(publishers = 1) {
+    const media = server.app.media;
+    if (!media?.recordingsDir) throw new Error("no managed Janus");
+    const recordingsDir = media.recordingsDir;
+    const { sessionId, room } = await recordedSession();
+    const handles: Janus[] = [];
+    for (let index = 0; index < publishers; index++) handles.push(await janusHandle(media.url, media.apiSecret ?? ""));
+    const context = await browser.newContext({ bypassCSP: true });
+    const pages: Page[] = [];
+    for (let index = 0; index < publishers; index++) pages.push(await context.newPage());
+    return {
+      media,
+      recordingsDir,
+      sessionId,
+      room,
+      handles,
+      pages,
+      close: async () => {
+        await context.close();
+        await Promise.all(handles.map((handle) => handle.close()));
+      },
+    };
+  }
+
   /** The browser's offer (camera and microphone, send only), with its candidates. */
   async function offerFrom(page: Page): Promise<string> {
     return page.evaluate(async () => {
@@ -111,11 +141,11 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
     await hostAction(server, agent, "startLiveSession", { id: session.id });
     await join(server, session.accessToken, customer.email, { recordingConsent: true });
     await hostAction(server, agent, "setSessionRecording", { id: session.id, recording: true });
-    // VideoRoom rooms and feeds are numbers (Janus's default, no string_ids).
-    return { sessionId: session.id as string, room: randomInt(1, 2 ** 47) };
+    // VideoRoom rooms and feeds are strings (string_ids, as the API's broker names them).
+    return { sessionId: session.id as string, room: `recording-test-${randomInt(1, 2 ** 47)}` };
   }
 
-  async function createRecordedRoom(janus: Awaited<ReturnType<typeof janusHandle>>, room: number) {
+  async function createRecordedRoom(janus: Janus, room: string) {
     const created = await janus.message({
       request: "create",
       room,
@@ -133,12 +163,7 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
    * Chromium publishes camera and microphone as `feed` into a recorded room of the managed Janus (created by the
    * HOST feed) until it has sent three seconds of media; returns how long that took (from the answer on).
    */
-  async function publishIntoRecordedRoom(
-    page: Page,
-    janus: Awaited<ReturnType<typeof janusHandle>>,
-    room: number,
-    feed = HOST,
-  ) {
+  async function publishIntoRecordedRoom(page: Page, janus: Janus, room: string, feed = HOST) {
     if (feed === HOST) await createRecordedRoom(janus, room);
     const joining = await janus.message({
       request: "join",
@@ -170,16 +195,13 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
     return Date.now() - publishedAt;
   }
 
-  const roomFiles = (room: number) =>
+  const roomFiles = (room: string) =>
     readdirSync(server.app.media?.recordingsDir ?? "").filter((name) => name.startsWith(`videoroom-${room}-`));
 
   it("records a published stream, converts it to WebM and stores it as the session's recording", async () => {
-    const media = server.app.media;
-    if (!media?.recordingsDir) throw new Error("no managed Janus");
-    const { sessionId, room } = await recordedSession();
-    const janus = await janusHandle(media.url, media.apiSecret ?? "");
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
+    const fixture = await recordedRoom();
+    const { sessionId, room, recordingsDir } = fixture;
+    const [janus, page] = [fixture.handles[0] as Janus, fixture.pages[0] as Page];
     try {
       const publishedForMs = await publishIntoRecordedRoom(page, janus, room);
       await janus.message({ request: "unpublish" });
@@ -195,7 +217,7 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
 
       const recording = await importRoomRecording({
         recordings: server.app.services.recordings,
-        recordingsDir: media.recordingsDir,
+        recordingsDir,
         room,
         sessionId,
         startedById: agent.id,
@@ -229,19 +251,15 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
       expect(download.headers.get("content-type")).toBe("video/webm");
       expect((await download.arrayBuffer()).byteLength).toBe(Number(recording.size));
     } finally {
-      await context.close();
-      await janus.close();
+      await fixture.close();
     }
   });
 
   it("mixes every publisher's voice under the presenter's video", async () => {
-    const media = server.app.media;
-    if (!media?.recordingsDir) throw new Error("no managed Janus");
-    const { sessionId, room } = await recordedSession();
-    const host = await janusHandle(media.url, media.apiSecret ?? "");
-    const guest = await janusHandle(media.url, media.apiSecret ?? "");
-    const context = await browser.newContext({ bypassCSP: true });
-    const [hostPage, guestPage] = [await context.newPage(), await context.newPage()];
+    const fixture = await recordedRoom(2);
+    const { sessionId, room, recordingsDir } = fixture;
+    const [host, guest] = fixture.handles as [Janus, Janus];
+    const [hostPage, guestPage] = fixture.pages as [Page, Page];
     try {
       await publishIntoRecordedRoom(hostPage, host, room);
       await publishIntoRecordedRoom(guestPage, guest, room, GUEST);
@@ -257,7 +275,7 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
       );
       const recording = await importRoomRecording({
         recordings: server.app.services.recordings,
-        recordingsDir: media.recordingsDir,
+        recordingsDir,
         room,
         sessionId,
         startedById: agent.id,
@@ -274,18 +292,14 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
       expect(streams.trim().split("\n").sort()).toEqual(["opus,audio", "vp8,video"]);
       expect(recording.durationMs).toBeGreaterThanOrEqual(5000);
     } finally {
-      await context.close();
-      await Promise.all([host.close(), guest.close()]);
+      await fixture.close();
     }
   });
 
   it("keeps what a Janus killed mid-recording wrote, once the supervisor restarted it", async () => {
-    const media = server.app.media;
-    if (!media?.recordingsDir) throw new Error("no managed Janus");
-    const { sessionId, room } = await recordedSession();
-    const janus = await janusHandle(media.url, media.apiSecret ?? "");
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
+    const fixture = await recordedRoom();
+    const { media, sessionId, room, recordingsDir } = fixture;
+    const [janus, page] = [fixture.handles[0] as Janus, fixture.pages[0] as Page];
     try {
       await publishIntoRecordedRoom(page, janus, room);
       let restarted = false;
@@ -299,7 +313,7 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
       expect(roomFiles(room).every((name) => name.endsWith(".mjr.tmp"))).toBe(true);
       const recording = await importRoomRecording({
         recordings: server.app.services.recordings,
-        recordingsDir: media.recordingsDir,
+        recordingsDir,
         room,
         sessionId,
         startedById: agent.id,
@@ -309,8 +323,7 @@ describe.skipIf(!chromiumAvailable || !janusInstalled || !janusToolsInstalled)("
       expect(recording?.durationMs).toBeGreaterThanOrEqual(2500);
       expect(roomFiles(room)).toEqual([]);
     } finally {
-      await context.close();
-      await janus.close();
+      await fixture.close();
     }
   });
 });

@@ -106,6 +106,8 @@ export class SfuTopology implements CallTopology {
   /** Subscription changes run one after the other. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Counts ROOM_RESTARTED rejoins: an older one still retrying stops. */
+  private rejoins = 0;
   private readonly sfu: SfuSignaling;
 
   constructor(
@@ -196,23 +198,31 @@ export class SfuTopology implements CallTopology {
     }
   }
 
-  /** The media server restarted: everything is set up again, tiles show "reconnecting" meanwhile. */
+  /**
+   * The media server restarted: everything is set up again without leaving the page; tiles show "reconnecting" until
+   * their media is back. While the server is still coming back (MediaServerUnavailable) this retries, 0.5 s doubling
+   * to 4 s; a newer ROOM_RESTARTED starts over.
+   */
   private async rejoin(): Promise<void> {
+    const attempt = ++this.rejoins;
     for (const link of this.links.values()) link.remote.connection = "reconnecting";
     this.context.changed();
-    this.publisher?.close();
-    this.subscriber?.close();
-    this.publisher = null;
-    this.subscriber = null;
-    this.published.clear();
-    this.streams = [];
-    try {
-      if (this.options.publishes) await this.publish();
-      for (const id of await this.sfu.publishers()) this.published.add(id);
-    } catch {
-      // The next ROOM_RESTARTED or PUBLISHED event tries again.
+    for (let delayMs = 500; !this.closed && attempt === this.rejoins; delayMs = Math.min(delayMs * 2, 4000)) {
+      this.publisher?.close();
+      this.subscriber?.close();
+      this.publisher = null;
+      this.subscriber = null;
+      this.published.clear();
+      this.streams = [];
+      try {
+        if (this.options.publishes) await this.publish();
+        for (const id of await this.sfu.publishers()) this.published.add(id);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
-    this.resync();
+    if (!this.closed && attempt === this.rejoins) this.resync();
   }
 
   private enqueue(step: () => Promise<void>) {
@@ -274,7 +284,8 @@ export class SfuTopology implements CallTopology {
     for (const link of this.links.values()) {
       if (link.participantId && !active.has(link.participantId) && link.remote.stream) {
         link.remote.stream = null;
-        link.remote.connection = "connecting";
+        // A remote lost in a media server restart stays "reconnecting" until its media is back (onTrack).
+        if (link.remote.connection !== "reconnecting") link.remote.connection = "connecting";
       }
     }
     this.context.changed();

@@ -14,6 +14,7 @@ import {
   WaitingRoomSubscription,
 } from "./session-detail.documents.ts";
 import { KnockToast, PeoplePanel, WaitingRoomPanel } from "./session-people.tsx";
+import { SessionRecordings } from "./session-recordings.tsx";
 import { LiveSessionQuery, type ResultOf, SessionStateSubscription } from "./sessions.documents.ts";
 import "./sessions.css";
 
@@ -129,6 +130,13 @@ function SessionHostView(props: { session: Session }) {
         {s().locked ? " · locked" : ""}
         {s().recording ? " · recording" : ""}
       </p>
+      <Show when={s().mediaNotice}>
+        {(notice) => (
+          <p class="refusal" role="alert" data-testid="media-notice">
+            {notice()}
+          </p>
+        )}
+      </Show>
       <Show when={s().ticket}>
         {(ticket) => (
           <p>
@@ -199,6 +207,9 @@ function SessionHostView(props: { session: Session }) {
           </A>
         </div>
 
+        <Show when={s().recordingEnabled && s().status !== "SCHEDULED" && s().status !== "CANCELLED"}>
+          <SessionRecordings sessionId={s().id} recording={s().recording} />
+        </Show>
         <Show when={open()}>
           <WaitingRoomPanel session={s()} actions={actions} />
           <PeoplePanel session={s()} actions={actions} />

@@ -62,6 +62,7 @@ export const SessionDetailFields = graphql(
     locked
     recording
     recordingEnabled
+    mediaNotice
     chatEnabled
     screenShareEnabled
     waitingRoom
