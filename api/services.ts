@@ -12,11 +12,13 @@ import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
 import { MediaService } from "./media/media.service.ts";
 import { MediaBroker } from "./media/media-broker.ts";
+import { MediaRouter } from "./media/media-router.ts";
 import type { MediaServer } from "./media/media-server.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { Logger } from "./ops/logger.ts";
 import type { RateLimits } from "./ops/rate-limit.ts";
+import type { RedisConnections } from "./ops/redis.ts";
 import type { PubSub } from "./pubsub.ts";
 import { RecordingService } from "./recordings/recordings.service.ts";
 import { registerSessionNotificationJobs } from "./sessions/session-notifications.ts";
@@ -60,6 +62,8 @@ export function createServices(
     rateLimits: RateLimits;
     /** The app's logger: what services report goes where the app logs, at its level. */
     logger: Logger;
+    /** Server mode's Redis: SFU rooms are owned by one instance and requests routed there (media-router.ts). */
+    redis?: RedisConnections | null;
   },
 ): Services {
   const { env, prisma, pubsub, files, clock, logger } = deps;
@@ -120,16 +124,21 @@ export function createServices(
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
+  const broker = new MediaBroker(mediaServer, {
+    pubsub,
+    logger,
+    room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+  });
   const media = new MediaService(
     prisma,
-    new MediaBroker(mediaServer, {
-      pubsub,
-      logger,
-      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
-    }),
+    broker,
     { speaker: (actor, sessionId) => sessions.chat.speaker(actor, sessionId), events: sessions.events },
     pubsub,
     (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
+    // Server mode: each room has one owning instance; the others forward to it. Embedded: the broker directly.
+    deps.redis && mediaServer
+      ? new MediaRouter(broker, { redis: deps.redis, pubsub, logger, apiSecret: () => mediaServer.apiSecret })
+      : broker,
   );
   return {
     auth,
