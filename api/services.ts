@@ -124,11 +124,9 @@ export function createServices(
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
-  const broker = new MediaBroker(mediaServer, {
-    pubsub,
-    logger,
-    room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
-  });
+  const brokerFor = (server: MediaServer | null) =>
+    new MediaBroker(server, { pubsub, logger, room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE } });
+  const broker = brokerFor(mediaServer);
   const media = new MediaService(
     prisma,
     broker,
@@ -137,7 +135,7 @@ export function createServices(
     (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),
     // Server mode: each room has one owning instance; the others forward to it. Embedded: the broker directly.
     deps.redis && mediaServer
-      ? new MediaRouter(broker, { redis: deps.redis, pubsub, logger, apiSecret: () => mediaServer.apiSecret })
+      ? new MediaRouter(broker, { redis: deps.redis, pubsub, logger, prisma, mediaServer, brokerFor })
       : broker,
   );
   return {

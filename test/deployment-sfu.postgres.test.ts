@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../api/db/database.ts";
 import { freePort, serverModeAvailable } from "./cluster.ts";
 import { type Instance, unitInstance } from "./deployment-instances.ts";
 import { type Actor, createCast } from "./fixtures.ts";
@@ -41,7 +42,9 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
     const prefix = `ls-test:${randomBytes(6).toString("hex")}:`;
     const dirs: string[] = [];
     const instances: Instance[] = [];
-    let janus: Awaited<ReturnType<typeof startTestJanus>>;
+    /** Two Janus servers, as JANUS_URL lists them: each session's room lives on one (api/media/media-placement.ts). */
+    const janus: Awaited<ReturnType<typeof startTestJanus>>[] = [];
+    let database: Awaited<ReturnType<typeof openDatabase>>;
     let nginx: Awaited<ReturnType<typeof startNginx>> | null = null;
     let dropDatabase: (() => Promise<void>) | undefined;
     let agent: Actor;
@@ -80,9 +83,11 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
         .filter((index) => index >= 0);
 
     beforeAll(async () => {
-      janus = await startTestJanus();
-      const { database, url: databaseUrl, drop } = await createTestDatabase();
-      await database.close();
+      // One API secret for every Janus, as JANUS_API_SECRET is one setting.
+      const apiSecret = randomBytes(16).toString("hex");
+      janus.push(await startTestJanus({ apiSecret }), await startTestJanus({ apiSecret }));
+      const { database: created, url: databaseUrl, drop } = await createTestDatabase();
+      await created.close();
       dropDatabase = drop;
       const authSecret = randomBytes(32).toString("hex");
       for (let index = 0; index < 2; index++) {
@@ -100,13 +105,14 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
             SMTP_URL: undefined,
             RATE_LIMITS: "off",
             SHUTDOWN_TIMEOUT: "5s",
-            // The instances share this Janus, as they would share the Janus hosts of deploy/janus.service.
-            JANUS_URL: janus.url,
-            JANUS_API_SECRET: janus.apiSecret,
+            // The instances share these Janus servers, as they would share the hosts of deploy/janus.service.
+            JANUS_URL: janus.map((server) => server.url).join(","),
+            JANUS_API_SECRET: apiSecret,
           }),
         );
       }
       await Promise.all(instances.map((started) => started.start()));
+      database = await openDatabase(databaseUrl, tmpdir());
       if (nginxAvailable()) nginx = await startNginx(instances.map((started) => `127.0.0.1:${started.port}`));
       ({ agent } = await createCast(at(instance(0).url)));
     }, 300_000);
@@ -114,7 +120,8 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
     afterAll(async () => {
       await nginx?.stop();
       await Promise.all(instances.map((started) => started.stop()));
-      await janus?.stop();
+      await Promise.all(janus.map((server) => server.stop()));
+      await database?.close();
       await dropDatabase?.();
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       const redis = new Redis(process.env.TEST_REDIS_URL ?? "", { maxRetriesPerRequest: 1 });
@@ -213,6 +220,14 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
       const noOffer = await call(b, inX, ANSWER, { sessionId: x.session.id, answer: "v=0\r\nm=video 9 x\r\n" });
       expect(noOffer.data?.mediaSubscribeAnswer.code).toBe("MEDIA_NOT_NEGOTIATING");
       expect(ownersLogged(x.session.id)).toEqual([0]);
+      // The two rooms went to the two Janus servers (the least loaded each time), as stored on the sessions.
+      const placed = await database.prisma.liveSession.findMany({
+        where: { id: { in: [x.session.id, y.session.id] } },
+        select: { mediaServerUrl: true },
+      });
+      expect(new Set(placed.map((session) => session.mediaServerUrl))).toEqual(
+        new Set(janus.map((server) => server.url)),
+      );
       await Promise.all([stranger.close(), xPublisher.close(), yPublisher.close()]);
     });
 

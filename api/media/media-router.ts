@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DomainError, ValidationError } from "../errors.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../ops/logger.ts";
 import { type RedisConnections, subscribeWhenUp } from "../ops/redis.ts";
 import type { PubSub } from "../pubsub.ts";
@@ -12,6 +13,8 @@ import {
   MediaServerUnavailableError,
 } from "./media.errors.ts";
 import type { MediaBroker } from "./media-broker.ts";
+import { mediaServerFor } from "./media-placement.ts";
+import type { JanusEndpoint, MediaServer } from "./media-server.ts";
 
 /**
  * Server mode's SFU rooms, across API instances (docs/calls.md, "Media server: several API instances").
@@ -136,16 +139,28 @@ export class MediaRouter implements MediaRooms {
   private closing = false;
   private ticking = false;
 
+  /** With several Janus servers, one broker each (a room lives on the server placed for its session). */
+  private readonly brokers: Map<string, MediaBroker>;
+
   constructor(
     readonly broker: MediaBroker,
     private readonly deps: {
       redis: RedisConnections;
       pubsub: PubSub;
       logger: Logger;
-      apiSecret: () => string;
+      prisma: PrismaClient;
+      mediaServer: MediaServer;
+      /** A broker for one of the servers (only called when there are several). */
+      brokerFor: (server: MediaServer) => MediaBroker;
     },
     options: MediaRouterOptions = {},
   ) {
+    const { mediaServer } = deps;
+    this.brokers = new Map(
+      mediaServer.servers.length > 1
+        ? mediaServer.servers.map((server) => [server.url, deps.brokerFor(oneOf(mediaServer, server))])
+        : [],
+    );
     this.leaseMs = options.leaseMs ?? 10_000;
     this.forwardTimeoutMs = options.forwardTimeoutMs ?? 15_000;
     this.timer = setInterval(() => void this.tick(), options.tickMs ?? 2000);
@@ -212,6 +227,24 @@ export class MediaRouter implements MediaRooms {
   /** Which instance owns the session's room now (tests, diagnostics); null when none does. */
   async ownerOf(sessionId: string): Promise<string | null> {
     return this.deps.redis.commands.get(this.key("owner", sessionId));
+  }
+
+  private holding(sessionId: string): boolean {
+    return this.broker.hasRoom(sessionId) || [...this.brokers.values()].some((broker) => broker.hasRoom(sessionId));
+  }
+
+  /**
+   * The broker holding the session's room here; for a new room with several Janus servers, the one of the server
+   * placed for the session (api/media/media-placement.ts: stored on the session, the least loaded at first).
+   */
+  private async brokerOf(sessionId: string, creating: boolean): Promise<MediaBroker> {
+    if (this.brokers.size === 0) return this.broker;
+    const holding = [...this.brokers.values()].find((broker) => broker.hasRoom(sessionId));
+    if (holding || !creating) return holding ?? this.broker;
+    const placed = await mediaServerFor(this.deps.prisma, this.deps.mediaServer, sessionId);
+    const broker = placed ? this.brokers.get(placed.url) : undefined;
+    if (!broker) throw new MediaServerUnavailableError();
+    return broker;
   }
 
   /** Runs the operation where the room lives: here (owned or claimed), or forwarded to its owner. */
@@ -286,7 +319,7 @@ export class MediaRouter implements MediaRooms {
       "SFU room taken over from an instance that is gone: clients publish and subscribe again",
     );
     // The old owner's handles (if its Janus session still lives) go with the room; a new one is made on first use.
-    await withVideoRoomHandle(previous.janusUrl, this.deps.apiSecret(), (request) =>
+    await withVideoRoomHandle(previous.janusUrl, this.deps.mediaServer.apiSecret, (request) =>
       request({ request: "destroy", room: previous.janusRoom, secret: previous.secret }),
     ).catch(() => {});
     await this.deps.redis.commands.del(this.key("room", sessionId)).catch(() => {});
@@ -296,8 +329,9 @@ export class MediaRouter implements MediaRooms {
   private async runHere(op: Operation, sessionId: string, args: unknown[]): Promise<unknown> {
     this.running.set(sessionId, (this.running.get(sessionId) ?? 0) + 1);
     try {
-      const call = this.broker[op] as (...callArgs: unknown[]) => Promise<unknown>;
-      const result = await call.apply(this.broker, args);
+      const broker = await this.brokerOf(sessionId, CREATING.has(op));
+      const call = broker[op] as (...callArgs: unknown[]) => Promise<unknown>;
+      const result = await call.apply(broker, args);
       if (CREATING.has(op)) await this.recordRoom(sessionId);
       return result;
     } finally {
@@ -309,7 +343,7 @@ export class MediaRouter implements MediaRooms {
 
   /** Writes where the room is (so a successor can clean it up), once it exists. */
   private async recordRoom(sessionId: string) {
-    const room = await this.broker.roomOf(sessionId);
+    const room = await (await this.brokerOf(sessionId, false)).roomOf(sessionId);
     if (!room) return;
     const current = await this.record(sessionId);
     if (current?.owner === this.instance && current.janusRoom === room.janusRoom) return;
@@ -389,7 +423,7 @@ export class MediaRouter implements MediaRooms {
   private async renew() {
     const { commands } = this.deps.redis;
     for (const [sessionId, claimedAt] of this.owned) {
-      const idle = !this.broker.hasRoom(sessionId) && !this.running.has(sessionId);
+      const idle = !this.holding(sessionId) && !this.running.has(sessionId);
       if (idle && Date.now() - claimedAt > this.leaseMs) {
         // The room closed here (session ended, Janus restarted): nothing left to own.
         await this.release(sessionId, true);
@@ -400,7 +434,7 @@ export class MediaRouter implements MediaRooms {
         // Another instance took the room over (this one was unreachable for a lease): its room here goes.
         this.owned.delete(sessionId);
         this.deps.logger.warn({ sessionId }, "SFU room taken over by another instance: closing ours");
-        await this.broker.closeRoom(sessionId);
+        await (await this.brokerOf(sessionId, false)).closeRoom(sessionId);
       }
     }
   }
@@ -443,11 +477,30 @@ export class MediaRouter implements MediaRooms {
     this.closing = true;
     clearInterval(this.timer);
     const sessions = [...this.owned.keys()];
-    await this.broker.close();
+    await Promise.all([this.broker, ...this.brokers.values()].map((broker) => broker.close()));
     await Promise.allSettled(sessions.map((sessionId) => this.release(sessionId, false)));
     if (this.onMessage) this.deps.redis.subscriber.off("message", this.onMessage);
     await this.deps.redis.subscriber.unsubscribe(this.channelOf(this.instance)).catch(() => {});
     for (const [id, waiter] of this.waiting)
       waiter.resolve({ kind: "reply", id, error: { name: "MediaServerUnavailableError", message: "" } });
   }
+}
+
+/** One server of a pool as a media server of its own: its status, and the pool's events about it only. */
+function oneOf(pool: MediaServer, server: JanusEndpoint): MediaServer {
+  return {
+    mode: pool.mode,
+    servers: [server],
+    recordingsDir: pool.recordingsDir,
+    url: server.url,
+    apiSecret: server.apiSecret,
+    status: () => (pool.status() === "off" ? "off" : server.status()),
+    restarts: () => pool.restarts(),
+    pid: () => undefined,
+    on: (event, listener) =>
+      pool.on(event, (changed) => {
+        if (changed.url === server.url) listener(changed);
+      }),
+    stop: async () => {},
+  };
 }
