@@ -179,6 +179,14 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
       return subscriber;
     }
 
+    /** Waits for the event that tells a client to publish and subscribe again. */
+    async function restarted(events: { next(timeoutMs: number): Promise<{ data?: Record<string, any> | null }> }) {
+      for (;;) {
+        const event = (await events.next(10_000)).data?.sessionMedia;
+        if (event?.kind === "ROOM_RESTARTED") return;
+      }
+    }
+
     it("forwards a participant's requests to the room's owner: published on A, received through B", async () => {
       const a = instance(0).url;
       const b = instance(1).url;
@@ -252,12 +260,6 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
       const stoppedAt = Date.now();
       expect(await a.stop()).toBe(0);
       // The host's client: told to publish again, it does so through the proxy.
-      const restarted = async (events: typeof hostEvents) => {
-        for (;;) {
-          const event = (await events.next(10_000)).data?.sessionMedia;
-          if (event?.kind === "ROOM_RESTARTED") return;
-        }
-      };
       await restarted(hostEvents);
       const republished = await publish(front, host, session.id, hostId);
       // The attendee's client: told as well, it subscribes again once the host's feed is back.
@@ -274,6 +276,45 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
           .some((line) => /taken over/.test(String(line.msg)) && line.sessionId === session.id),
       ).toBe(true);
       await eventually(() => resubscribed.total > 50, { what: "media to keep flowing" });
+      await Promise.all([
+        publisher.close(),
+        subscriber.close(),
+        republished.close(),
+        resubscribed.close(),
+        hostEvents.stop(),
+        attendeeEvents.stop(),
+      ]);
+    });
+
+    it("takes the room over when its owner crashes (SIGKILL): media resumes within 10 s", async () => {
+      const a = instance(0);
+      const b = instance(1);
+      // A was stopped by the previous test: back in service, as systemd restarts it.
+      await a.start();
+      const { session, hostId, host } = await liveSession();
+      const attendee = await member(session, a.url, "crash@example.org");
+      const publisher = await publish(b.url, host, session.id, hostId);
+      expect(ownersLogged(session.id)).toEqual([1]);
+      const subscriber = await receive(a.url, attendee, session.id, [hostId]);
+      await eventually(() => subscriber.total > 20, { what: "RTP before the owner crashes" });
+      const hostEvents = subscribe(sessionWsClient(at(a.url), host), MEDIA_EVENTS, { id: session.id });
+      const attendeeEvents = subscribe(sessionWsClient(at(a.url), attendee), MEDIA_EVENTS, { id: session.id });
+      await eventually(async () => (await call(a.url, attendee, PUBLISHERS, { sessionId: session.id })).data, {
+        what: "the subscriptions to start",
+      });
+
+      // No graceful stop: the lease is still B's, but nothing listens on B's channel any more.
+      const killedAt = Date.now();
+      await b.kill();
+      await restarted(hostEvents);
+      const republished = await publish(a.url, host, session.id, hostId);
+      await restarted(attendeeEvents);
+      const resubscribed = await receive(a.url, attendee, session.id, [hostId]);
+      await eventually(() => resubscribed.total > 0, { what: "RTP after the takeover" });
+      const resumedAfter = Date.now() - killedAt;
+      console.info(`SFU room taken over: media resumed ${resumedAfter} ms after SIGKILL to its owner`);
+      expect(resumedAfter).toBeLessThan(10_000);
+      expect(ownersLogged(session.id)).toEqual([0, 1]);
       await Promise.all([
         publisher.close(),
         subscriber.close(),

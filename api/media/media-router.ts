@@ -450,22 +450,42 @@ export class MediaRouter implements MediaRooms {
     await commands.eval(DELETE_IF_OURS, 1, this.key("owner", sessionId), this.instance);
   }
 
-  /** Rooms recorded in Redis whose owner's lease ran out: the first instance to see one takes it over. */
+  /**
+   * Rooms recorded in Redis whose owner is gone: its lease ran out, or it crashed (no connection of its own listens on
+   * its channel any more, on two ticks in a row: one reconnecting to Redis is not gone). The first instance to see
+   * one takes it over.
+   */
   private async adoptOrphans() {
     const { commands } = this.deps.redis;
     const sessions = await commands.smembers(this.roomsKey);
-    if (sessions.length === 0) return;
-    const owners = await commands.mget(...sessions.map((sessionId) => this.key("owner", sessionId)));
-    for (const [index, sessionId] of sessions.entries()) {
-      if (owners[index] !== null) continue;
-      const record = await this.record(sessionId);
-      if (!record) {
-        await commands.srem(this.roomsKey, sessionId);
-        continue;
+    const silent = new Set<string>();
+    if (sessions.length > 0) {
+      const owners = await commands.mget(...sessions.map((sessionId) => this.key("owner", sessionId)));
+      for (const [index, sessionId] of sessions.entries()) {
+        const owner = owners[index] ?? null;
+        if (owner === this.instance) continue;
+        if (owner !== null) {
+          if (!silent.has(owner) && !(await this.hears(owner))) silent.add(owner);
+          if (!silent.has(owner) || !this.silent.has(owner)) continue;
+        }
+        const record = await this.record(sessionId);
+        if (!record) {
+          await commands.srem(this.roomsKey, sessionId);
+          continue;
+        }
+        // Taken over with no request yet: the room is made again when the clients come back.
+        await this.claim(sessionId, owner).catch(() => false);
       }
-      // Taken over with no request yet: the room is made again when the clients come back.
-      await this.claim(sessionId, null).catch(() => false);
     }
+    this.silent = silent;
+  }
+
+  /** Owners seen with nobody listening on their channel at the last tick. */
+  private silent = new Set<string>();
+
+  private async hears(instance: string): Promise<boolean> {
+    const [, count] = (await this.deps.redis.commands.pubsub("NUMSUB", this.channelOf(instance))) as [string, number];
+    return Number(count) > 0;
   }
 
   /**
