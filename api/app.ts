@@ -70,11 +70,12 @@ export async function createApp(env: Env, options: AppOptions = {}) {
       mailFrom: env.MAIL_FROM,
     }),
     rateLimits: createRateLimits(env, redis, clock, (rule) => metrics.rateLimited.inc({ rule })),
+    redis,
   });
   const requestAuth = createRequestAuth({ trustProxy: env.TRUST_PROXY, ...services });
   // Subscriptions are authenticated once, at their start; this ends them when that sign-in expires or changes.
   const signIns = createSignInWatch({ auth: services.auth, clock });
-  lifecycle.onClose(async () => void (await Promise.all([signIns.close(), services.media.broker.close()])));
+  lifecycle.onClose(async () => void (await Promise.all([signIns.close(), services.media.rooms.close()])));
   const refreshCookie = createRefreshCookie({ publicUrl: env.PUBLIC_URL });
   const graphql = createGraphQLHandler({
     env,

@@ -12,12 +12,14 @@ import { JobAdminService } from "./jobs/job-admin.service.ts";
 import { JobWorker } from "./jobs/job-worker.ts";
 import { MediaService } from "./media/media.service.ts";
 import { MediaBroker } from "./media/media-broker.ts";
+import { type MediaRooms, MediaRouter } from "./media/media-router.ts";
 import type { MediaServer } from "./media/media-server.ts";
 import { SfuRecordings } from "./media/sfu-recording.ts";
 import { createNotifications, type Notifications } from "./notifications/notifications.service.ts";
 import type { VapidKeys } from "./notifications/push.service.ts";
 import type { Logger } from "./ops/logger.ts";
 import type { RateLimits } from "./ops/rate-limit.ts";
+import type { RedisConnections } from "./ops/redis.ts";
 import type { PubSub } from "./pubsub.ts";
 import { RecordingService } from "./recordings/recordings.service.ts";
 import { registerSessionNotificationJobs } from "./sessions/session-notifications.ts";
@@ -68,6 +70,8 @@ export function createServices(
     rateLimits: RateLimits;
     /** The app's logger: what services report goes where the app logs, at its level. */
     logger: Logger;
+    /** Server mode's Redis: SFU rooms are owned by one instance and requests routed there (media-router.ts). */
+    redis?: RedisConnections | null;
   },
 ): Services {
   const { env, prisma, pubsub, files, clock, logger } = deps;
@@ -134,15 +138,26 @@ export function createServices(
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
-  const broker = new MediaBroker(mediaServer, {
-    pubsub,
-    logger,
-    room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
-  });
+  // Every broker (one per Janus server in server mode) asks the recordings which folder a new room records into.
+  const brokerFor = (server: MediaServer | null) => {
+    const created = new MediaBroker(server, {
+      pubsub,
+      logger,
+      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+    });
+    created.setRecordingFolder((sessionId) => sfuRecordings.openFolderOf(sessionId));
+    return created;
+  };
+  const broker = brokerFor(mediaServer);
+  // Server mode: each room has one owning instance; the others forward to it. Embedded: the broker directly.
+  const rooms: MediaRooms =
+    deps.redis && mediaServer
+      ? new MediaRouter(broker, { redis: deps.redis, pubsub, logger, prisma, mediaServer, brokerFor })
+      : broker;
   const sfuRecordings = new SfuRecordings({
     prisma,
     recordings,
-    broker,
+    rooms,
     recordingsDir: mediaServer?.recordingsDir ?? null,
     logger,
   });
@@ -153,6 +168,7 @@ export function createServices(
     pubsub,
     (error) => logger.warn({ err: error }, "a session's media reaction failed"),
     sfuRecordings,
+    rooms,
   );
   const workspace = new WorkspaceService(prisma, files, notifications.mailer, clock, {
     publicUrl: env.PUBLIC_URL,

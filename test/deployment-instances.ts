@@ -91,6 +91,8 @@ export interface Instance {
   start(): Promise<void>;
   /** systemd's stop: the unit's KillSignal; resolves with the exit code once the process is gone. */
   stop(): Promise<number | null>;
+  /** A crash: SIGKILL, no graceful shutdown; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -132,6 +134,14 @@ export function unitInstance(port: number, overrides: Record<string, string | un
         },
         { timeoutMs: 120_000, what: `instance ${port} to answer /readyz` },
       );
+    },
+    async kill() {
+      const running = child;
+      child = null;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise((resolve) => running.once("exit", resolve));
+      running.kill("SIGKILL");
+      await exited;
     },
     async stop() {
       const running = child;

@@ -17,11 +17,14 @@ const janusPath = process.env.JANUS_PATH ?? "janus";
  * A Janus of the test's own, from a minimal configuration folder, behind the MediaServer interface the managed
  * supervisor (api/media/janus-process.ts) implements: the tests swap one for the other in one line.
  */
-export async function startTestJanus(): Promise<MediaServer & { kill(): void; restart(): Promise<void> }> {
+export async function startTestJanus(
+  /** `apiSecret`: the same for several servers (JANUS_API_SECRET is one setting); random otherwise. */
+  options: { apiSecret?: string } = {},
+): Promise<MediaServer & { kill(): void; restart(): Promise<void> }> {
   if (!janusAvailable) throw new Error("Janus is not installed");
   const dir = mkdtempSync(join(tmpdir(), "janus-test-"));
   const port = await freePort();
-  const apiSecret = randomBytes(16).toString("hex");
+  const apiSecret = options.apiSecret ?? randomBytes(16).toString("hex");
   const rtpBase = 20000 + Math.floor(Math.random() * 400) * 100;
   writeFileSync(
     join(dir, "janus.jcfg"),

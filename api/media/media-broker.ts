@@ -29,8 +29,8 @@ import type { MediaServer } from "./media-server.ts";
  * departures and audio levels and relays them as `sessionMedia` events), and per participant a publisher handle
  * and a subscriber handle. Who may call what is decided before (api/media/media.schema.ts); this only acts.
  *
- * Handles live in this process's memory: a participant's media requests must reach the instance that holds their
- * handles (docs/calls.md, "Media server").
+ * Handles live in this process's memory: in server mode api/media/media-router.ts sends each room's requests to the
+ * one instance that owns it (docs/calls.md, "Media server: several API instances").
  */
 
 export interface RoomOptions {
@@ -67,6 +67,8 @@ interface Participant {
 
 interface Room {
   sessionId: string;
+  /** The Janus API base the room lives on. */
+  janusUrl: string;
   /** Janus runs with `string_ids = true` (api/media/janus-config.ts): rooms and feeds are strings. */
   janusRoom: string;
   secret: string;
@@ -134,6 +136,12 @@ export class MediaBroker {
   async janusRoomOf(sessionId: string): Promise<string | null> {
     const room = this.rooms.get(sessionId);
     return room ? ((await room.catch(() => null))?.janusRoom ?? null) : null;
+  }
+
+  /** Where the session's room is, when this instance holds it: recorded for a successor (api/media/media-router.ts). */
+  async roomOf(sessionId: string): Promise<{ janusUrl: string; janusRoom: string; secret: string } | null> {
+    const room = await this.existingRoom(sessionId);
+    return room ? { janusUrl: room.janusUrl, janusRoom: room.janusRoom, secret: room.secret } : null;
   }
 
   private publishEvent(kind: SessionMediaEventKind, sessionId: string, extra: Partial<SessionMediaEventPayload> = {}) {
@@ -230,6 +238,7 @@ export class MediaBroker {
       });
       const room: Room = {
         sessionId,
+        janusUrl: janus.client.options.url,
         janusRoom,
         secret,
         control,

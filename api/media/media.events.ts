@@ -6,7 +6,10 @@ export const sessionMediaEventKinds = [
   /** Active speaker, from Janus's audio levels. */
   "TALKING",
   "STOPPED_TALKING",
-  /** The media server restarted: every client publishes and subscribes again. */
+  /**
+   * The session's room is gone and will be made again (Janus restarted, the API instance owning the room stopped):
+   * every client publishes and subscribes again. The one generic "rejoin the SFU" event.
+   */
   "ROOM_RESTARTED",
   /** The session moved to the SFU (or back): clients switch topology without leaving the page. */
   "TOPOLOGY_CHANGED",

@@ -9,6 +9,7 @@ import { isClosed } from "../sessions/sessions.rules.ts";
 import type { SessionEvents } from "../sessions/sessions.store.ts";
 import { MediaPublishNotAllowedError, MediaServerUnavailableError } from "./media.errors.ts";
 import type { IceCandidate, MediaBroker, MediaParticipant } from "./media-broker.ts";
+import type { MediaRooms } from "./media-router.ts";
 import type { SfuRecordings } from "./sfu-recording.ts";
 
 /**
@@ -28,6 +29,8 @@ export class MediaService {
     private readonly onError: (error: unknown) => void,
     /** Recording through the SFU (null: none, e.g. tests without a recordings folder). */
     readonly recorder: SfuRecordings | null = null,
+    /** Where participants' media requests go: the broker itself, or in server mode the router to each room's owner. */
+    readonly rooms: MediaRooms = broker,
   ) {
     sessions.events.observe((event) => this.sessionChanged(event));
   }
@@ -90,15 +93,15 @@ export class MediaService {
     const participant = await this.inTheRoom(actor, sessionId);
     const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
     if (session.type === "WEBINAR" && participant.role === "ATTENDEE") throw new MediaPublishNotAllowedError();
-    return this.broker.publish(MediaService.who(participant), offer);
+    return this.rooms.publish(MediaService.who(participant), offer);
   }
 
   async subscribe(actor: SessionActor, sessionId: string, feeds: string[]) {
-    return this.broker.subscribe(MediaService.who(await this.inTheRoom(actor, sessionId)), feeds);
+    return this.rooms.subscribe(MediaService.who(await this.inTheRoom(actor, sessionId)), feeds);
   }
 
   async answer(actor: SessionActor, sessionId: string, answer: string) {
-    await this.broker.answerSubscription(MediaService.who(await this.inTheRoom(actor, sessionId)), answer);
+    await this.rooms.answerSubscription(MediaService.who(await this.inTheRoom(actor, sessionId)), answer);
     return true;
   }
 
@@ -108,7 +111,7 @@ export class MediaService {
     feed: string,
     options: { substream?: number | null; audioOnly?: boolean | null },
   ) {
-    await this.broker.configure(MediaService.who(await this.inTheRoom(actor, sessionId)), feed, options);
+    await this.rooms.configure(MediaService.who(await this.inTheRoom(actor, sessionId)), feed, options);
     return true;
   }
 
@@ -118,21 +121,21 @@ export class MediaService {
     target: "PUBLISHER" | "SUBSCRIBER",
     candidates: IceCandidate[] | null,
   ) {
-    await this.broker.trickle(MediaService.who(await this.inTheRoom(actor, sessionId)), target, candidates);
+    await this.rooms.trickle(MediaService.who(await this.inTheRoom(actor, sessionId)), target, candidates);
     return true;
   }
 
   async publishers(actor: SessionActor, sessionId: string): Promise<string[]> {
     const participant = await this.sessions.speaker(actor, sessionId);
     if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
-    return this.broker.publishers(sessionId);
+    return this.rooms.publishers(sessionId);
   }
 
   /** Stops sending and receiving; allowed whatever the session's state, so a client can always clean up. */
   async leave(actor: SessionActor, sessionId: string) {
     const participant = await this.sessions.speaker(actor, sessionId);
     if (!participant) throw forbidden("Only the host and participants have media to leave");
-    await this.broker.leave(MediaService.who(participant));
+    await this.rooms.leave(MediaService.who(participant));
     return true;
   }
 }

@@ -6,7 +6,7 @@ import type { JobRun } from "../jobs/job-worker.ts";
 import type { Logger } from "../ops/logger.ts";
 import type { RecordingService } from "../recordings/recordings.service.ts";
 import { convertRoomRecording, findRoomTracks, removeTracks } from "./janus-recording.ts";
-import type { MediaBroker } from "./media-broker.ts";
+import type { MediaRooms } from "./media-router.ts";
 
 /**
  * Recording of SFU sessions, done by the media server under the consent rules of every recording: the host turns it
@@ -23,16 +23,15 @@ export class SfuRecordings {
     private readonly deps: {
       prisma: PrismaClient;
       recordings: RecordingService;
-      broker: MediaBroker;
+      /** The session's room's recording switch: the broker, or in server mode the router to the room's owner. */
+      rooms: Pick<MediaRooms, "startRecording" | "stopRecording">;
       /** Where Janus writes `.mjr` files, as this server sees it; null: this media server cannot record. */
       recordingsDir: string | null;
       logger: Logger;
       /** How long the job waits for Janus to close the recording's files before taking them as they are. */
       closeWaitMs?: number;
     },
-  ) {
-    deps.broker.setRecordingFolder((sessionId) => this.openFolderOf(sessionId));
-  }
+  ) {}
 
   /** The folder of one server recording's `.mjr` files. */
   folderOf(recordingId: string): string | null {
@@ -69,8 +68,8 @@ export class SfuRecordings {
       return;
     }
     const folder = await this.openFolderOf(sessionId);
-    if (folder) await this.deps.broker.startRecording(sessionId, folder);
-    else await this.deps.broker.stopRecording(sessionId);
+    if (folder) await this.deps.rooms.startRecording(sessionId, folder);
+    else await this.deps.rooms.stopRecording(sessionId);
   }
 
   /** Waits until Janus closed (renamed) every `.mjr.tmp` of the folder, or the wait is over. */
@@ -93,7 +92,7 @@ export class SfuRecordings {
       return;
     }
     await this.deps.recordings.markProcessing(recordingId);
-    await this.deps.broker.stopRecording(row.sessionId, folder);
+    await this.deps.rooms.stopRecording(row.sessionId, folder);
     await this.closed(folder);
     // Files still open now belong to a Janus that died (or never closed them): what they hold is kept.
     const tracks = await findRoomTracks(folder, null, { includeUnfinished: true });
