@@ -77,7 +77,19 @@ export function createServices(
   );
   const accounts = new AccountService(prisma, auth, clock, { secret: deps.authSecret });
   const tickets = new TicketService(prisma, pubsub, files, clock);
+  const broker = new MediaBroker(mediaServer, {
+    pubsub,
+    logger,
+    room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+  });
   const sessions = new SessionService(prisma, pubsub, clock, tickets, {
+    seats: {
+      mediaServer: () => broker.available(),
+      sfuPublishers: env.SFU_MAX_PUBLISHERS,
+      sfuWebinarSeats: env.SFU_WEBINAR_MAX_SEATS,
+      meshSize: env.P2P_MAX_MESH,
+      webinarAudience: env.P2P_MAX_WEBINAR_AUDIENCE,
+    },
     secret: deps.authSecret,
     publicUrl: env.PUBLIC_URL,
     authenticateUser: (token) => auth.authenticate(token),
@@ -122,11 +134,7 @@ export function createServices(
   });
   const media = new MediaService(
     prisma,
-    new MediaBroker(mediaServer, {
-      pubsub,
-      logger,
-      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
-    }),
+    broker,
     { speaker: (actor, sessionId) => sessions.chat.speaker(actor, sessionId), events: sessions.events },
     pubsub,
     (error) => logger.warn({ err: error }, "deciding a session's media topology failed"),

@@ -63,7 +63,7 @@ const call = (caller: Caller, query: string, variables: Record<string, unknown>)
   participantGql(server, query, variables, caller.participantToken ?? null, caller.accessToken);
 
 async function liveSession(type: string) {
-  const session = await createSession(server, agent, { type, maxParticipants: 20 });
+  const session = await createSession(server, agent, { type, maxParticipants: 10 });
   const started = await hostAction(server, agent, "startLiveSession", { id: session.id });
   expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
   const host = await server.app.prisma.sessionParticipant.findFirstOrThrow({
