@@ -123,6 +123,7 @@ export const cacheConfig: CacheExchangeOpts = {
     RecordingConsentMissingError: embedded,
     RecordingConsentRequiredError: embedded,
     RecordingNotOnError: embedded,
+    SeatLimitError: embedded,
     SessionAnalyticsSummary: embedded,
     SessionChatEvent: embedded,
     SessionEndedError: embedded,

@@ -99,6 +99,7 @@ async function newPage(): Promise<Page> {
   const page = await context.newPage();
   // Five pages sending video on two shared cores: a page load can take longer than the default 30 s.
   page.setDefaultNavigationTimeout(120_000);
+  page.setDefaultTimeout(90_000);
   page.on("dialog", (dialog) => void dialog.accept());
   return page;
 }
