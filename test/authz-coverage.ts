@@ -54,6 +54,8 @@ export const authzCoverage = {
     "mediaTrickle",
     "mediaLeave",
     "mediaPublishers",
+    "mediaState",
+    "mediaStates",
     "sessionMedia",
   ],
 } as const satisfies Record<string, readonly string[]>;

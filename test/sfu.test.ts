@@ -275,6 +275,13 @@ describe.skipIf(!hasJanus)("SFU through the API (real Janus)", () => {
       [TRICKLE, {}, table(notNegotiating)],
       [LEAVE, {}, table(room)],
       [`query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`, {}, table(room)],
+      [
+        `mutation($sessionId: ID!) { mediaState(sessionId: $sessionId, audioMuted: true, videoOff: false) {
+          ... on Error { code } } }`,
+        {},
+        table(room),
+      ],
+      [`query($sessionId: ID!) { mediaStates(sessionId: $sessionId) { participantId audioMuted } }`, {}, table(room)],
     ];
     const outcomes: string[] = [];
     const expected: string[] = [];
