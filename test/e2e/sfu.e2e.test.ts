@@ -169,6 +169,7 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
         for (const [other] of pages)
           if (other !== self) {
             await advancing(page, `${other}'s video`).catch(async (error) => {
+              console.info(`${self} does not decode ${other}'s video; tiles:`);
               console.info(
                 await page.evaluate(() =>
                   [...document.querySelectorAll(".tile")].map((tile) => tile.textContent).join(" | "),
@@ -178,7 +179,11 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
             });
           }
     };
+    const started = Date.now();
+    const mark = (step: string) =>
+      console.info(`4 → 5 test: ${step} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
     await everyoneSeesEveryone();
+    mark("4 in the mesh receive everyone");
     expect((await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology).toBe(
       "PEER_TO_PEER",
     );
@@ -195,7 +200,9 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
         timeout: 30_000,
       })
       .toBe(5);
+    mark("5 publish through Janus");
     await everyoneSeesEveryone();
+    mark("5 receive everyone");
     const gaps: Record<string, number> = {};
     for (const [self, page] of pages.slice(0, 4)) {
       const seen = await page.evaluate(() => (window as unknown as { frameGaps: Record<string, number> }).frameGaps);

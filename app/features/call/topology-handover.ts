@@ -5,8 +5,12 @@ import type { CallTopology } from "./topology.ts";
 
 /** How often the media server's side is checked for decoded media while the mesh still carries it. */
 const POLL_MS = 150;
-/** The mesh closes after this long whatever the media server carries by then (a remote that never arrives). */
-export const HANDOVER_DEADLINE_MS = 20_000;
+/**
+ * The mesh closes after this long whatever the media server carries by then (a remote that never arrives there).
+ * Long on purpose: on a saturated machine the SFU path took minutes to decode, and the mesh is what keeps the
+ * picture meanwhile; links the media server already carries close as soon as both sides say so.
+ */
+export const HANDOVER_DEADLINE_MS = 90_000;
 
 /**
  * Make-before-break move of a running call from the peer-to-peer mesh to the media server (a meeting grew past 4).
