@@ -211,6 +211,15 @@ const envSchema = z
     RECORDING_MAX_BYTES: bytes("2GB"),
     /** SFU rooms: most participants sending media at once (webinar presenters, meeting members). */
     SFU_MAX_PUBLISHERS: z.coerce.number().int().min(1).max(100).default(16),
+    /** Peer-to-peer seat limits, as measured (docs/benchmarks.md, bench:calls): a full mesh, host included. */
+    P2P_MAX_MESH: z.coerce.number().int().min(2).max(100).default(7),
+    /** Peer-to-peer seat limits: a webinar's viewers (the host uploads once per viewer). */
+    P2P_MAX_WEBINAR_AUDIENCE: z.coerce.number().int().min(1).max(1000).default(24),
+    /**
+     * Webinar seats with a media server (the host not counted): above 100 up to this. 300 by default: a bare Janus
+     * carried 300 receive-only viewers at full rate on the 2-core reference machine (docs/benchmarks.md).
+     */
+    SFU_WEBINAR_MAX_SEATS: z.coerce.number().int().min(1).max(1000).default(300),
     /** SFU rooms: bitrate cap per publisher, bit/s (the top simulcast layer). */
     SFU_BITRATE: z.coerce.number().int().min(64_000).max(8_000_000).default(1_000_000),
   })

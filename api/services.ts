@@ -89,7 +89,25 @@ export function createServices(
   );
   const accounts = new AccountService(prisma, auth, clock, { secret: deps.authSecret });
   const tickets = new TicketService(prisma, pubsub, files, clock);
+  // Every broker (one per Janus server in server mode) asks the recordings which folder a new room records into.
+  const brokerFor = (server: MediaServer | null) => {
+    const created = new MediaBroker(server, {
+      pubsub,
+      logger,
+      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
+    });
+    created.setRecordingFolder((sessionId) => sfuRecordings.openFolderOf(sessionId));
+    return created;
+  };
+  const broker = brokerFor(mediaServer);
   const sessions = new SessionService(prisma, pubsub, clock, tickets, {
+    seats: {
+      mediaServer: () => broker.available(),
+      sfuPublishers: env.SFU_MAX_PUBLISHERS,
+      sfuWebinarSeats: env.SFU_WEBINAR_MAX_SEATS,
+      meshSize: env.P2P_MAX_MESH,
+      webinarAudience: env.P2P_MAX_WEBINAR_AUDIENCE,
+    },
     secret: deps.authSecret,
     publicUrl: env.PUBLIC_URL,
     authenticateUser: (token) => auth.authenticate(token),
@@ -138,17 +156,6 @@ export function createServices(
     sessions,
     publicUrl: env.PUBLIC_URL,
   });
-  // Every broker (one per Janus server in server mode) asks the recordings which folder a new room records into.
-  const brokerFor = (server: MediaServer | null) => {
-    const created = new MediaBroker(server, {
-      pubsub,
-      logger,
-      room: { publishers: env.SFU_MAX_PUBLISHERS, bitrate: env.SFU_BITRATE },
-    });
-    created.setRecordingFolder((sessionId) => sfuRecordings.openFolderOf(sessionId));
-    return created;
-  };
-  const broker = brokerFor(mediaServer);
   // Server mode: each room has one owning instance; the others forward to it. Embedded: the broker directly.
   const rooms: MediaRooms =
     deps.redis && mediaServer

@@ -671,6 +671,9 @@ try {
       PUBLIC_URL: `http://${HOST}:${API_PORT}`,
       // Every bench participant joins from 127.0.0.1; the default (30 per link and address per 10 min) is for the Internet.
       SESSION_JOIN_RATE_LIMIT: "10000",
+      // The capacity steps go past the measured peer-to-peer seat limits (they are what measures them).
+      P2P_MAX_MESH: "100",
+      P2P_MAX_WEBINAR_AUDIENCE: "1000",
     },
     API_PORT,
   );

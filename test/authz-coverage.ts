@@ -54,6 +54,8 @@ export const authzCoverage = {
     "mediaTrickle",
     "mediaLeave",
     "mediaPublishers",
+    "mediaState",
+    "mediaStates",
     "sessionMedia",
   ],
   /** Anonymous, customer, agent and admin on the workspace settings. */

@@ -20,6 +20,7 @@ export const JOIN = `mutation($input: JoinSessionInput!) { joinSession(input: $i
   ... on Error { code message }
   ... on JoinSessionPayload { participantToken participant { id status role peerId email } session { id status } }
   ... on SessionFullError { maxParticipants }
+  ... on SeatLimitError { limit mediaServer kind }
   ... on InvalidVerificationCodeError { attemptsLeft }
   ... on RateLimitedError { retryAfterSeconds }
   ... on ParticipantRemovedError { reason }

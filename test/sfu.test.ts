@@ -63,7 +63,7 @@ const call = (caller: Caller, query: string, variables: Record<string, unknown>)
   participantGql(server, query, variables, caller.participantToken ?? null, caller.accessToken);
 
 async function liveSession(type: string) {
-  const session = await createSession(server, agent, { type, maxParticipants: 20 });
+  const session = await createSession(server, agent, { type, maxParticipants: 10 });
   const started = await hostAction(server, agent, "startLiveSession", { id: session.id });
   expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
   const host = await server.app.prisma.sessionParticipant.findFirstOrThrow({
@@ -300,6 +300,13 @@ describe.skipIf(!hasJanus)("SFU through the API (real Janus)", () => {
       [TRICKLE, {}, table(notNegotiating)],
       [LEAVE, {}, table(room)],
       [`query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`, {}, table(room)],
+      [
+        `mutation($sessionId: ID!) { mediaState(sessionId: $sessionId, audioMuted: true, videoOff: false) {
+          ... on Error { code } } }`,
+        {},
+        table(room),
+      ],
+      [`query($sessionId: ID!) { mediaStates(sessionId: $sessionId) { participantId audioMuted } }`, {}, table(room)],
     ];
     const outcomes: string[] = [];
     const expected: string[] = [];

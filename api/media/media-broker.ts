@@ -192,6 +192,11 @@ export class MediaBroker {
     for (const sessionId of told) this.publishEvent("ROOM_RESTARTED", sessionId);
   }
 
+  /** Makes the session's room ahead of its first media request (a meeting about to grow past the mesh). */
+  async prepare(sessionId: string): Promise<void> {
+    await this.room(sessionId);
+  }
+
   /** The session's room, created on first use. */
   private room(sessionId: string): Promise<Room> {
     let room = this.rooms.get(sessionId);

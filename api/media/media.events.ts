@@ -15,6 +15,8 @@ export const sessionMediaEventKinds = [
   "TOPOLOGY_CHANGED",
   /** For one participant: Janus renegotiates their subscription (a feed went away); answer with mediaSubscribeAnswer. */
   "SUBSCRIPTION_OFFER",
+  /** A participant's toggles (mute, camera off, presenting): the SFU's counterpart of the mesh's data messages. */
+  "STATE",
 ] as const;
 export type SessionMediaEventKind = (typeof sessionMediaEventKinds)[number];
 
@@ -35,4 +37,14 @@ export interface SessionMediaEventPayload {
   sdp?: string;
   streams?: MediaStreamDescription[];
   topology?: "PEER_TO_PEER" | "SFU";
+  /** STATE: the participant's toggles. */
+  state?: MediaParticipantState;
+}
+
+/** What a participant's tile shows of their toggles; their tracks only go silent or black. */
+export interface MediaParticipantState {
+  participantId: string;
+  audioMuted: boolean;
+  videoOff: boolean;
+  presenting: boolean;
 }

@@ -2,6 +2,7 @@ import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { ErrorInterface } from "../errors.schema.ts";
 import { ValidationError } from "../errors.ts";
+import { seatLimits } from "../sessions/seat-limits.ts";
 import { sessionEvents } from "../sessions/session-events.schema.ts";
 import { SessionTopologyEnum } from "../sessions/session-types.schema.ts";
 import { SessionEndedError } from "../sessions/sessions.errors.ts";
@@ -14,7 +15,12 @@ import {
   MediaRefusedError,
   MediaServerUnavailableError,
 } from "./media.errors.ts";
-import { type MediaStreamDescription, type SessionMediaEventPayload, sessionMediaEventKinds } from "./media.events.ts";
+import {
+  type MediaParticipantState,
+  type MediaStreamDescription,
+  type SessionMediaEventPayload,
+  sessionMediaEventKinds,
+} from "./media.events.ts";
 import { MediaService } from "./media.service.ts";
 
 /**
@@ -170,6 +176,25 @@ builder.mutationFields((t) => ({
       );
     },
   }),
+  mediaState: t.boolean({
+    description:
+      "Tells everyone in the SFU room the caller's toggles (STATE on sessionMedia): their tracks only go silent " +
+      "or black, so tiles learn mute and camera-off from this. The mesh sends the same on its data connections.",
+    authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
+    errors: { types: [SessionEndedError, MediaServerUnavailableError] },
+    args: {
+      sessionId: t.arg.id({ required: true }),
+      audioMuted: t.arg.boolean({ required: true }),
+      videoOff: t.arg.boolean({ required: true }),
+      presenting: t.arg.boolean(),
+    },
+    resolve: (_root, args, context) =>
+      context.services.media.setState(context, String(args.sessionId), {
+        audioMuted: args.audioMuted,
+        videoOff: args.videoOff,
+        presenting: args.presenting ?? false,
+      }),
+  }),
   mediaLeave: t.boolean({
     description: "Stops sending and receiving through the SFU.",
     authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
@@ -177,6 +202,16 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) => context.services.media.leave(context, String(args.sessionId)),
   }),
 }));
+
+const MediaParticipantStateRef = builder.objectRef<MediaParticipantState>("MediaParticipantState").implement({
+  description: "A participant's toggles in an SFU room, as they last told them (mediaState).",
+  fields: (t) => ({
+    participantId: t.exposeID("participantId"),
+    audioMuted: t.exposeBoolean("audioMuted"),
+    videoOff: t.exposeBoolean("videoOff"),
+    presenting: t.exposeBoolean("presenting"),
+  }),
+});
 
 const SessionMediaEventKindEnum = builder.enumType("SessionMediaEventKind", { values: sessionMediaEventKinds });
 
@@ -187,6 +222,12 @@ const SessionMediaEvent = builder.objectRef<SessionMediaEventPayload>("SessionMe
     sdp: t.string({ nullable: true, resolve: (event) => event.sdp ?? null }),
     streams: t.field({ type: [MediaStreamRef], nullable: true, resolve: (event) => event.streams ?? null }),
     topology: t.field({ type: SessionTopologyEnum, nullable: true, resolve: (event) => event.topology ?? null }),
+    state: t.field({
+      type: MediaParticipantStateRef,
+      nullable: true,
+      description: "STATE: the participant's toggles.",
+      resolve: (event) => event.state ?? null,
+    }),
   }),
 });
 
@@ -225,21 +266,30 @@ async function mediaEvents(
   return iterator;
 }
 
-/** Measured on the reference machine (docs/benchmarks.md, `npm run bench:calls`): what peer-to-peer carries. */
-const PEER_TO_PEER_MESH = 7;
-const PEER_TO_PEER_WEBINAR_AUDIENCE = 24;
-
 const CallCapacity = builder
-  .objectRef<{ mediaServer: boolean; meshSize: number; webinarAudience: number; sfuFrom: number }>("CallCapacity")
+  .objectRef<{
+    mediaServer: boolean;
+    meshSize: number;
+    webinarAudience: number;
+    meetingSeats: number;
+    sfuFrom: number;
+  }>("CallCapacity")
   .implement({
-    description: "What calls carry here, for the scheduling form: peer-to-peer limits, or the media server's.",
+    description:
+      "What calls carry here, for the scheduling form: peer-to-peer limits, or the media server's. The server " +
+      "refuses more seats (SeatLimitError) at scheduling, joining and admitting.",
     fields: (t) => ({
       mediaServer: t.exposeBoolean("mediaServer", {
         description: "A media server (SFU) is up: large sessions use it.",
       }),
-      meshSize: t.exposeInt("meshSize", { description: "Participants a peer-to-peer meeting carries (measured)." }),
+      meshSize: t.exposeInt("meshSize", {
+        description: "Participants (host included) a peer-to-peer meeting carries (measured).",
+      }),
       webinarAudience: t.exposeInt("webinarAudience", {
-        description: "Viewers a webinar carries: peer-to-peer as measured, or the seat limit with a media server.",
+        description: "Most webinar seats: peer-to-peer as measured, or SFU_WEBINAR_MAX_SEATS with a media server.",
+      }),
+      meetingSeats: t.exposeInt("meetingSeats", {
+        description: "Most seats of a meeting (host not counted): the mesh's, or the media server room's.",
       }),
       sfuFrom: t.exposeInt("sfuFrom", { description: "Meetings move to the media server from this many people." }),
     }),
@@ -251,13 +301,22 @@ builder.queryFields((t) => ({
     authScopes: { agent: true },
     resolve: (_root, _args, context) => {
       const mediaServer = context.services.media.broker.available();
+      const seats = seatLimits(context.services.sessions.seats, mediaServer);
       return {
         mediaServer,
-        meshSize: PEER_TO_PEER_MESH,
-        webinarAudience: mediaServer ? 100 : PEER_TO_PEER_WEBINAR_AUDIENCE,
+        meshSize: context.services.sessions.seats.meshSize,
+        webinarAudience: seats.webinar,
+        meetingSeats: seats.meeting,
         sfuFrom: MediaService.MESH_LIMIT + 1,
       };
     },
+  }),
+  mediaStates: t.field({
+    type: [MediaParticipantStateRef],
+    description: "The toggles of everyone in the SFU room who told them (then follow STATE on sessionMedia).",
+    authScopes: (_root, args) => inTheRoom(String(args.sessionId)),
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => context.services.media.states(context, String(args.sessionId)),
   }),
   mediaPublishers: t.idList({
     description: "Participants whose media is up in the session's SFU room now (then follow sessionMedia).",
@@ -293,9 +352,9 @@ builder.prismaObjectField("LiveSession", "mediaNotice", (t) =>
       if (session.status !== "LIVE" || session.topology === "SFU" || !broker.configured() || broker.available())
         return null;
       if (session.type === "WEBINAR")
-        return `The media server is unreachable: this webinar runs peer-to-peer for now, which carries about ${PEER_TO_PEER_WEBINAR_AUDIENCE} viewers.`;
+        return `The media server is unreachable: this webinar runs peer-to-peer for now, which carries about ${context.services.sessions.seats.webinarAudience} viewers.`;
       if (session.maxParticipants > MediaService.MESH_LIMIT)
-        return `The media server is unreachable: this session runs peer-to-peer for now, which carries about ${PEER_TO_PEER_MESH} people.`;
+        return `The media server is unreachable: this session runs peer-to-peer for now, which carries about ${context.services.sessions.seats.meshSize} people.`;
       return null;
     },
   }),

@@ -8,6 +8,7 @@ import type { LiveSessionEventPayload } from "../sessions/sessions.events.ts";
 import { isClosed } from "../sessions/sessions.rules.ts";
 import type { SessionEvents } from "../sessions/sessions.store.ts";
 import { MediaPublishNotAllowedError, MediaServerUnavailableError } from "./media.errors.ts";
+import type { MediaParticipantState } from "./media.events.ts";
 import type { IceCandidate, MediaBroker, MediaParticipant } from "./media-broker.ts";
 import type { MediaRooms } from "./media-router.ts";
 import type { SfuRecordings } from "./sfu-recording.ts";
@@ -20,6 +21,8 @@ import type { SfuRecordings } from "./sfu-recording.ts";
 export class MediaService {
   /** Participants (host included) a peer-to-peer mesh carries; one more moves a meeting to the SFU. */
   static readonly MESH_LIMIT = 4;
+  /** Participants' toggles per session (relayed as STATE events; read by late joiners with `states`). */
+  private readonly toggles = new Map<string, Map<string, MediaParticipantState>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -41,6 +44,12 @@ export class MediaService {
     // Janus records the room while the session's server recording is open; turning it off stops it at once.
     if (this.recorder && (event.kind === "RECORDING_CHANGED" || event.kind === "ENDED"))
       this.recorder.sync(event.sessionId).catch(this.onError);
+    if (event.kind === "ENDED" || event.kind === "CANCELLED") this.toggles.delete(event.sessionId);
+    else if (
+      event.participantId &&
+      (event.kind === "PARTICIPANT_LEFT" || event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED")
+    )
+      this.toggles.get(event.sessionId)?.delete(event.participantId);
   }
 
   /**
@@ -57,6 +66,10 @@ export class MediaService {
     if (session?.status !== "LIVE" || session.topology === "SFU") return;
     if (session.type !== "WEBINAR") {
       const inRoom = await this.prisma.sessionParticipant.count({ where: { sessionId, status: "ADMITTED" } });
+      // One short of the move: the room is made now, so the switch itself does not wait for it.
+      // (Embedded only: in server mode the room's owner makes it, api/media/media-router.ts.)
+      if (inRoom === MediaService.MESH_LIMIT && this.rooms === this.broker)
+        this.broker.prepare(sessionId).catch(this.onError);
       if (inRoom <= MediaService.MESH_LIMIT) return;
     }
     // A session recorded when it moves to the SFU goes on being recorded, by the media server from now on.
@@ -129,6 +142,32 @@ export class MediaService {
     const participant = await this.sessions.speaker(actor, sessionId);
     if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
     return this.rooms.publishers(sessionId);
+  }
+
+  /** The caller's toggles, told to everyone in the room (STATE on sessionMedia) and kept for late joiners. */
+  async setState(actor: SessionActor, sessionId: string, state: Omit<MediaParticipantState, "participantId">) {
+    const participant = await this.inTheRoom(actor, sessionId);
+    const full: MediaParticipantState = { participantId: participant.id, ...state };
+    let session = this.toggles.get(sessionId);
+    if (!session) {
+      session = new Map();
+      this.toggles.set(sessionId, session);
+    }
+    session.set(participant.id, full);
+    this.pubsub.publish("sessionMedia", sessionId, {
+      kind: "STATE",
+      sessionId,
+      participantId: participant.id,
+      state: full,
+    });
+    return true;
+  }
+
+  /** Everyone's toggles as last told (participants who never told any are unmuted with their camera on). */
+  async states(actor: SessionActor, sessionId: string): Promise<MediaParticipantState[]> {
+    const participant = await this.sessions.speaker(actor, sessionId);
+    if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
+    return [...(this.toggles.get(sessionId)?.values() ?? [])];
   }
 
   /** Stops sending and receiving; allowed whatever the session's state, so a client can always clean up. */

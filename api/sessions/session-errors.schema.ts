@@ -7,6 +7,7 @@ import {
   ParticipantRemovedError,
   RecordingConsentMissingError,
   RecordingConsentRequiredError,
+  SeatLimitError,
   SessionEndedError,
   SessionFullError,
   SessionLockedError,
@@ -62,6 +63,17 @@ builder.objectType(SessionFullError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof SessionFullError,
   fields: (t) => ({ maxParticipants: t.exposeInt("maxParticipants") }),
+});
+builder.objectType(SeatLimitError, {
+  name: "SeatLimitError",
+  description: "More seats than the call can carry (peer-to-peer as measured, or the media server's maximum).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof SeatLimitError,
+  fields: (t) => ({
+    limit: t.exposeInt("limit", { description: "Most seats (the host does not count)." }),
+    mediaServer: t.exposeBoolean("mediaServer", { description: "The limit is the media server's." }),
+    kind: t.exposeString("kind", { description: "MEETING or WEBINAR." }),
+  }),
 });
 builder.objectType(RecordingConsentMissingError, {
   name: "RecordingConsentMissingError",

@@ -3,6 +3,7 @@ import { InvalidTransitionError, NotFoundError, ValidationError } from "../error
 import { ParticipantRoleEnum, SessionParticipantRef } from "./session-types.schema.ts";
 import {
   RecordingConsentMissingError,
+  SeatLimitError,
   SessionEndedError,
   SessionFullError,
   SessionOptionDisabledError,
@@ -16,6 +17,7 @@ const participantErrors = [
   InvalidTransitionError,
   SessionEndedError,
   SessionFullError,
+  SeatLimitError,
   RecordingConsentMissingError,
 ];
 

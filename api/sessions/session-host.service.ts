@@ -6,12 +6,8 @@ import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
 import { finalizeOpenRecordingsLater, openServerRecording } from "./session-reactions.jobs.ts";
 import "./sessions.jobs.ts";
-import {
-  RecordingConsentMissingError,
-  SessionEndedError,
-  SessionFullError,
-  SessionOptionDisabledError,
-} from "./sessions.errors.ts";
+import { assertSeatFree, peerToPeerOnly, type SeatPolicy, seatsLeft } from "./seat-limits.ts";
+import { RecordingConsentMissingError, SessionEndedError, SessionOptionDisabledError } from "./sessions.errors.ts";
 import { isClosed, reminderKeyPrefix } from "./sessions.rules.ts";
 import { admittedCount, closeVisits, lockSession, openVisit, type SessionEvents } from "./sessions.store.ts";
 
@@ -25,6 +21,7 @@ export class HostControlService {
     private readonly clock: Clock,
     private readonly access: SessionAccessService,
     private readonly events: SessionEvents,
+    private readonly seats: SeatPolicy = peerToPeerOnly,
   ) {}
 
   async start(sessionId: string): Promise<LiveSession> {
@@ -98,8 +95,7 @@ export class HostControlService {
       }
       if (row.status !== "WAITING")
         throw new InvalidTransitionError(row.status, "ADMITTED", "only waiting participants can be admitted");
-      if ((await admittedCount(tx, session.id)) >= session.maxParticipants)
-        throw new SessionFullError(session.maxParticipants);
+      assertSeatFree(this.seats, session, await admittedCount(tx, session.id));
       if (session.recording && !row.recordingConsentAt) throw new RecordingConsentMissingError([row.id]);
       const admitted = await tx.sessionParticipant.update({
         where: { id: row.id },
@@ -119,7 +115,7 @@ export class HostControlService {
     const now = this.clock.now();
     const admitted = await this.prisma.$transaction(async (tx) => {
       const session = await lockSession(tx, existing.id);
-      let seats = session.maxParticipants - (await admittedCount(tx, session.id));
+      let seats = seatsLeft(this.seats, session, await admittedCount(tx, session.id));
       const waiting = await tx.sessionParticipant.findMany({
         where: { sessionId: session.id, status: "WAITING" },
         orderBy: [{ firstJoinedAt: "asc" }, { id: "asc" }],

@@ -11,6 +11,7 @@ import {
   ParticipantRemovedError,
   RateLimitedError,
   RecordingConsentRequiredError,
+  SeatLimitError,
   SessionEndedError,
   SessionFullError,
   SessionLockedError,
@@ -102,6 +103,7 @@ const joinErrors = [
   ParticipantRemovedError,
   SessionLockedError,
   SessionFullError,
+  SeatLimitError,
   RecordingConsentRequiredError,
   RateLimitedError,
 ];

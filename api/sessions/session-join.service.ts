@@ -7,6 +7,7 @@ import { enqueueJob } from "../jobs/jobs.service.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { ParticipantAuth } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
+import { assertSeatFree, peerToPeerOnly, type SeatPolicy } from "./seat-limits.ts";
 import {
   EmailDomainNotAllowedError,
   EmailVerificationRequiredError,
@@ -14,7 +15,6 @@ import {
   ParticipantRemovedError,
   RecordingConsentRequiredError,
   SessionEndedError,
-  SessionFullError,
   SessionLockedError,
   SessionNotFoundError,
   TooManyAttemptsError,
@@ -51,7 +51,12 @@ export class SessionJoinService {
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
     private readonly events: SessionEvents,
-    private readonly options: { limits: JoinLimits; rateLimits: RateLimits; sealCode: (code: string) => string },
+    private readonly options: {
+      limits: JoinLimits;
+      rateLimits: RateLimits;
+      sealCode: (code: string) => string;
+      seats?: SeatPolicy;
+    },
   ) {}
 
   async byLink(token: string): Promise<LiveSession | null> {
@@ -152,8 +157,8 @@ export class SessionJoinService {
           where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
         })) > 0;
       const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
-      if (!alreadyIn && !waits && (await admittedCount(tx, session.id)) >= locked.maxParticipants)
-        throw new SessionFullError(locked.maxParticipants);
+      if (!alreadyIn && !waits)
+        assertSeatFree(this.options.seats ?? peerToPeerOnly, locked, await admittedCount(tx, session.id));
       const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
       if (locked.recording && !waits && !consented) throw new RecordingConsentRequiredError();
       const status = waits ? "WAITING" : "ADMITTED";

@@ -1,7 +1,7 @@
 import { builder } from "../builder.ts";
 import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
-import { SessionEndedError } from "./sessions.errors.ts";
+import { SeatLimitError, SessionEndedError } from "./sessions.errors.ts";
 import { changedRow } from "./sessions.resolvers.ts";
 import { managesSession, ofTheSession } from "./sessions.scopes.ts";
 
@@ -19,7 +19,11 @@ const InviteeInput = builder.inputType("InviteeInput", {
 const sessionOptionFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) => ({
   description: t.string(),
   agenda: t.string(),
-  maxParticipants: t.int({ description: "1–100; default by type (webinar 100, training 25, others 4)." }),
+  maxParticipants: t.int({
+    description:
+      "Seats, the host not counted: at most what the call carries (callCapacity; SeatLimitError beyond it). " +
+      "Default by type (webinar 100, training 25, others 4) within that.",
+  }),
   invites: t.field({ type: [InviteeInput] }),
   inviteList: t.string({
     description:
@@ -112,7 +116,7 @@ builder.mutationFields((t) => ({
   createLiveSession: t.withAuth({ agent: true }).prismaField({
     type: "LiveSession",
     description: "Schedules a session hosted by the viewer; invitations and reminders are queued. Agents and admins.",
-    errors: { types: [ValidationError], directResult: true },
+    errors: { types: [ValidationError, SeatLimitError], directResult: true },
     args: { input: t.arg({ type: CreateLiveSessionInput, required: true }) },
     resolve: changedRow("liveSession", ({ input }, context) =>
       context.services.sessions.scheduling.create(context.viewer, present(input)),
@@ -122,7 +126,7 @@ builder.mutationFields((t) => ({
     type: "LiveSession",
     description: "Changes a session. Moving it re-sends invitations (new SEQUENCE) and reschedules reminders.",
     authScopes: (_root, args, context) => managesSession(context, String(args.id)),
-    errors: { types: [ValidationError, NotFoundError, SessionEndedError], directResult: true },
+    errors: { types: [ValidationError, NotFoundError, SessionEndedError, SeatLimitError], directResult: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateLiveSessionInput, required: true }) },
     resolve: changedRow("liveSession", (args, context) =>
       context.services.sessions.scheduling.update(String(args.id), sent(args.input)),

@@ -3,10 +3,12 @@ import type { StaffViewer } from "../auth/roles.ts";
 import type { Clock } from "../clock.ts";
 import { InvalidTransitionError, ValidationError } from "../errors.ts";
 import type { LiveSession, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { LiveSessionType, SessionTopology } from "../generated/prisma/enums.ts";
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
-import { SessionEndedError } from "./sessions.errors.ts";
+import { peerToPeerOnly, type SeatPolicy, seatLimit } from "./seat-limits.ts";
+import { SeatLimitError, SessionEndedError } from "./sessions.errors.ts";
 import {
   type CreateSessionData,
   createSessionInput,
@@ -36,7 +38,15 @@ export class SessionSchedulingService {
     private readonly clock: Clock,
     private readonly access: SessionAccessService,
     private readonly events: SessionEvents,
+    private readonly seats: SeatPolicy = peerToPeerOnly,
   ) {}
+
+  /** Refuses more seats than this type of session's call can carry (SeatLimitError names the limit). */
+  private checkSeats(type: LiveSessionType, maxParticipants: number | null | undefined, topology?: SessionTopology) {
+    const seats = seatLimit(this.seats, type, topology);
+    if (maxParticipants != null && maxParticipants > seats.limit)
+      throw new SeatLimitError(seats.limit, seats.mediaServer, seats.kind);
+  }
 
   /** A session hosted by `host`, whom the field's `agent` scope let through. */
   async create(host: StaffViewer, input: unknown): Promise<LiveSession> {
@@ -45,6 +55,7 @@ export class SessionSchedulingService {
     if (data.scheduledStartAt.getTime() < now.getTime() - START_GRACE_MS)
       throw ValidationError.field("input.scheduledStartAt", "must not be in the past");
     if (data.ticketId) await this.assertTicket(data.ticketId);
+    this.checkSeats(data.type, data.maxParticipants);
     const { password, ...fields } = data;
     const passwordHash = password ? await hashPassword(password) : null;
     const session = await this.prisma.$transaction((tx) =>
@@ -73,7 +84,9 @@ export class SessionSchedulingService {
     const session = await tx.liveSession.create({
       data: {
         ...fields,
-        maxParticipants: data.maxParticipants ?? defaultMaxParticipants[data.type],
+        // Without a choice: the type's default, within what the call can carry.
+        maxParticipants:
+          data.maxParticipants ?? Math.min(defaultMaxParticipants[data.type], seatLimit(this.seats, data.type).limit),
         reminderOffsets: [...new Set(data.reminderOffsets)],
         publicId: newPublicId(),
         roomId: newRoomId(),
@@ -138,6 +151,8 @@ export class SessionSchedulingService {
     if (data.scheduledStartAt && existing.status === "SCHEDULED" && start.getTime() < now.getTime() - START_GRACE_MS)
       throw ValidationError.field("input.scheduledStartAt", "must not be in the past");
     if (data.ticketId) await this.assertTicket(data.ticketId);
+    if (data.maxParticipants != null || (data.type && data.type !== existing.type))
+      this.checkSeats(data.type ?? existing.type, data.maxParticipants ?? existing.maxParticipants, existing.topology);
     const passwordHash =
       data.password === undefined ? undefined : data.password === null ? null : await hashPassword(data.password);
     const { invites, password: _password, ...fields } = data;

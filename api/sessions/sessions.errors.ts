@@ -76,6 +76,29 @@ export class SessionFullError extends DomainError {
   }
 }
 
+/**
+ * More seats than the session's call can carry: peer-to-peer without a media server (measured limits), or the media
+ * server's maximum. At scheduling (maxParticipants) and when one more would join or be admitted.
+ */
+export class SeatLimitError extends DomainError {
+  override readonly code = "SEAT_LIMIT";
+  constructor(
+    readonly limit: number,
+    readonly mediaServer: boolean,
+    readonly kind: "MEETING" | "WEBINAR",
+  ) {
+    super(
+      kind === "WEBINAR"
+        ? mediaServer
+          ? `A webinar through the media server seats at most ${limit} participants`
+          : `Without a media server a webinar carries at most ${limit} viewers (peer-to-peer)`
+        : mediaServer
+          ? `A meeting through the media server carries at most ${limit} participants besides the host`
+          : `Without a media server a call carries at most ${limit} participants besides the host (peer-to-peer)`,
+    );
+  }
+}
+
 export class RecordingConsentRequiredError extends DomainError {
   override readonly code = "RECORDING_CONSENT_REQUIRED";
   constructor() {

@@ -3,6 +3,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { TicketService } from "../tickets/tickets.service.ts";
+import { peerToPeerOnly, type SeatPolicy } from "./seat-limits.ts";
 import { type SessionAccessOptions, SessionAccessService } from "./session-access.service.ts";
 import { SessionChatService } from "./session-chat.service.ts";
 import { SessionGestureService } from "./session-gestures.service.ts";
@@ -29,6 +30,7 @@ export class SessionService extends SessionAccessService {
   readonly gestures: SessionGestureService;
   readonly ticketCalls: TicketCallService;
   readonly events: SessionEvents;
+  readonly seats: SeatPolicy;
 
   constructor(
     prisma: PrismaClient,
@@ -39,19 +41,24 @@ export class SessionService extends SessionAccessService {
       limits: SessionLimits;
       /** The app's shared rate limiter (Redis in server mode), so every instance counts the same budgets. */
       rateLimits: RateLimits;
+      /** What calls can carry (media server or peer-to-peer): seats are refused beyond it. */
+      seats?: SeatPolicy;
     },
   ) {
     super(prisma, options);
     const events = new SessionEvents(prisma, pubsub);
     this.events = events;
     const { limits, rateLimits } = options;
-    this.scheduling = new SessionSchedulingService(prisma, clock, this, events);
+    const seats = options.seats ?? peerToPeerOnly;
+    this.seats = seats;
+    this.scheduling = new SessionSchedulingService(prisma, clock, this, events, seats);
     this.joining = new SessionJoinService(prisma, clock, events, {
       limits,
       rateLimits,
+      seats,
       sealCode: (code) => this.sealVerificationCode(code),
     });
-    this.hostControls = new HostControlService(prisma, clock, this, events);
+    this.hostControls = new HostControlService(prisma, clock, this, events, seats);
     this.chat = new SessionChatService(prisma, clock, events, {
       messagesPerMinute: limits.chatMessagesPerMinute,
       rateLimits,

@@ -97,6 +97,9 @@ async function newPage(): Promise<Page> {
   await context.grantPermissions(["camera", "microphone"]);
   contexts.push(context);
   const page = await context.newPage();
+  // Five pages sending video on two shared cores: a page load can take longer than the default 30 s.
+  page.setDefaultNavigationTimeout(120_000);
+  page.setDefaultTimeout(90_000);
   page.on("dialog", (dialog) => void dialog.accept());
   return page;
 }
@@ -128,7 +131,7 @@ async function participantJoins(token: string, name: string): Promise<Page> {
 }
 
 async function liveSession(type: string): Promise<Record<string, any>> {
-  const session = await createSession(server, agent, { type, waitingRoom: false, maxParticipants: 20 });
+  const session = await createSession(server, agent, { type, waitingRoom: false, maxParticipants: 10 });
   await hostAction(server, agent, "startLiveSession", { id: session.id });
   return session;
 }
@@ -166,6 +169,7 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
         for (const [other] of pages)
           if (other !== self) {
             await advancing(page, `${other}'s video`).catch(async (error) => {
+              console.info(`${self} does not decode ${other}'s video; tiles:`);
               console.info(
                 await page.evaluate(() =>
                   [...document.querySelectorAll(".tile")].map((tile) => tile.textContent).join(" | "),
@@ -175,7 +179,11 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
             });
           }
     };
+    const started = Date.now();
+    const mark = (step: string) =>
+      console.info(`4 → 5 test: ${step} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
     await everyoneSeesEveryone();
+    mark("4 in the mesh receive everyone");
     expect((await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology).toBe(
       "PEER_TO_PEER",
     );
@@ -192,7 +200,9 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
         timeout: 30_000,
       })
       .toBe(5);
+    mark("5 publish through Janus");
     await everyoneSeesEveryone();
+    mark("5 receive everyone");
     const gaps: Record<string, number> = {};
     for (const [self, page] of pages.slice(0, 4)) {
       const seen = await page.evaluate(() => (window as unknown as { frameGaps: Record<string, number> }).frameGaps);
@@ -200,9 +210,29 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
     }
     console.info("4 → 5, longest interruption per received video (ms):", gaps);
     expect(Object.keys(gaps)).toHaveLength(12);
-    // Measured, not asserted: the issue's target is under 3 s; the longest gap was 5.9 s on a quiet machine and 28 s
-    // with other suites loading the 2 cores (load average 25-30), see docs/calls.md. Everyone receiving everyone again
-    // after the switch is what this test asserts.
+    // Issue 17: the switch interrupts nobody's picture for 3 s or more (make-before-break: each tile moves to its SFU
+    // stream once that decodes, and the mesh link closes once both sides receive each other through Janus).
+    for (const [pair, gap] of Object.entries(gaps)) expect(gap, pair).toBeLessThan(3000);
+
+    // On the SFU, a remote's mute and camera-off reach every tile (the server relays them: mediaState → STATE),
+    // both for those who moved from the mesh and for the one who joined on the SFU.
     await screenshot(host, "sfu-meeting-host");
+    const dan = pages[1]?.[1] as Page;
+    const gus = pages[4]?.[1] as Page;
+    await dan.getByRole("button", { name: "Mute microphone" }).click();
+    await dan.getByRole("button", { name: "Turn camera off" }).click();
+    for (const page of [host, gus]) {
+      const tile = page.locator(".tile", { hasText: "Dan" });
+      await tile.getByRole("img", { name: "Microphone off" }).waitFor();
+      await tile.locator(".avatar").waitFor();
+    }
+    await screenshot(host, "sfu-meeting-host-remote-muted");
+    await dan.getByRole("button", { name: "Unmute microphone" }).click();
+    await dan.getByRole("button", { name: "Turn camera on" }).click();
+    for (const page of [host, gus]) {
+      const tile = page.locator(".tile", { hasText: "Dan" });
+      await tile.getByRole("img", { name: "Microphone off" }).waitFor({ state: "detached" });
+      await tile.locator(".avatar").waitFor({ state: "detached" });
+    }
   });
 });

@@ -22,6 +22,18 @@ export interface SfuEvent {
   participantId?: string | null;
   sdp?: string | null;
   streams?: SfuStream[] | null;
+  /** STATE: the participant's toggles. */
+  audioMuted?: boolean | null;
+  videoOff?: boolean | null;
+  presenting?: boolean | null;
+}
+
+/** A participant's toggles as the media server's broker relays them (the mesh sends them on data connections). */
+export interface SfuParticipantState {
+  participantId: string;
+  audioMuted: boolean;
+  videoOff: boolean;
+  presenting: boolean;
 }
 
 /**
@@ -38,6 +50,10 @@ export interface SfuSignaling {
   answer(sdp: string): Promise<void>;
   configure(feed: string, options: { substream?: number; audioOnly?: boolean }): Promise<void>;
   leave(): Promise<void>;
+  /** Tells the others this participant's toggles. */
+  state(state: Omit<SfuParticipantState, "participantId">): Promise<void>;
+  /** The toggles of everyone who told them (then follow STATE events). */
+  states(): Promise<SfuParticipantState[]>;
   /** PUBLISHED, UNPUBLISHED, TALKING, STOPPED_TALKING, ROOM_RESTARTED, SUBSCRIPTION_OFFER… */
   events(listener: (event: SfuEvent) => void): () => void;
 }

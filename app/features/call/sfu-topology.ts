@@ -5,6 +5,7 @@ import type {
   RemoteState,
   RosterEntry,
   SfuEvent,
+  SfuParticipantState,
   SfuSignaling,
   SfuStream,
 } from "./call-types.ts";
@@ -108,6 +109,10 @@ export class SfuTopology implements CallTopology {
   private closed = false;
   /** Counts ROOM_RESTARTED rejoins: an older one still retrying stops. */
   private rejoins = 0;
+  /** A resync is queued and has not started: later requests join it. */
+  private resyncQueued = false;
+  /** The remotes' toggles by participant id (they may come before their link). */
+  private readonly states = new Map<string, SfuParticipantState>();
   private readonly sfu: SfuSignaling;
 
   constructor(
@@ -119,16 +124,60 @@ export class SfuTopology implements CallTopology {
 
   async connect(): Promise<void> {
     this.stopEvents = this.sfu.events((event) => this.onEvent(event));
+    // Publishing and receiving do not wait for each other: the feeds already up are subscribed while this side's
+    // own offer is on its way (every step is a round trip through the API, and the switch from the mesh is timed).
+    const receiving = this.sfu.publishers().then((ids) => {
+      for (const id of ids) this.published.add(id);
+      this.resync();
+    });
+    const states = this.sfu
+      .states()
+      .then((list) => {
+        for (const state of list) this.applyState(state);
+      })
+      .catch(() => undefined);
     try {
-      if (this.options.publishes) await this.publish();
-      for (const id of await this.sfu.publishers()) this.published.add(id);
+      await Promise.all([this.options.publishes ? this.publish() : undefined, receiving]);
     } catch (error) {
       this.context.failed(error instanceof Error ? error.message : "The media server refused this call");
       throw error;
     }
     this.context.opened();
-    this.resync();
+    this.announce();
+    await states;
     this.layerTimer = setInterval(() => this.chooseLayers(), this.options.statsIntervalMs ?? 2000);
+  }
+
+  /** A remote's toggles (mute, camera off, presenting) as the server relays them. */
+  private applyState(state: SfuParticipantState): void {
+    this.states.set(state.participantId, state);
+    const link = this.linkOfParticipant(state.participantId);
+    if (!link) return;
+    link.remote.audioMuted = state.audioMuted;
+    link.remote.videoOff = state.videoOff;
+    link.remote.presenting = state.presenting;
+    this.context.changed();
+  }
+
+  /**
+   * Whether this remote's media arrives through the media server now: a decoded video frame, or audio packets for
+   * a remote without video. The switch from the mesh shows a remote's SFU stream only from then on.
+   */
+  async receiving(peerId: string): Promise<boolean> {
+    const link = this.links.get(peerId);
+    if (!link?.participantId || !link.remote.stream) return false;
+    const streams = this.streams.filter((stream) => stream.participantId === link.participantId && stream.active);
+    const hasVideo = streams.some((stream) => stream.type === "video");
+    for (const receiver of this.receiversOf(link.participantId)) {
+      const kind = receiver.track.kind;
+      if (hasVideo && kind !== "video") continue;
+      for (const report of (await receiver.getStats()).values()) {
+        if (report.type !== "inbound-rtp") continue;
+        if (kind === "video" && (report.framesDecoded ?? 0) > 0) return true;
+        if (kind === "audio" && (report.packetsReceived ?? 0) > 0) return true;
+      }
+    }
+    return false;
   }
 
   private newConnection(): RTCPeerConnection {
@@ -195,6 +244,15 @@ export class SfuTopology implements CallTopology {
       case "ROOM_RESTARTED":
         void this.rejoin();
         break;
+      case "STATE":
+        if (event.participantId)
+          this.applyState({
+            participantId: event.participantId,
+            audioMuted: !!event.audioMuted,
+            videoOff: !!event.videoOff,
+            presenting: !!event.presenting,
+          });
+        break;
     }
   }
 
@@ -231,7 +289,10 @@ export class SfuTopology implements CallTopology {
 
   /** Subscribes to exactly the roster's participants whose media is up. */
   private resync(): void {
+    if (this.resyncQueued) return;
+    this.resyncQueued = true;
     this.enqueue(async () => {
+      this.resyncQueued = false;
       if (this.closed) return;
       const wanted = [...this.roster.values()]
         .map((entry) => entry.participantId)
@@ -307,10 +368,14 @@ export class SfuTopology implements CallTopology {
     for (const entry of entries) {
       if (!entry.publishes || this.links.has(entry.peerId)) continue;
       const participantId = entry.participantId;
-      this.links.set(
-        entry.peerId,
-        new SfuLink(entry.peerId, participantId, entry, () => this.receiversOf(participantId)),
-      );
+      const link = new SfuLink(entry.peerId, participantId, entry, () => this.receiversOf(participantId));
+      this.links.set(entry.peerId, link);
+      const state = participantId ? this.states.get(participantId) : undefined;
+      if (state) {
+        link.remote.audioMuted = state.audioMuted;
+        link.remote.videoOff = state.videoOff;
+        link.remote.presenting = state.presenting;
+      }
     }
     for (const [peerId, link] of this.links) {
       const entry = this.roster.get(peerId);
@@ -368,8 +433,17 @@ export class SfuTopology implements CallTopology {
     this.resync();
   }
 
-  /** Mute and camera toggles travel as the tracks themselves (a disabled track sends silence/black). */
-  announce(): void {}
+  /**
+   * Tells the others this side's toggles: the tracks themselves only go silent or black, so the server relays the
+   * flags (mediaState → sessionMedia STATE), as the mesh's data connections do between peers.
+   */
+  announce(): void {
+    if (this.closed || !this.stopEvents || !this.options.publishes) return;
+    const local = this.context.local();
+    this.sfu
+      .state({ audioMuted: local.audioMuted, videoOff: local.videoOff, presenting: local.screenSharing })
+      .catch(() => undefined);
+  }
 
   close(): void {
     this.closed = true;

@@ -51,21 +51,36 @@ export default function SessionFormPage() {
   const [start, setStart] = createSignal(toLocalInput(inHour.toISOString()));
   const [end, setEnd] = createSignal(toLocalInput(new Date(inHour.getTime() + 30 * 60_000).toISOString()));
   const [max, setMax] = createSignal("");
-  // What calls really carry here: peer-to-peer limits as measured, or the media server's.
-  const [capacity, setCapacity] = createSignal<{ mediaServer: boolean; meshSize: number; webinarAudience: number }>();
+  // What calls really carry here: peer-to-peer limits as measured, or the media server's. The server enforces the
+  // same limits (SeatLimitError); the form says them first.
+  const [capacity, setCapacity] = createSignal<{
+    mediaServer: boolean;
+    meshSize: number;
+    meetingSeats: number;
+    webinarAudience: number;
+  }>();
   onMount(() => {
     void client
       .query(CallCapacityQuery, {})
       .toPromise()
       .then((result) => setCapacity(result.data?.callCapacity ?? undefined));
   });
+  /** Most seats for the chosen type (the host not counted). */
+  const seatMax = () => {
+    const known = capacity();
+    if (!known) return 1000;
+    return type() === "WEBINAR" ? known.webinarAudience : known.meetingSeats;
+  };
   const capacityHint = () => {
     const known = capacity();
     if (!known) return "";
-    return known.mediaServer
-      ? "Large meetings and webinars go through the media server."
-      : `Without a media server calls are peer-to-peer: about ${known.meshSize} people in a meeting and ` +
-          `${known.webinarAudience} viewers in a webinar get a good picture.`;
+    if (known.mediaServer)
+      return type() === "WEBINAR"
+        ? `Up to ${known.webinarAudience} viewers: webinars go through the media server.`
+        : `Up to ${known.meetingSeats} besides you: meetings past 4 go through the media server.`;
+    return type() === "WEBINAR"
+      ? `Up to ${known.webinarAudience} viewers: without a media server you send your video to each of them.`
+      : `Up to ${known.meetingSeats} besides you: without a media server everyone sends to everyone (${known.meshSize} in all).`;
   };
   const [agenda, setAgenda] = createSignal("");
   const [description, setDescription] = createSignal("");
@@ -132,7 +147,9 @@ export default function SessionFormPage() {
         (Number.isNaN(endsAt) ? "Choose an end time" : endsAt <= startsAt ? "End after the start" : undefined),
       maxParticipants:
         server.maxParticipants ??
-        (max() && !(Number.isInteger(maxValue) && maxValue >= 1 && maxValue <= 100) ? "Between 1 and 100" : undefined),
+        (max() && !(Number.isInteger(maxValue) && maxValue >= 1 && maxValue <= seatMax())
+          ? `Between 1 and ${seatMax()}`
+          : undefined),
       invites: inviteeError(invitees) ?? server.invites,
       reminderOffsets:
         server.reminderOffsets ??
@@ -187,6 +204,7 @@ export default function SessionFormPage() {
     setBusy(false);
     if (outcome?.__typename === "LiveSession" && outcome.id) navigate(`/sessions/${outcome.id}`);
     else if (outcome?.__typename === "ValidationError") setServerErrors(fieldErrorMap(outcome.fieldErrors));
+    else if (outcome?.__typename === "SeatLimitError") setServerErrors({ maxParticipants: outcome.message ?? "" });
     else setFormError(outcome?.message ?? failure ?? "Could not save the session");
   };
 
@@ -250,8 +268,8 @@ export default function SessionFormPage() {
             name="maxParticipants"
             inputmode="numeric"
             min={1}
-            max={100}
-            hint={`Leave empty for the default (webinar 100, training 25, others 4). ${capacityHint()}`}
+            max={seatMax()}
+            hint={`Leave empty for the default (webinar 100, training 25, others 4, within the limit). ${capacityHint()}`}
             value={max()}
             onInput={change(setMax, "maxParticipants")}
             error={show("maxParticipants")}

@@ -54,6 +54,7 @@ export const CallCapacityQuery = graphql(`
     callCapacity {
       mediaServer
       meshSize
+      meetingSeats
       webinarAudience
       sfuFrom
     }

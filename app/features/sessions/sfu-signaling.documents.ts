@@ -79,6 +79,37 @@ export const MediaLeaveMutation = graphql(`
   }
 `);
 
+const StateFields = graphql(`
+  fragment MediaParticipantStateFields on MediaParticipantState {
+    participantId
+    audioMuted
+    videoOff
+    presenting
+  }
+`);
+
+export const MediaStateMutation = graphql(`
+  mutation MediaState($sessionId: ID!, $audioMuted: Boolean!, $videoOff: Boolean!, $presenting: Boolean) {
+    mediaState(sessionId: $sessionId, audioMuted: $audioMuted, videoOff: $videoOff, presenting: $presenting) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const MediaStatesQuery = graphql(
+  `
+  query MediaStates($sessionId: ID!) {
+    mediaStates(sessionId: $sessionId) {
+      ...MediaParticipantStateFields
+    }
+  }
+`,
+  [StateFields],
+);
+
 export const SessionMediaSubscription = graphql(
   `
   subscription SessionMedia($sessionId: ID!) {
@@ -89,8 +120,11 @@ export const SessionMediaSubscription = graphql(
       streams {
         ...MediaStreamFields
       }
+      state {
+        ...MediaParticipantStateFields
+      }
     }
   }
 `,
-  [StreamFields],
+  [StreamFields, StateFields],
 );

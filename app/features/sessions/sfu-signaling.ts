@@ -6,6 +6,8 @@ import {
   MediaLeaveMutation,
   MediaPublishersQuery,
   MediaPublishMutation,
+  MediaStateMutation,
+  MediaStatesQuery,
   MediaSubscribeMutation,
   SessionMediaSubscription,
 } from "./sfu-signaling.documents.ts";
@@ -44,13 +46,30 @@ export function createSfuSignaling(client: Client, sessionId: string): SfuSignal
     async configure(feed, options) {
       await client.mutation(MediaConfigureMutation, { sessionId, feed, ...options }).toPromise();
     },
+    async state(state) {
+      await client.mutation(MediaStateMutation, { sessionId, ...state }).toPromise();
+    },
+    async states() {
+      const result = await client.query(MediaStatesQuery, { sessionId }, { requestPolicy: "network-only" }).toPromise();
+      return (result.data?.mediaStates ?? []).map((state) => ({
+        ...state,
+        participantId: String(state.participantId),
+      }));
+    },
     async leave() {
       await client.mutation(MediaLeaveMutation, { sessionId }).toPromise();
     },
     events(listener) {
       const { unsubscribe } = client.subscription(SessionMediaSubscription, { sessionId }).subscribe((result) => {
         const event = result.data?.sessionMedia;
-        if (event) listener({ ...event, streams: (event.streams ?? null) as SfuStream[] | null });
+        if (event)
+          listener({
+            ...event,
+            streams: (event.streams ?? null) as SfuStream[] | null,
+            audioMuted: event.state?.audioMuted ?? null,
+            videoOff: event.state?.videoOff ?? null,
+            presenting: event.state?.presenting ?? null,
+          });
       });
       return unsubscribe;
     },
