@@ -97,6 +97,8 @@ const envSchema = z
     SESSION_VERIFICATION_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
     SESSION_CHAT_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
     SESSION_REACTION_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
+    /** Seats a webinar may have (the host does not count); above 100 only where a media server carries webinars. */
+    WEBINAR_MAX_PARTICIPANTS: z.coerce.number().int().min(1).max(1000).default(100),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
     SMTP_URL: z
       .string()

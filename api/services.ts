@@ -89,6 +89,7 @@ export function createServices(
       verificationRequestsPer15Min: env.SESSION_VERIFICATION_RATE_LIMIT,
       chatMessagesPerMinute: env.SESSION_CHAT_RATE_LIMIT,
       reactionsPerMinute: env.SESSION_REACTION_RATE_LIMIT,
+      webinarMaxParticipants: env.WEBINAR_MAX_PARTICIPANTS,
     },
   });
   const fileLinks = new FileLinks(deps.authSecret, clock);

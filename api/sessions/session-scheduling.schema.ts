@@ -19,7 +19,10 @@ const InviteeInput = builder.inputType("InviteeInput", {
 const sessionOptionFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) => ({
   description: t.string(),
   agenda: t.string(),
-  maxParticipants: t.int({ description: "1–100; default by type (webinar 100, training 25, others 4)." }),
+  maxParticipants: t.int({
+    description:
+      "1–100 (webinars: up to WEBINAR_MAX_PARTICIPANTS); default by type (webinar 100, training 25, others 4).",
+  }),
   invites: t.field({ type: [InviteeInput] }),
   inviteList: t.string({
     description:

@@ -3,6 +3,7 @@ import type { StaffViewer } from "../auth/roles.ts";
 import type { Clock } from "../clock.ts";
 import { InvalidTransitionError, ValidationError } from "../errors.ts";
 import type { LiveSession, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { LiveSessionType } from "../generated/prisma/enums.ts";
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
@@ -20,12 +21,14 @@ import {
   defaultMaxParticipants,
   dueReminders,
   isClosed,
+  MAX_PARTICIPANTS_LIMIT,
   newPeerId,
   newPublicId,
   newRoomId,
   reminderKey,
   reminderKeyPrefix,
   START_GRACE_MS,
+  seatLimit,
 } from "./sessions.rules.ts";
 import type { SessionEvents, Tx } from "./sessions.store.ts";
 
@@ -36,11 +39,20 @@ export class SessionSchedulingService {
     private readonly clock: Clock,
     private readonly access: SessionAccessService,
     private readonly events: SessionEvents,
+    private readonly limits: { webinarMaxParticipants: number } = { webinarMaxParticipants: MAX_PARTICIPANTS_LIMIT },
   ) {}
+
+  /** The seat count within the limit of the session's type, or a field error on `input.maxParticipants`. */
+  private checkSeats(type: LiveSessionType, maxParticipants: number | null | undefined) {
+    const limit = seatLimit(type, this.limits.webinarMaxParticipants);
+    if (maxParticipants !== null && maxParticipants !== undefined && maxParticipants > limit)
+      throw ValidationError.field("input.maxParticipants", `must be at most ${limit}`);
+  }
 
   /** A session hosted by `host`, whom the field's `agent` scope let through. */
   async create(host: StaffViewer, input: unknown): Promise<LiveSession> {
     const data = parse(createSessionInput, input);
+    this.checkSeats(data.type, data.maxParticipants);
     const now = this.clock.now();
     if (data.scheduledStartAt.getTime() < now.getTime() - START_GRACE_MS)
       throw ValidationError.field("input.scheduledStartAt", "must not be in the past");
@@ -131,6 +143,8 @@ export class SessionSchedulingService {
     const data = parse(updateSessionInput, input);
     const existing = await this.access.existingSession(sessionId);
     if (isClosed(existing.status)) throw new SessionEndedError(existing.status);
+    if (data.type !== undefined || data.maxParticipants !== undefined)
+      this.checkSeats(data.type ?? existing.type, data.maxParticipants ?? existing.maxParticipants);
     const now = this.clock.now();
     const start = data.scheduledStartAt ?? existing.scheduledStartAt;
     const end = data.scheduledEndAt ?? existing.scheduledEndAt;

@@ -12,7 +12,12 @@ import {
   LiveSessionStatus as LiveSessionStatusValues,
   LiveSessionType as LiveSessionTypeValues,
 } from "../generated/prisma/enums.ts";
-import { CHAT_MAX_LENGTH, DEFAULT_REMINDER_OFFSETS, MAX_PARTICIPANTS_LIMIT, REACTION_EMOJI } from "./sessions.rules.ts";
+import {
+  CHAT_MAX_LENGTH,
+  DEFAULT_REMINDER_OFFSETS,
+  MAX_PARTICIPANTS_CEILING,
+  REACTION_EMOJI,
+} from "./sessions.rules.ts";
 
 /** The sessions domain's inputs, validated at the edge with a message per field. */
 
@@ -79,7 +84,8 @@ const sessionFields = {
     .number()
     .int()
     .min(1, "must be at least 1")
-    .max(MAX_PARTICIPANTS_LIMIT, `must be at most ${MAX_PARTICIPANTS_LIMIT}`),
+    // The limit by type (sessions.rules.ts seatLimit) is checked by the scheduling service.
+    .max(MAX_PARTICIPANTS_CEILING, `must be at most ${MAX_PARTICIPANTS_CEILING}`),
   invites: z.array(invitee).max(MAX_INVITEES, `at most ${MAX_INVITEES} invitees`),
   inviteList,
   waitingRoom: z.boolean(),

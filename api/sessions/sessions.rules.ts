@@ -9,6 +9,16 @@ export const defaultMaxParticipants: Record<LiveSessionType, number> = {
   SUPPORT_CALL: 4,
 };
 export const MAX_PARTICIPANTS_LIMIT = 100;
+/**
+ * The most a webinar may seat when WEBINAR_MAX_PARTICIPANTS raises its limit (a media server carries it; bench:webinar
+ * measured 300 viewers on 2 cores). The input accepts up to this; the scheduling service applies the configured limit.
+ */
+export const MAX_PARTICIPANTS_CEILING = 1000;
+
+/** The seat limit of a session type: webinars may have a configured one, every other type stays at 100. */
+export function seatLimit(type: LiveSessionType, webinarMaxParticipants: number): number {
+  return type === "WEBINAR" ? webinarMaxParticipants : MAX_PARTICIPANTS_LIMIT;
+}
 export const DEFAULT_REMINDER_OFFSETS = [60, 15];
 /** How far in the past a start may be and still count as "now" (clock skew, slow forms). */
 export const START_GRACE_MS = 60_000;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../../test/fixtures.ts";
-import type { TestServer } from "../../test/harness.ts";
+import { createCast } from "../../test/fixtures.ts";
+import { startTestServer, type TestServer } from "../../test/harness.ts";
 import {
   createSession,
   HOST_FIELDS,
@@ -115,6 +116,35 @@ describe("scheduling", () => {
     expect((await createSession(server, agent, { type: "SUPPORT_CALL" })).maxParticipants).toBe(4);
   });
 
+  it("seats at most 100, and webinars up to WEBINAR_MAX_PARTICIPANTS where a media server carries them", async () => {
+    const CREATE = `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) {
+      __typename ... on LiveSession { maxParticipants } ... on ValidationError { fieldErrors { path message } } } }`;
+    const start = new Date(server.clock.now().getTime() + minutes(60));
+    const input = (type: string, maxParticipants: number) => ({
+      input: {
+        title: "Seats",
+        type,
+        maxParticipants,
+        scheduledStartAt: start.toISOString(),
+        scheduledEndAt: new Date(start.getTime() + minutes(60)).toISOString(),
+      },
+    });
+    const refused = (await server.gql(CREATE, input("WEBINAR", 101), agent.token)).data?.createLiveSession;
+    expect(refused.fieldErrors).toEqual([{ path: "input.maxParticipants", message: "must be at most 100" }]);
+    const wide = await startTestServer({ env: { WEBINAR_MAX_PARTICIPANTS: "300" } });
+    try {
+      const host = (await createCast(wide)).agent;
+      const webinar = (await wide.gql(CREATE, input("WEBINAR", 300), host.token)).data?.createLiveSession;
+      expect(webinar).toEqual({ __typename: "LiveSession", maxParticipants: 300 });
+      const training = (await wide.gql(CREATE, input("TRAINING", 101), host.token)).data?.createLiveSession;
+      expect(training.fieldErrors).toEqual([{ path: "input.maxParticipants", message: "must be at most 100" }]);
+      const over = (await wide.gql(CREATE, input("WEBINAR", 301), host.token)).data?.createLiveSession;
+      expect(over.fieldErrors).toEqual([{ path: "input.maxParticipants", message: "must be at most 300" }]);
+    } finally {
+      await wide.close();
+    }
+  });
+
   it("names each invalid field and writes nothing", async () => {
     const before = await server.app.prisma.liveSession.count();
     const now = server.clock.now().getTime();
@@ -127,7 +157,7 @@ describe("scheduling", () => {
           type: "WEBINAR",
           scheduledStartAt: new Date(now + minutes(60)).toISOString(),
           scheduledEndAt: new Date(now + minutes(30)).toISOString(),
-          maxParticipants: 101,
+          maxParticipants: 0,
           invites: [{ name: "", email: "not-an-email" }],
           allowedEmailDomains: ["not a domain"],
           password: "abc",

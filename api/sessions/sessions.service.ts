@@ -15,6 +15,8 @@ import { TicketCallService } from "./ticket-calls.service.ts";
 export interface SessionLimits extends JoinLimits {
   chatMessagesPerMinute: number;
   reactionsPerMinute: number;
+  /** A webinar's seat limit (WEBINAR_MAX_PARTICIPANTS); other session types keep MAX_PARTICIPANTS_LIMIT. */
+  webinarMaxParticipants: number;
 }
 
 /**
@@ -45,7 +47,9 @@ export class SessionService extends SessionAccessService {
     const events = new SessionEvents(prisma, pubsub);
     this.events = events;
     const { limits, rateLimits } = options;
-    this.scheduling = new SessionSchedulingService(prisma, clock, this, events);
+    this.scheduling = new SessionSchedulingService(prisma, clock, this, events, {
+      webinarMaxParticipants: limits.webinarMaxParticipants,
+    });
     this.joining = new SessionJoinService(prisma, clock, events, {
       limits,
       rateLimits,
