@@ -67,8 +67,11 @@ interface Participant {
 
 interface Room {
   sessionId: string;
-  /** Janus runs with `string_ids = true` (api/media/janus-config.ts): rooms and feeds are strings. */
-  janusRoom: string;
+  /**
+   * A string where Janus's VideoRoom runs with `string_ids = true`, a number where it runs with its default (the
+   * managed configuration and deploy/janus do not set it; an external Janus may): see `createRoom`.
+   */
+  janusRoom: string | number;
   secret: string;
   control: JanusHandle;
   /** Publishing participants by participant id → their Janus feed id. */
@@ -91,6 +94,8 @@ export class MediaBroker {
   private readonly rooms = new Map<string, Promise<Room>>();
   private readonly unsubscribers: (() => void)[] = [];
   private closed = false;
+  /** Whether this Janus takes string room ids (`string_ids`); learnt at the first room created. */
+  private stringIds: boolean | null = null;
 
   constructor(
     private readonly server: MediaServer | null,
@@ -116,7 +121,7 @@ export class MediaBroker {
   }
 
   /** The Janus room id of a session's room, when this instance holds it. */
-  async janusRoomOf(sessionId: string): Promise<string | null> {
+  async janusRoomOf(sessionId: string): Promise<string | number | null> {
     const room = this.rooms.get(sessionId);
     return room ? ((await room.catch(() => null))?.janusRoom ?? null) : null;
   }
@@ -176,27 +181,39 @@ export class MediaBroker {
   private async createRoom(sessionId: string): Promise<Room> {
     const janus = await this.session();
     const control = await janus.attach();
-    const janusRoom = `session-${randomInt(1, 2 ** 47)}`;
+    const id = randomInt(1, 2 ** 47);
+    let janusRoom: string | number = this.stringIds === false ? id : `session-${id}`;
     const secret = randomBytes(18).toString("base64url");
     try {
-      await control.message({
-        request: "create",
-        room: janusRoom,
-        description: `session ${sessionId}`,
-        secret,
-        is_private: true,
-        permanent: false,
-        // One more than the limit: the control handle joins as a (never publishing) publisher to hear the room.
-        publishers: this.deps.room.publishers + 1,
-        bitrate: this.deps.room.bitrate,
-        videocodec: "vp8",
-        audiocodec: "opus",
-        fir_freq: 10,
-        notify_joining: true,
-        audiolevel_event: true,
-        audio_active_packets: 50,
-        audio_level_average: 40,
-      });
+      const create = () =>
+        control.message({
+          request: "create",
+          room: janusRoom,
+          description: `session ${sessionId}`,
+          secret,
+          is_private: true,
+          permanent: false,
+          // One more than the limit: the control handle joins as a (never publishing) publisher to hear the room.
+          publishers: this.deps.room.publishers + 1,
+          bitrate: this.deps.room.bitrate,
+          videocodec: "vp8",
+          audiocodec: "opus",
+          fir_freq: 10,
+          notify_joining: true,
+          audiolevel_event: true,
+          audio_active_packets: 50,
+          audio_level_average: 40,
+        });
+      try {
+        await create();
+        this.stringIds ??= typeof janusRoom === "string";
+      } catch (error) {
+        // Janus's VideoRoom without `string_ids` wants numbers (error 430, "should be a positive integer").
+        if (!(error instanceof JanusPluginError && error.code === 430 && typeof janusRoom === "string")) throw error;
+        janusRoom = id;
+        await create();
+        this.stringIds = false;
+      }
       const joined = await control.message<{ publishers?: JanusPublisher[] }>({
         request: "join",
         ptype: "publisher",
@@ -520,7 +537,7 @@ export class MediaBroker {
   }
 
   /** Whether Janus has this room (private rooms are not listed): a destroyed room is gone from Janus itself. */
-  async janusHasRoom(janusRoom: string): Promise<boolean> {
+  async janusHasRoom(janusRoom: string | number): Promise<boolean> {
     const handle = await (await this.session()).attach();
     try {
       return (await handle.message<{ exists?: boolean }>({ request: "exists", room: janusRoom })).data.exists === true;
