@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { CursorExpiredError, InvalidCursorError } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { KeyedQueue } from "./keyed-queue.ts";
 
 /**
  * The durable realtime log (docs/scale.md, "Resuming subscriptions"). Every ticket and session event is appended
@@ -66,6 +67,8 @@ export class EventLog {
   /** Live resumable subscriptions of this instance, told to catch up from the log (after a Redis outage). */
   private readonly watchers = new Set<() => void>();
   private readonly reads = new Map<string, Promise<Positioned<object>[]>>();
+  /** Appends to one stream wait for each other here, not on the stream head's row lock (api/ops/keyed-queue.ts). */
+  private readonly appends = new KeyedQueue();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -75,6 +78,10 @@ export class EventLog {
 
   /** Appends an event to `stream` and answers its position. */
   async append(stream: string, key: string | null, payload: object): Promise<StreamPosition> {
+    return this.appends.run(stream, () => this.appendNow(stream, key, payload));
+  }
+
+  private appendNow(stream: string, key: string | null, payload: object): Promise<StreamPosition> {
     const createdAt = this.clock.now();
     return this.prisma.$transaction(async (tx) => {
       // Takes the stream's next number and holds its row lock until commit: appends to a stream commit in order.

@@ -7,6 +7,7 @@ import { enqueueJob } from "../jobs/jobs.service.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { ParticipantAuth } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
+import { KeyedQueue } from "../ops/keyed-queue.ts";
 import { assertSeatFree, peerToPeerOnly, type SeatPolicy } from "./seat-limits.ts";
 import {
   EmailDomainNotAllowedError,
@@ -58,6 +59,9 @@ export class SessionJoinService {
       seats?: SeatPolicy;
     },
   ) {}
+
+  /** A session's joins on this instance wait for each other here, not on its row lock (api/ops/keyed-queue.ts). */
+  private readonly joins = new KeyedQueue();
 
   async byLink(token: string): Promise<LiveSession | null> {
     if (!token || token.length > 200) return null;
@@ -133,60 +137,62 @@ export class SessionJoinService {
 
     const token = randomToken();
     const now = this.clock.now();
-    const outcome = await this.prisma.$transaction(async (tx) => {
-      // One joiner at a time per session: the capacity count and the insert see the same state.
-      const locked = await lockSession(tx, session.id);
-      if (isClosed(locked.status)) throw new SessionEndedError(locked.status);
-      const existing = await tx.sessionParticipant.findUnique({
-        where: { sessionId_email: { sessionId: session.id, email: data.email } },
-      });
-      if (existing?.role === "HOST")
-        throw ValidationError.field("input.email", "this is the host's address; sign in to host the session");
-      if (existing?.status === "REMOVED" || existing?.status === "DENIED")
-        throw new ParticipantRemovedError(existing.status);
-      const alreadyIn = existing?.status === "ADMITTED";
-      // Admitted before and left (or let back by the host after a removal): may come back into a locked room.
-      const returning = alreadyIn || (existing?.status === "LEFT" && existing.admittedAt !== null);
-      if (!returning && locked.locked) throw new SessionLockedError();
-      const joinAddressHash = hashToken(`${session.id}:${clientAddress}`);
-      // Someone the host removed or denied cannot walk back in under another email from the same address: the
-      // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
-      const sharesRemovedAddress =
-        !returning &&
-        (await tx.sessionParticipant.count({
-          where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
-        })) > 0;
-      const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
-      if (!alreadyIn && !waits)
-        assertSeatFree(this.options.seats ?? peerToPeerOnly, locked, await admittedCount(tx, session.id));
-      const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
-      if (locked.recording && !waits && !consented) throw new RecordingConsentRequiredError();
-      const status = waits ? "WAITING" : "ADMITTED";
-      const fields = {
-        name: data.name,
-        status,
-        tokenHash: hashToken(token),
-        joinAddressHash,
-        leftAt: null,
-        ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
-        ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),
-      } as const;
-      const participant = existing
-        ? await tx.sessionParticipant.update({ where: { id: existing.id }, data: fields })
-        : await tx.sessionParticipant.create({
-            data: {
-              ...fields,
-              sessionId: session.id,
-              email: data.email,
-              role: "ATTENDEE",
-              peerId: newPeerId(),
-              firstJoinedAt: now,
-              createdAt: now,
-            },
-          });
-      if (status === "ADMITTED") await openVisit(tx, participant, now);
-      return { participant, kind: (waits ? "PARTICIPANT_WAITING" : "PARTICIPANT_JOINED") as LiveSessionEventKind };
-    });
+    const outcome = await this.joins.run(session.id, () =>
+      this.prisma.$transaction(async (tx) => {
+        // One joiner at a time per session: the capacity count and the insert see the same state.
+        const locked = await lockSession(tx, session.id);
+        if (isClosed(locked.status)) throw new SessionEndedError(locked.status);
+        const existing = await tx.sessionParticipant.findUnique({
+          where: { sessionId_email: { sessionId: session.id, email: data.email } },
+        });
+        if (existing?.role === "HOST")
+          throw ValidationError.field("input.email", "this is the host's address; sign in to host the session");
+        if (existing?.status === "REMOVED" || existing?.status === "DENIED")
+          throw new ParticipantRemovedError(existing.status);
+        const alreadyIn = existing?.status === "ADMITTED";
+        // Admitted before and left (or let back by the host after a removal): may come back into a locked room.
+        const returning = alreadyIn || (existing?.status === "LEFT" && existing.admittedAt !== null);
+        if (!returning && locked.locked) throw new SessionLockedError();
+        const joinAddressHash = hashToken(`${session.id}:${clientAddress}`);
+        // Someone the host removed or denied cannot walk back in under another email from the same address: the
+        // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
+        const sharesRemovedAddress =
+          !returning &&
+          (await tx.sessionParticipant.count({
+            where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
+          })) > 0;
+        const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
+        if (!alreadyIn && !waits)
+          assertSeatFree(this.options.seats ?? peerToPeerOnly, locked, await admittedCount(tx, session.id));
+        const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
+        if (locked.recording && !waits && !consented) throw new RecordingConsentRequiredError();
+        const status = waits ? "WAITING" : "ADMITTED";
+        const fields = {
+          name: data.name,
+          status,
+          tokenHash: hashToken(token),
+          joinAddressHash,
+          leftAt: null,
+          ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
+          ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),
+        } as const;
+        const participant = existing
+          ? await tx.sessionParticipant.update({ where: { id: existing.id }, data: fields })
+          : await tx.sessionParticipant.create({
+              data: {
+                ...fields,
+                sessionId: session.id,
+                email: data.email,
+                role: "ATTENDEE",
+                peerId: newPeerId(),
+                firstJoinedAt: now,
+                createdAt: now,
+              },
+            });
+        if (status === "ADMITTED") await openVisit(tx, participant, now);
+        return { participant, kind: (waits ? "PARTICIPANT_WAITING" : "PARTICIPANT_JOINED") as LiveSessionEventKind };
+      }),
+    );
     await this.events.publish(outcome.kind, session.id, { participantId: outcome.participant.id });
     return { participantToken: token, participantId: outcome.participant.id, sessionId: session.id };
   }

@@ -3,9 +3,40 @@
  * token the API issued. The bench drives it through `window.bench`.
  */
 import { CallClient, type CallOptions, type RosterEntry } from "../../app/features/call/call-client.ts";
+import type { SfuSignaling } from "../../app/features/call/call-types.ts";
 import { CAMERA, decodedFrom, firstFrame, type Inbound, inboundVideo, type Joined, now, show } from "./common.ts";
 
-type Prepare = Omit<CallOptions, "host" | "port" | "secure" | "videoConstraints"> & { signalingUrl: string };
+type Prepare = Omit<CallOptions, "host" | "port" | "secure" | "videoConstraints" | "sfu"> & {
+  signalingUrl: string;
+  /** The camera to open; by default CAMERA (320×240, 15 fps). */
+  camera?: MediaTrackConstraints;
+  /**
+   * Through the media server (bench:webinar's presenter): the SFU topology's signaling goes to the bench process
+   * (`window.benchSfu`, exposed by playwright), which calls the media API with the participant's credentials.
+   */
+  sfu?: boolean;
+};
+
+/** The SFU signaling over the bench process; the presenter needs no room events (it only publishes). */
+function sfuOverBench(): SfuSignaling {
+  const call = (operation: string, argument?: unknown) =>
+    (window as unknown as { benchSfu(operation: string, argument?: unknown): Promise<any> }).benchSfu(
+      operation,
+      argument,
+    );
+  return {
+    publishers: () => call("publishers"),
+    publish: (offer) => call("publish", offer),
+    subscribe: (feeds) => call("subscribe", feeds),
+    answer: (sdp) => call("answer", sdp),
+    configure: async () => {},
+    leave: () => call("leave"),
+    // Nobody watches the presenter's toggles in the bench.
+    state: async () => {},
+    states: async () => [],
+    events: () => () => {},
+  };
+}
 
 let client: CallClient | null = null;
 
@@ -27,14 +58,15 @@ function connections(): Map<string, { media: { peerConnection?: RTCPeerConnectio
 const bench = {
   /** The pre-join screen: client created, camera and microphone open (preview) for a publisher. */
   async prepare(options: Prepare): Promise<void> {
-    const { signalingUrl, ...rest } = options;
+    const { signalingUrl, camera, sfu, ...rest } = options;
     const url = new URL(signalingUrl);
     client = new CallClient({
       ...rest,
       host: url.hostname,
       port: Number(url.port),
       secure: false,
-      videoConstraints: CAMERA,
+      videoConstraints: camera ?? CAMERA,
+      sfu: sfu ? sfuOverBench() : null,
     });
     client.subscribe((state) => {
       for (const remote of state.remotes) show(remote.peerId, remote.stream);
@@ -86,7 +118,35 @@ const bench = {
     for (const [peerId, link] of connections()) out[peerId] = await inboundVideo(link.media?.peerConnection);
     return out;
   },
+  /** What the page sends: video bytes and frames per outbound layer (rid), over every peer connection it made. */
+  async outbound(): Promise<Outbound[]> {
+    const out: Outbound[] = [];
+    for (const connection of created) {
+      if (connection.connectionState === "closed") continue;
+      (await connection.getStats()).forEach((stat: any) => {
+        if (stat.type === "outbound-rtp" && stat.kind === "video")
+          out.push({
+            rid: stat.rid ?? "",
+            bytesSent: stat.bytesSent ?? 0,
+            framesEncoded: stat.framesEncoded ?? 0,
+            width: stat.frameWidth ?? 0,
+            height: stat.frameHeight ?? 0,
+            limitation: stat.qualityLimitationReason ?? "",
+          });
+      });
+    }
+    return out;
+  },
   leave: () => client?.leave(),
 };
+
+interface Outbound {
+  rid: string;
+  bytesSent: number;
+  framesEncoded: number;
+  width: number;
+  height: number;
+  limitation: string;
+}
 
 (window as unknown as { bench: typeof bench }).bench = bench;
