@@ -1,11 +1,8 @@
 import type { CallOptions, CallState, MediaLink, RosterEntry, SfuSignaling } from "./call-types.ts";
 import { LocalMedia } from "./local-media.ts";
-import { PeerTopology } from "./peer-topology.ts";
 import type { Quality } from "./quality.ts";
 import { QualityMonitor, videoSender } from "./quality-monitor.ts";
-import { SfuTopology } from "./sfu-topology.ts";
 import { type CallTopology, createTopology, type TopologyContext } from "./topology.ts";
-import { TopologyHandover } from "./topology-handover.ts";
 
 export type { CallOptions, CallState, LocalState, RemoteState, RosterEntry } from "./call-types.ts";
 export { listDevices } from "./local-media.ts";
@@ -110,36 +107,19 @@ export class CallClient {
   }
 
   /**
-   * Moves the running call to the media server (or back to peer-to-peer) without leaving the page. A joined call
-   * moves mesh → SFU make-before-break (topology-handover.ts): the SFU connections are set up with the same local
-   * tracks while the mesh still carries everyone, each tile switches once its SFU stream decodes, then the mesh
-   * closes. Otherwise the old connections close and the new topology connects to the same roster.
+   * Moves the running call to the media server (or back to peer-to-peer) without leaving the page: the old
+   * connections close, local media stays, the new topology connects to the same roster. (Make-before-break, keeping
+   * the old connections until the new ones carry media, was tried: on the 2-core test machine the doubled load
+   * stalled streams; see docs/calls.md.)
    */
   async switchTopology(sfu: SfuSignaling | null): Promise<void> {
     if (this.hasLeft() || (sfu ?? null) === (this.options.sfu ?? null)) return;
-    const from = this.topology;
+    this.topology.close();
     this.options = { ...this.options, sfu };
-    const to = createTopology(this.options, this.topologyContext);
-    to.setRoster(this.roster);
-    const running = this.state.status === "joined" || this.state.status === "joining";
-    if (running && from instanceof PeerTopology && to instanceof SfuTopology) {
-      const handover: TopologyHandover = new TopologyHandover(from, to, {
-        changed: () => this.emit(),
-        finished: () => {
-          if (this.topology !== handover) return;
-          this.topology = to;
-          this.emit();
-        },
-      });
-      this.topology = handover;
-      this.emit();
-      await handover.connect();
-      return;
-    }
-    from.close();
-    this.topology = to;
+    this.topology = createTopology(this.options, this.topologyContext);
+    this.topology.setRoster(this.roster);
     this.emit();
-    if (running) await to.connect();
+    if (this.state.status === "joined" || this.state.status === "joining") await this.topology.connect();
   }
 
   private hasLeft(): boolean {
@@ -149,11 +129,6 @@ export class CallClient {
   /** Whether media goes through the media server now. */
   get usesSfu(): boolean {
     return !!this.options.sfu;
-  }
-
-  /** Whether a move between topologies is under way (both carry media for a moment). */
-  get switching(): boolean {
-    return this.topology instanceof TopologyHandover;
   }
 
   /** Promotes or demotes this participant (webinar presenter); reconnects with or without media. */

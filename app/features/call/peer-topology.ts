@@ -19,13 +19,8 @@ const KNOCK = "knock";
 /** How long a knock waits to open before it is closed. */
 const KNOCK_TIMEOUT_MS = 5000;
 
-/**
- * Control messages on the PeerJS data connection between two peers. `handover`: during the move to the media server,
- * the sender now receives this peer through it (so this side may stop sending here; see retire()).
- */
-type ControlMessage =
-  | { type: "state"; audioMuted: boolean; videoOff: boolean; presenting: boolean }
-  | { type: "handover" };
+/** Control messages on the PeerJS data connection between two peers. */
+type ControlMessage = { type: "state"; audioMuted: boolean; videoOff: boolean; presenting: boolean };
 
 class PeerLink implements MediaLink {
   media: MediaConnection | null = null;
@@ -67,10 +62,6 @@ export class PeerTopology implements CallTopology {
   private signalingRetries = 0;
   private closed = false;
   private readonly emptyStream = new MediaStream();
-  /** Moving to the media server: no new connections, no re-calls; links close once both sides are handed over. */
-  private retiring = false;
-  /** Remotes this side receives through the media server now, and remotes that said they receive this side so. */
-  private readonly handedOver = { mine: new Set<string>(), theirs: new Set<string>() };
 
   constructor(
     private options: CallOptions,
@@ -207,7 +198,7 @@ export class PeerTopology implements CallTopology {
   private ensureLink(peerId: string): void {
     const entry = this.roster.get(peerId);
     const peer = this.peer;
-    if (!entry || !peer?.open || !this.needsConnection(entry) || this.retiring) return;
+    if (!entry || !peer?.open || !this.needsConnection(entry)) return;
     const link = this.linkFor(peerId);
     if (link.media) return;
     if (!this.isCaller(entry)) {
@@ -240,7 +231,7 @@ export class PeerTopology implements CallTopology {
   private onIncomingCall(call: MediaConnection): void {
     const entry = this.roster.get(call.peer);
     // Only answer peers the session says are in the room (the server already checked their admission).
-    if (!entry || !this.needsConnection(entry) || this.retiring) {
+    if (!entry || !this.needsConnection(entry)) {
       call.close();
       return;
     }
@@ -320,11 +311,6 @@ export class PeerTopology implements CallTopology {
     data.on("open", () => this.sendState(data));
     data.on("data", (message) => {
       const control = message as ControlMessage;
-      if (control?.type === "handover") {
-        this.handedOver.theirs.add(link.peerId);
-        this.settleHandover(link.peerId);
-        return;
-      }
       if (control?.type === "state") {
         link.remote.audioMuted = !!control.audioMuted;
         link.remote.videoOff = !!control.videoOff;
@@ -345,12 +331,6 @@ export class PeerTopology implements CallTopology {
     const link = this.links.get(peerId);
     const entry = this.roster.get(peerId);
     if (!link || !entry || this.closed || link.retryTimer) return;
-    if (this.retiring) {
-      // Its media comes through the media server now (or will): nothing to re-call.
-      this.dropLink(peerId);
-      this.context.changed();
-      return;
-    }
     link.remote.connection = "reconnecting";
     this.context.changed();
     if (!this.isCaller(entry)) return;
@@ -381,42 +361,6 @@ export class PeerTopology implements CallTopology {
     if (!link) return;
     this.links.delete(peerId);
     this.closeLinkConnections(link);
-  }
-
-  /**
-   * The move to the media server begins (make-before-break): the mesh keeps carrying media, but makes no new
-   * connection and re-calls nobody. Each link closes once both sides receive each other through the media server
-   * (handOver here, a `handover` message from there), so nobody's picture stops while the other is still switching.
-   */
-  retire(): void {
-    this.retiring = true;
-    for (const link of this.links.values()) {
-      if (link.retryTimer) clearTimeout(link.retryTimer);
-      link.retryTimer = null;
-      if (!link.media) this.dropLink(link.peerId);
-    }
-  }
-
-  /** This side receives `peerId` through the media server now: tell them, and close the link if they do too. */
-  handOver(peerId: string): void {
-    if (!this.retiring || this.handedOver.mine.has(peerId)) return;
-    this.handedOver.mine.add(peerId);
-    const data = this.links.get(peerId)?.data;
-    if (data?.open) void data.send({ type: "handover" } satisfies ControlMessage);
-    else this.handedOver.theirs.add(peerId);
-    this.settleHandover(peerId);
-  }
-
-  private settleHandover(peerId: string): void {
-    const link = this.links.get(peerId);
-    if (!link) return;
-    if (this.handedOver.mine.has(peerId) && this.handedOver.theirs.has(peerId)) {
-      this.dropLink(peerId);
-      this.context.changed();
-    } else if (this.handedOver.theirs.has(peerId)) {
-      // They receive this side through the media server: stop encoding for them (the link stays for their media).
-      for (const sender of link.connection?.getSenders() ?? []) void sender.replaceTrack(null).catch(() => undefined);
-    }
   }
 
   private sendState(data?: DataConnection): void {

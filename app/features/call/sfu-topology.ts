@@ -159,27 +159,6 @@ export class SfuTopology implements CallTopology {
     this.context.changed();
   }
 
-  /**
-   * Whether this remote's media arrives through the media server now: a decoded video frame, or audio packets for
-   * a remote without video. The switch from the mesh shows a remote's SFU stream only from then on.
-   */
-  async receiving(peerId: string): Promise<boolean> {
-    const link = this.links.get(peerId);
-    if (!link?.participantId || !link.remote.stream) return false;
-    const streams = this.streams.filter((stream) => stream.participantId === link.participantId && stream.active);
-    const hasVideo = streams.some((stream) => stream.type === "video");
-    for (const receiver of this.receiversOf(link.participantId)) {
-      const kind = receiver.track.kind;
-      if (hasVideo && kind !== "video") continue;
-      for (const report of (await receiver.getStats()).values()) {
-        if (report.type !== "inbound-rtp") continue;
-        if (kind === "video" && (report.framesDecoded ?? 0) > 0) return true;
-        if (kind === "audio" && (report.packetsReceived ?? 0) > 0) return true;
-      }
-    }
-    return false;
-  }
-
   private newConnection(): RTCPeerConnection {
     return new RTCPeerConnection({
       iceServers: this.options.iceServers,
