@@ -15,6 +15,7 @@ import {
 import { enqueueJob } from "../jobs/jobs.service.ts";
 import { TICKETS_STREAM } from "../ops/event-log.ts";
 import type { PubSub, TicketEventPayload } from "../pubsub.ts";
+import { categoriesOf } from "../workspace/workspace.rules.ts";
 import { parseTicketNumber, partiesOf, priorityRank, transitionRefusal } from "./tickets.rules.ts";
 
 export const createTicketInput = z.object({
@@ -71,8 +72,20 @@ export class TicketService {
     return ticket;
   }
 
+  /** An admin may switch categories off in the workspace settings (api/workspace): new tickets cannot use those. */
+  private async assertCategoryOffered(category: Ticket["category"]): Promise<void> {
+    const settings = await this.prisma.workspaceSettings.findFirst({ select: { ticketCategories: true } });
+    const setting = categoriesOf(settings?.ticketCategories).find((entry) => entry.category === category);
+    if (setting && !setting.enabled)
+      throw ValidationError.field(
+        "input.category",
+        `"${setting.label}" is not offered any more: choose another category`,
+      );
+  }
+
   async create(viewer: Viewer, input: unknown, attachments: readonly File[] = []): Promise<Ticket> {
     const data = parse(createTicketInput, input);
+    await this.assertCategoryOffered(data.category);
     this.files.assertAcceptable(attachments);
     const stored = await this.storeAll(attachments);
     const now = this.clock.now();

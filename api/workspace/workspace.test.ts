@@ -117,6 +117,19 @@ describe("settings", () => {
     const seen = await server.gql(PUBLIC, {}, cast.customer.token);
     expect(seen.data?.workspace).toMatchObject({ name: "Acme Help", accentColor: "#7c2d12" });
     expect(seen.data?.workspace.ticketCategories[2]).toEqual({ category: "BILLING", label: "Invoices", enabled: true });
+    // A category switched off (OTHER, in validInput) is refused for new tickets, naming the field; nothing is stored.
+    const before = await server.app.prisma.ticket.count();
+    const refused = await server.gql(
+      `mutation($input: CreateTicketInput!) { createTicket(input: $input) { __typename
+        ... on ValidationError { fieldErrors { path message } } } }`,
+      { input: { subject: "Something else", description: "Details", category: "OTHER" } },
+      cast.customer.token,
+    );
+    expect(refused.data?.createTicket).toEqual({
+      __typename: "ValidationError",
+      fieldErrors: [{ path: "input.category", message: '"other" is not offered any more: choose another category' }],
+    });
+    expect(await server.app.prisma.ticket.count()).toBe(before);
     const manifest = await fetch(`${server.url}/manifest.webmanifest`);
     expect(manifest.headers.get("content-type")).toBe("application/manifest+json");
     expect(await manifest.json()).toMatchObject({ name: "Acme Help", short_name: "Acme Help", theme_color: "#7c2d12" });
