@@ -36,7 +36,11 @@ export function createWorkspaceRoutes(deps: { workspace: WorkspaceService; stati
       const manifest = {
         ...base,
         name: workspace.name,
-        short_name: shortName(workspace.name),
+        // The build's own short name ("Support") while the workspace keeps the product's name.
+        short_name:
+          workspace.name === base.name && typeof base.short_name === "string"
+            ? base.short_name
+            : shortName(workspace.name),
         theme_color: workspace.accentColor,
       };
       response
