@@ -86,6 +86,6 @@ export const routes: RouteDefinition[] = [
   { path: "/team", component: adminOnly(TeamPage) },
   { path: "/team/:id", component: adminOnly(TeamMemberPage) },
   { path: "/invite/:token", component: AcceptInvitePage },
-  { path: "/settings", component: adminOnly(SettingsPage) },
+  { path: "/settings", component: signedIn(SettingsPage, true) },
   { path: "*404", component: NotFoundPage },
 ];
