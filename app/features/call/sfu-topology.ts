@@ -109,8 +109,6 @@ export class SfuTopology implements CallTopology {
   private closed = false;
   /** Counts ROOM_RESTARTED rejoins: an older one still retrying stops. */
   private rejoins = 0;
-  /** A resync is queued and has not started: later requests join it. */
-  private resyncQueued = false;
   /** The remotes' toggles by participant id (they may come before their link). */
   private readonly states = new Map<string, SfuParticipantState>();
   private readonly sfu: SfuSignaling;
@@ -124,27 +122,23 @@ export class SfuTopology implements CallTopology {
 
   async connect(): Promise<void> {
     this.stopEvents = this.sfu.events((event) => this.onEvent(event));
-    // Publishing and receiving do not wait for each other: the feeds already up are subscribed while this side's
-    // own offer is on its way (every step is a round trip through the API, and the switch from the mesh is timed).
-    const receiving = this.sfu.publishers().then((ids) => {
-      for (const id of ids) this.published.add(id);
-      this.resync();
-    });
-    const states = this.sfu
-      .states()
-      .then((list) => {
-        for (const state of list) this.applyState(state);
-      })
-      .catch(() => undefined);
     try {
-      await Promise.all([this.options.publishes ? this.publish() : undefined, receiving]);
+      if (this.options.publishes) await this.publish();
+      for (const id of await this.sfu.publishers()) this.published.add(id);
     } catch (error) {
       this.context.failed(error instanceof Error ? error.message : "The media server refused this call");
       throw error;
     }
     this.context.opened();
+    this.resync();
     this.announce();
-    await states;
+    // The others' toggles as last told (then STATE events); a failure leaves tiles unmuted until the next one.
+    void this.sfu
+      .states()
+      .then((list) => {
+        for (const state of list) this.applyState(state);
+      })
+      .catch(() => undefined);
     this.layerTimer = setInterval(() => this.chooseLayers(), this.options.statsIntervalMs ?? 2000);
   }
 
@@ -268,10 +262,7 @@ export class SfuTopology implements CallTopology {
 
   /** Subscribes to exactly the roster's participants whose media is up. */
   private resync(): void {
-    if (this.resyncQueued) return;
-    this.resyncQueued = true;
     this.enqueue(async () => {
-      this.resyncQueued = false;
       if (this.closed) return;
       const wanted = [...this.roster.values()]
         .map((entry) => entry.participantId)
