@@ -38,7 +38,7 @@ describe("session analytics", () => {
     const session = await createSession(server, agent, {
       scheduledStartAt: t0.toISOString(),
       scheduledEndAt: iso(60),
-      maxParticipants: 10,
+      maxParticipants: 6,
       recordingEnabled: true,
       invites: [
         { name: "A", email: "a@example.com" },
