@@ -140,11 +140,12 @@ describe("media server configuration", () => {
         expect(status).toBe(200);
         expect(body).toMatchObject({ ready: true, media: "down" });
         expect(server.app.media?.mode).toBe("external");
-        // A webinar stays peer-to-peer, and its host is told what that carries; a small call needs no notice.
+        // A webinar stays peer-to-peer (seated within its limit while the media server is down), and its host is told
+        // what that carries; a small call needs no notice.
         const { agent } = await createCast(server);
         const notices: Record<string, unknown> = {};
         for (const [type, maxParticipants] of [
-          ["WEBINAR", 50],
+          ["WEBINAR", 24],
           ["SUPPORT_CALL", 2],
         ] as const) {
           const session = await createSession(server, agent, { type, maxParticipants });
