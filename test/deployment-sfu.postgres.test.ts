@@ -132,7 +132,7 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
 
     async function liveSession() {
       const server = at(instance(0).url);
-      const session = await createSession(server, agent, { type: "SUPPORT_CALL", maxParticipants: 20 });
+      const session = await createSession(server, agent, { type: "SUPPORT_CALL", maxParticipants: 10 });
       const started = await hostAction(server, agent, "startLiveSession", { id: session.id });
       expect(started.data?.startLiveSession.__typename).toBe("LiveSession");
       const me = await server.gql(
