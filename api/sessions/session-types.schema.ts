@@ -8,6 +8,7 @@ import {
   ParticipantStatus,
   SessionTopology,
 } from "../generated/prisma/enums.ts";
+import { MediaService } from "../media/media.service.ts";
 import { inTheRoom } from "./sessions.scopes.ts";
 
 export const LiveSessionTypeEnum = builder.enumType(LiveSessionType, { name: "LiveSessionType" });
@@ -120,6 +121,17 @@ builder.prismaObject("LiveSession", {
       description:
         "Decided by the server: SFU when a webinar starts, or a meeting grows past 4, with a media server available; " +
         "it then stays SFU. Clients switch without leaving the call (TOPOLOGY_CHANGED on sessionState).",
+    }),
+    mediaStandbyFrom: t.int({
+      nullable: true,
+      description:
+        "While a meeting is peer-to-peer with a media server up: from this many people in the room (host included) " +
+        "the call readies an idle connection to the media server, so the move at one more only moves the tracks. " +
+        "Null for webinars, sessions already on the SFU and without a media server.",
+      resolve: (session, _args, context) =>
+        session.type !== "WEBINAR" && session.topology === "PEER_TO_PEER" && context.services.media.broker.available()
+          ? MediaService.MESH_LIMIT
+          : null,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),

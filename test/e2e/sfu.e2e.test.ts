@@ -71,8 +71,13 @@ async function advancing(page: Page, label: string, timeoutMs = 60_000): Promise
  * a video element replaced by the switch continues under the same label).
  */
 function watchFrameGaps() {
-  const state = window as unknown as { frameGaps: Record<string, number>; lastFrame: Record<string, number> };
+  const state = window as unknown as {
+    frameGaps: Record<string, number>;
+    gapSpans: Record<string, [number, number]>;
+    lastFrame: Record<string, number>;
+  };
   state.frameGaps = {};
+  state.gapSpans = {};
   state.lastFrame = {};
   const watched = new WeakSet<HTMLVideoElement>();
   setInterval(() => {
@@ -83,7 +88,11 @@ function watchFrameGaps() {
       const tick = () => {
         const now = performance.now();
         const last = state.lastFrame[label];
-        if (last !== undefined) state.frameGaps[label] = Math.max(state.frameGaps[label] ?? 0, now - last);
+        if (last !== undefined && now - last > (state.frameGaps[label] ?? 0)) {
+          state.frameGaps[label] = now - last;
+          // When the longest gap began and ended, in wall-clock ms (comparable across the pages).
+          state.gapSpans[label] = [performance.timeOrigin + last, performance.timeOrigin + now];
+        }
         state.lastFrame[label] = now;
         if (video.isConnected) video.requestVideoFrameCallback(tick);
       };
@@ -101,7 +110,41 @@ async function newPage(): Promise<Page> {
   page.setDefaultNavigationTimeout(120_000);
   page.setDefaultTimeout(90_000);
   page.on("dialog", (dialog) => void dialog.accept());
+  // Diagnostics for a stalled video: every peer connection the page makes, to dump its receivers' stats.
+  await page.addInitScript(() => {
+    const Original = window.RTCPeerConnection;
+    const all: RTCPeerConnection[] = [];
+    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = all;
+    window.RTCPeerConnection = class extends Original {
+      constructor(configuration?: RTCConfiguration) {
+        super(configuration);
+        all.push(this);
+      }
+    };
+  });
   return page;
+}
+
+/** The page's open peer connections: per receiving transceiver, its mid, track state and inbound video stats. */
+function receiversOf(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const lines: string[] = [];
+    for (const pc of (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections) {
+      if (pc.connectionState === "closed") continue;
+      const stats = await pc.getStats();
+      for (const t of pc.getTransceivers()) {
+        if (t.receiver.track.kind !== "video" || t.currentDirection === "sendonly") continue;
+        let inbound = "";
+        for (const report of stats.values())
+          if (report.type === "inbound-rtp" && report.trackIdentifier === t.receiver.track.id)
+            inbound = `packets ${report.packetsReceived} frames ${report.framesDecoded} keyframes ${report.keyFramesDecoded} pli ${report.pliCount} nack ${report.nackCount}`;
+        lines.push(
+          `${pc.connectionState} mid ${t.mid} ${t.currentDirection} muted ${t.receiver.track.muted} ${t.receiver.track.readyState}: ${inbound}`,
+        );
+      }
+    }
+    return lines.join("\n");
+  });
 }
 
 /** The host signs in, opens the session and joins its call. */
@@ -175,7 +218,7 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
               const tiles = await page.evaluate(() =>
                 [...document.querySelectorAll(".tile")].map((tile) => tile.textContent).join(" | "),
               );
-              console.info(`${self} does not decode ${other}'s video; tiles: ${tiles}`);
+              console.info(`${self} does not decode ${other}'s video; tiles: ${tiles}\n${await receiversOf(page)}`);
             });
           }
       return stalled;
@@ -190,6 +233,11 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
       "PEER_TO_PEER",
     );
 
+    // One short of the move, every page readies its connections to the media server (sending the lowest layer only).
+    await expect
+      .poll(async () => (await server.app.services.media.broker.publishers(session.id)).length, { timeout: 60_000 })
+      .toBe(4);
+    mark("4 on standby in Janus");
     // Every page notes, per remote video, the longest time between two decoded frames from now on.
     for (const [, page] of pages) await page.evaluate(watchFrameGaps);
     // The fifth joins: the server moves the session to the SFU and every page switches by itself.
@@ -209,16 +257,48 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
     expect(stalled.length, `stalled after the switch: ${stalled.join(", ")}`).toBeLessThanOrEqual(1);
     mark("5 receive everyone");
     const gaps: Record<string, number> = {};
+    const spans: Record<string, [number, number]> = {};
     for (const [self, page] of pages.slice(0, 4)) {
-      const seen = await page.evaluate(() => (window as unknown as { frameGaps: Record<string, number> }).frameGaps);
-      for (const [label, gap] of Object.entries(seen)) if (!label.startsWith("Gus")) gaps[`${self} ← ${label}`] = gap;
+      const seen = await page.evaluate(() => {
+        const state = window as unknown as {
+          frameGaps: Record<string, number>;
+          gapSpans: Record<string, [number, number]>;
+        };
+        return { gaps: state.frameGaps, spans: state.gapSpans };
+      });
+      for (const [label, gap] of Object.entries(seen.gaps))
+        if (!label.startsWith("Gus")) {
+          gaps[`${self} ← ${label}`] = Math.round(gap);
+          spans[`${self} ← ${label}`] = seen.spans[label] as [number, number];
+        }
     }
-    console.info("4 → 5, longest interruption per received video (ms):", gaps);
+    const switchedAt: Record<string, number> = {};
+    for (const [self, page] of pages.slice(0, 4))
+      switchedAt[self] = await page.evaluate(
+        () =>
+          performance.timeOrigin + (performance.getEntriesByName("call:switch-topology")[0]?.startTime ?? Number.NaN),
+      );
+    const first = Math.min(...Object.values(spans).map(([from]) => from));
+    console.info(
+      "4 → 5, when each page switched after the first gap began (ms):",
+      Object.fromEntries(Object.entries(switchedAt).map(([self, at]) => [self, Math.round(at - first)])),
+    );
+    console.info(
+      "4 → 5, longest interruption per received video (ms), with when it began and ended after the first began:",
+      Object.fromEntries(
+        Object.entries(gaps).map(([pair, gap]) => {
+          const [from, to] = spans[pair] as [number, number];
+          return [pair, `${gap} (${Math.round(from - first)} → ${Math.round(to - first)})`];
+        }),
+      ),
+    );
     expect(Object.keys(gaps)).toHaveLength(12);
-    // Measured, not asserted: the issue's target is under 3 s; break-before-make gave 4.4-6.3 s on a quiet machine.
-    // Make-before-break (keeping the mesh until the SFU streams decode) was tried twice and doubled the encoding on
-    // 5 pages sharing 2 cores: gaps of 3-23 s and 5-8 minutes before everyone received everyone (docs/calls.md).
-    // Everyone receiving everyone again after the switch (all but at most one pair, above) is what it asserts.
+    // The issue's target: under 3 s. With the standby (docs/calls.md, "The 4 → 5 switch") the 12 gaps were 2.0-3.1 s
+    // with the machine at load 16-28 (before it, break-before-make: 4.4-6.3 s quiet, 28 s under load). The median must
+    // be under 3 s; one slow page on a loaded machine may take a pair to 5 s.
+    const sorted = Object.values(gaps).sort((a, b) => a - b);
+    expect(sorted[6], "median interruption (ms)").toBeLessThan(3000);
+    expect(sorted[11], "longest interruption (ms)").toBeLessThan(5000);
     await screenshot(host, "sfu-meeting-host");
   });
 });

@@ -1,7 +1,8 @@
-import type { CallOptions, CallState, MediaLink, RosterEntry, SfuSignaling } from "./call-types.ts";
+import type { CallOptions, CallState, MediaLink, RemoteState, RosterEntry, SfuSignaling } from "./call-types.ts";
 import { LocalMedia } from "./local-media.ts";
 import type { Quality } from "./quality.ts";
 import { QualityMonitor, videoSender } from "./quality-monitor.ts";
+import { SfuTopology } from "./sfu-topology.ts";
 import { type CallTopology, createTopology, type TopologyContext } from "./topology.ts";
 
 export type { CallOptions, CallState, LocalState, RemoteState, RosterEntry } from "./call-types.ts";
@@ -20,6 +21,14 @@ export class CallClient {
   private roster: RosterEntry[] = [];
   private readonly topologyContext: TopologyContext;
   private readonly quality: QualityMonitor;
+  /** The media-server topology readied idle beside the mesh (prepareSfu), with the switch that makes it the call. */
+  private standby: { topology: SfuTopology; sfu: SfuSignaling; goLive: () => void } | null = null;
+  /** The mesh kept for its pictures just after the move to the media server (see `shown`). */
+  private handover: { mesh: CallTopology; pending: Set<string>; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** The longest the old mesh is kept after the move. */
+  static readonly HANDOVER_MS = 8000;
+  /** Asked before the call was joined: readied once it is. */
+  private pendingStandby: SfuSignaling | null = null;
 
   constructor(private options: CallOptions) {
     this.media = new LocalMedia({
@@ -35,6 +44,9 @@ export class CallClient {
       opened: () => {
         this.state.status = "joined";
         this.emit();
+        const pending = this.pendingStandby;
+        this.pendingStandby = null;
+        if (pending) this.prepareSfu(pending);
       },
       changed: () => this.emit(),
       mediaArrived: (link) => void this.quality.applySenderQuality(link),
@@ -73,7 +85,7 @@ export class CallClient {
     this.state = {
       ...this.state,
       local: { ...local },
-      remotes: links.map((link) => ({ ...link.remote })),
+      remotes: links.map((link) => this.shown(link)),
       presenterId: local.screenSharing
         ? this.options.peerId
         : (links.find((link) => link.remote.presenting)?.peerId ?? null),
@@ -87,6 +99,32 @@ export class CallClient {
     if (this.state.status === "idle") this.state.status = "previewing";
     this.emit();
     return stream;
+  }
+
+  /**
+   * What the page shows of a remote. Just after a move to the media server, a remote whose media there has not
+   * arrived yet is shown with the picture the old mesh still brings (they may not have switched yet); the mesh goes
+   * once every remote's media arrived through the server, or after HANDOVER_MS.
+   */
+  private shown(link: MediaLink): RemoteState {
+    const handover = this.handover;
+    if (!handover?.pending.has(link.peerId)) return { ...link.remote };
+    const video = link.remote.stream?.getVideoTracks()[0];
+    if ((video && !video.muted) || !link.remote.publishes) {
+      handover.pending.delete(link.peerId);
+      if (handover.pending.size === 0) this.endHandover();
+      return { ...link.remote };
+    }
+    const old = handover.mesh.links.get(link.peerId)?.remote.stream;
+    return { ...link.remote, stream: old ?? link.remote.stream };
+  }
+
+  private endHandover(): void {
+    const handover = this.handover;
+    if (!handover) return;
+    this.handover = null;
+    clearTimeout(handover.timer);
+    handover.mesh.close();
   }
 
   /** Connects to the signaling server and calls the peers on the roster. */
@@ -103,6 +141,7 @@ export class CallClient {
   setRoster(entries: RosterEntry[]): void {
     this.roster = entries;
     this.topology.setRoster(entries);
+    this.standby?.topology.setRoster(entries);
     this.emit();
   }
 
@@ -114,12 +153,82 @@ export class CallClient {
    */
   async switchTopology(sfu: SfuSignaling | null): Promise<void> {
     if (this.hasLeft() || (sfu ?? null) === (this.options.sfu ?? null)) return;
+    // A mark in the page's performance timeline (diagnostics: the browser tests read when each page switched).
+    performance.mark("call:switch-topology");
+    const standby = this.standby;
+    this.standby = null;
+    if (standby && standby.sfu === sfu) {
+      // Readied at 4 (prepareSfu): its connections are up, so only the tracks move. The mesh stops sending at once
+      // (nothing is encoded twice) but keeps bringing the others' pictures until theirs arrive through the server.
+      const mesh = this.topology;
+      for (const link of mesh.links.values())
+        for (const sender of link.connection?.getSenders() ?? []) void sender.replaceTrack(null).catch(() => undefined);
+      this.options = { ...this.options, sfu };
+      this.topology = standby.topology;
+      this.handover = {
+        mesh,
+        pending: new Set(mesh.links.keys()),
+        timer: setTimeout(() => {
+          this.endHandover();
+          this.emit();
+        }, CallClient.HANDOVER_MS),
+      };
+      standby.goLive();
+      standby.topology.activate();
+      this.emit();
+      return;
+    }
+    standby?.topology.close();
     this.topology.close();
     this.options = { ...this.options, sfu };
     this.topology = createTopology(this.options, this.topologyContext);
     this.topology.setRoster(this.roster);
     this.emit();
     if (this.state.status === "joined" || this.state.status === "joining") await this.topology.connect();
+  }
+
+  /**
+   * Readies the move to the media server while the call is still peer-to-peer (the session says when: one short of
+   * the move): publishes and subscribes with no tracks on the senders, so nothing is encoded twice; switchTopology
+   * then only puts the tracks on (make-before-break without the doubled encoding, docs/calls.md). A failure leaves the
+   * mesh as it is, and the switch sets everything up then.
+   */
+  prepareSfu(sfu: SfuSignaling): void {
+    if (this.hasLeft() || this.options.sfu || this.standby || !this.options.publishes) return;
+    if (this.state.status !== "joined") {
+      this.pendingStandby = sfu;
+      return;
+    }
+    let live = false;
+    const quiet = (step: () => void) => () => {
+      if (live) step();
+    };
+    const context: TopologyContext = {
+      local: () => this.media.state,
+      opened: quiet(() => this.topologyContext.opened()),
+      changed: quiet(() => this.topologyContext.changed()),
+      mediaArrived: (link) => {
+        if (live) this.topologyContext.mediaArrived(link);
+      },
+      failed: (reason) => {
+        if (live) this.topologyContext.failed(reason);
+      },
+    };
+    const topology = new SfuTopology({ ...this.options, sfu }, context, true);
+    topology.setRoster(this.roster);
+    const standby = {
+      topology,
+      sfu,
+      goLive: () => {
+        live = true;
+      },
+    };
+    this.standby = standby;
+    topology.connect().catch(() => {
+      if (this.standby !== standby) return;
+      this.standby = null;
+      topology.close();
+    });
   }
 
   private hasLeft(): boolean {
@@ -137,6 +246,8 @@ export class CallClient {
     this.options = { ...this.options, publishes };
     if (publishes && !this.media.state.stream) await this.startPreview();
     if (!publishes) await this.media.release();
+    this.standby?.topology.close();
+    this.standby = null;
     this.topology.setPublishing(publishes);
     this.emit();
   }
@@ -187,7 +298,10 @@ export class CallClient {
   leave(reason?: string): void {
     if (this.state.status === "left") return;
     this.quality.stop();
+    this.endHandover();
     this.topology.close();
+    this.standby?.topology.close();
+    this.standby = null;
     this.media.stop();
     this.state.status = "left";
     if (reason) this.state.error = reason;

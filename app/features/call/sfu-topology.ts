@@ -113,11 +113,23 @@ export class SfuTopology implements CallTopology {
   private readonly states = new Map<string, SfuParticipantState>();
   private readonly sfu: SfuSignaling;
 
+  /** Whether the local tracks are on the publishing connection (false while on standby). */
+  private sending: boolean;
+  /** connect() finished its requests: the call is up, or ready to go live on activate(). */
+  private connected = false;
+
+  /**
+   * `standby`: connects idle, beside the mesh (CallClient.prepareSfu): the publishing connection is negotiated with
+   * no tracks on its senders, so nothing is encoded twice, and the receiving connection carries the others' idle
+   * feeds. activate() puts the local tracks on the senders: the move costs the first key frames, not the setup.
+   */
   constructor(
     private options: CallOptions & { sfu: SfuSignaling },
     private context: TopologyContext,
+    standby = false,
   ) {
     this.sfu = options.sfu;
+    this.sending = !standby;
   }
 
   async connect(): Promise<void> {
@@ -129,8 +141,33 @@ export class SfuTopology implements CallTopology {
       this.context.failed(error instanceof Error ? error.message : "The media server refused this call");
       throw error;
     }
-    this.context.opened();
+    this.connected = true;
     this.resync();
+    if (this.sending) this.goLive();
+  }
+
+  /** The standby becomes the call: the local tracks go on the senders (no renegotiation). */
+  activate(): void {
+    if (this.sending || this.closed) return;
+    this.sending = true;
+    const stream = this.context.local().stream;
+    for (const sender of this.senders()) {
+      const kind = this.senderKinds.get(sender);
+      const track = (kind === "audio" ? stream?.getAudioTracks()[0] : stream?.getVideoTracks()[0]) ?? null;
+      // The camera may have changed (device, screen share) since the standby began.
+      if (sender.track !== track) sender.replaceTrack(track).catch(() => undefined);
+      const parameters = sender.getParameters();
+      if (parameters.encodings?.some((layer) => layer.active === false)) {
+        for (const layer of parameters.encodings) layer.active = true;
+        sender.setParameters(parameters).catch(() => undefined);
+      }
+    }
+    if (this.connected) this.goLive();
+  }
+
+  private goLive(): void {
+    this.context.opened();
+    this.context.changed();
     this.announce();
     // The others' toggles as last told (then STATE events); a failure leaves tiles unmuted until the next one.
     void this.sfu
@@ -153,6 +190,9 @@ export class SfuTopology implements CallTopology {
     this.context.changed();
   }
 
+  /** The publishing connection's senders by kind (a standby sender has no track to tell it). */
+  private readonly senderKinds = new Map<RTCRtpSender, "audio" | "video">();
+
   private newConnection(): RTCPeerConnection {
     return new RTCPeerConnection({
       iceServers: this.options.iceServers,
@@ -167,20 +207,33 @@ export class SfuTopology implements CallTopology {
     this.publisher = pc;
     const audio = stream?.getAudioTracks()[0];
     const video = stream?.getVideoTracks()[0];
-    if (audio) pc.addTransceiver(audio, { direction: "sendonly", streams: stream ? [stream] : [] });
+    const streams = stream ? [stream] : [];
+    // On standby audio is negotiated without its track, and video sends its lowest layer only (320×180 at most
+    // 150 kbit/s, a few % of a core): at the move the others already receive a picture through the server, and the
+    // higher layers follow with their first key frames.
+    if (audio) {
+      const { sender } = pc.addTransceiver(this.sending ? audio : "audio", { direction: "sendonly", streams });
+      this.senderKinds.set(sender, "audio");
+    }
     if (video) {
+      const sendEncodings = this.sending
+        ? SIMULCAST
+        : SIMULCAST.map((layer, index) => ({ ...layer, active: index === 0 }));
+      let transceiver: RTCRtpTransceiver;
       try {
-        pc.addTransceiver(video, { direction: "sendonly", streams: stream ? [stream] : [], sendEncodings: SIMULCAST });
+        transceiver = pc.addTransceiver(video, { direction: "sendonly", streams, sendEncodings });
       } catch {
-        // No simulcast here: one layer.
-        pc.addTransceiver(video, { direction: "sendonly", streams: stream ? [stream] : [] });
+        // No simulcast here: one layer (on standby, none until activate()).
+        transceiver = pc.addTransceiver(this.sending ? video : "video", { direction: "sendonly", streams });
       }
+      this.senderKinds.set(transceiver.sender, "video");
     }
     if (!audio && !video) return;
     await pc.setLocalDescription(await pc.createOffer());
     const answer = await this.sfu.publish(await gathered(pc));
     if (this.closed) return;
     await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    performance.mark("call:sfu-published");
   }
 
   senders(): RTCRtpSender[] {
@@ -243,6 +296,7 @@ export class SfuTopology implements CallTopology {
       this.subscriber?.close();
       this.publisher = null;
       this.subscriber = null;
+      this.senderKinds.clear();
       this.published.clear();
       this.streams = [];
       try {
@@ -286,6 +340,7 @@ export class SfuTopology implements CallTopology {
     await pc.setRemoteDescription({ type: "offer", sdp });
     await pc.setLocalDescription(await pc.createAnswer());
     await this.sfu.answer(await gathered(pc));
+    performance.mark("call:sfu-subscribed");
     this.dropInactive();
   }
 
@@ -304,6 +359,11 @@ export class SfuTopology implements CallTopology {
     if (!link) return;
     const others = link.remote.stream?.getTracks().filter((track) => track.kind !== event.track.kind) ?? [];
     link.remote.stream = new MediaStream([...others, event.track]);
+    // Their media flowing (again) is news: the call shows it (CallClient's handover waits for it).
+    event.track.addEventListener("unmute", () => {
+      performance.mark(`call:sfu-unmute-${event.track.kind}`);
+      this.context.changed();
+    });
     link.remote.connection = "connected";
     this.context.mediaArrived(link);
     this.context.changed();
@@ -408,7 +468,7 @@ export class SfuTopology implements CallTopology {
    * flags (mediaState → sessionMedia STATE), as the mesh's data connections do between peers.
    */
   announce(): void {
-    if (this.closed || !this.stopEvents || !this.options.publishes) return;
+    if (this.closed || !this.stopEvents || !this.options.publishes || !this.sending) return;
     const local = this.context.local();
     this.sfu
       .state({ audioMuted: local.audioMuted, videoOff: local.videoOff, presenting: local.screenSharing })

@@ -16,6 +16,7 @@ export const RoomQuery = graphql(
       chatEnabled
       screenShareEnabled
       topology
+      mediaStandbyFrom
       participants {
         ...RosterFields
       }

@@ -133,6 +133,15 @@ function Room(props: CallRoomProps) {
       },
     ),
   );
+  // One short of the move to the media server: the call readies its connection there, idle, so the move is quick.
+  createEffect(() => {
+    const current = session();
+    const running = call();
+    const from = current?.mediaStandbyFrom;
+    if (!current || !running || from == null || current.topology === "SFU" || running.usesSfu) return;
+    const inRoom = current.participants.filter((p) => p.status === "ADMITTED").length;
+    if (inRoom >= from) running.prepareSfu(sfu());
+  });
   // Promoted to presenter or demoted to attendee (webinars): send media or stop.
   createEffect(() => {
     const self = me();
