@@ -173,6 +173,7 @@ export function createServices(
     broker,
     { speaker: (actor, sessionId) => sessions.chat.speaker(actor, sessionId), events: sessions.events },
     pubsub,
+    clock,
     (error) => logger.warn({ err: error }, "a session's media reaction failed"),
     sfuRecordings,
     rooms,

@@ -30,6 +30,12 @@ const ANSWER = `mutation($sessionId: ID!, $answer: String!) {
   mediaSubscribeAnswer(sessionId: $sessionId, answer: $answer) { ${ERROR} } }`;
 const PUBLISHERS = `query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`;
 const MEDIA_EVENTS = `subscription($id: ID!) { sessionMedia(sessionId: $id) { kind participantId } }`;
+const MEDIA_STATE = `mutation($sessionId: ID!, $audioMuted: Boolean!, $videoOff: Boolean!, $presenting: Boolean) {
+  mediaState(sessionId: $sessionId, audioMuted: $audioMuted, videoOff: $videoOff, presenting: $presenting) { ${ERROR} } }`;
+const MEDIA_STATES = `query($sessionId: ID!) { mediaStates(sessionId: $sessionId) {
+  participantId audioMuted videoOff presenting } }`;
+const STATE_EVENTS = `subscription($id: ID!) { sessionMedia(sessionId: $id) {
+  kind participantId state { participantId audioMuted videoOff presenting } } }`;
 
 interface Caller {
   accessToken?: string;
@@ -237,6 +243,65 @@ describe.runIf(serverModeAvailable() && janusAvailable)(
         new Set(janus.map((server) => server.url)),
       );
       await Promise.all([stranger.close(), xPublisher.close(), yPublisher.close()]);
+    });
+
+    it("shares participants' toggles across instances: told on A, heard and read through B", async () => {
+      const a = instance(0).url;
+      const b = instance(1).url;
+      const { session, hostId, host } = await liveSession();
+      const sessionId = session.id;
+      const watcher = await member(session, b, "toggles-watcher@example.org");
+      const tell = async (url: string, caller: Caller, state: Record<string, boolean>) => {
+        const told = await call(url, caller, MEDIA_STATE, { sessionId, ...state });
+        expect(told.data?.mediaState.__typename, JSON.stringify(told)).toBe("MutationMediaStateSuccess");
+      };
+      const statesThrough = async (url: string, caller: Caller) => {
+        const result = await call(url, caller, MEDIA_STATES, { sessionId });
+        expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+        return ((result.data?.mediaStates ?? []) as { participantId: string }[]).sort((x, y) =>
+          x.participantId.localeCompare(y.participantId),
+        );
+      };
+      type StateEvent = { kind: string; participantId: string; state: Record<string, unknown> | null };
+      const events = subscribe<{ sessionMedia: StateEvent }>(sessionWsClient(at(b), watcher), STATE_EVENTS, {
+        id: sessionId,
+      });
+      // B's subscription (and its Redis channel) is live once a state told on A comes through it.
+      await eventually(
+        async () => {
+          await tell(a, host, { audioMuted: false, videoOff: false });
+          return events.pending().some((event) => event.data?.sessionMedia.kind === "STATE");
+        },
+        { what: "B's sessionMedia subscription to hear A's STATE through Redis" },
+      );
+      await tell(a, host, { audioMuted: true, videoOff: true, presenting: false });
+      // The first state that is not the priming one (those may still be arriving).
+      let heard: StateEvent | undefined;
+      do heard = (await events.next(10_000)).data?.sessionMedia;
+      while (heard?.kind === "STATE" && heard.state?.audioMuted === false);
+      const hostState = { participantId: hostId, audioMuted: true, videoOff: true, presenting: false };
+      expect(heard).toEqual({ kind: "STATE", participantId: hostId, state: hostState });
+
+      // A late joiner on B reads it from the database, as B never kept it in memory.
+      const late = await member(session, b, "toggles-late@example.org");
+      expect(await statesThrough(b, late)).toEqual([hostState]);
+      // The other way round: told on B, read on A.
+      await tell(b, watcher, { audioMuted: true, videoOff: false, presenting: true });
+      const watcherState = {
+        participantId: watcher.participantId,
+        audioMuted: true,
+        videoOff: false,
+        presenting: true,
+      };
+      const both = [hostState, watcherState].sort((x, y) => x.participantId.localeCompare(y.participantId));
+      expect(await statesThrough(a, host)).toEqual(both);
+      expect(await statesThrough(b, late)).toEqual(both);
+      const rows = await database.prisma.sessionParticipant.findMany({
+        where: { sessionId, mediaStateAt: { not: null } },
+        select: { id: true, mediaAudioMuted: true, mediaVideoOff: true, mediaPresenting: true },
+      });
+      expect(rows.map((row) => row.id).sort()).toEqual(both.map((state) => state.participantId));
+      await events.stop();
     });
 
     it("takes the room over when its owner stops (SIGTERM): clients republish and media resumes within 10 s", async () => {

@@ -276,6 +276,59 @@ describe.skipIf(!hasJanus)("SFU through the API (real Janus)", () => {
     await publisher.close();
   });
 
+  it("keeps participants' toggles for late joiners until they leave or are removed, and none once the session ends", async () => {
+    const STATE = `mutation($sessionId: ID!, $audioMuted: Boolean!, $videoOff: Boolean!, $presenting: Boolean) {
+      mediaState(sessionId: $sessionId, audioMuted: $audioMuted, videoOff: $videoOff, presenting: $presenting) {
+        ${ERROR} } }`;
+    const STATES = `query($sessionId: ID!) { mediaStates(sessionId: $sessionId) {
+      participantId audioMuted videoOff presenting } }`;
+    const { session, hostParticipantId } = await liveSession("TRAINING");
+    const sessionId = session.id;
+    const leaver = await joined(session, "toggles-leaver@example.org");
+    const removed = await joined(session, "toggles-removed@example.org");
+    const told = async (caller: Caller, state: { audioMuted: boolean; videoOff: boolean; presenting?: boolean }) => {
+      const result = await call(caller, STATE, { sessionId, ...state });
+      expect(result.data?.mediaState.__typename, JSON.stringify(result)).toBe("MutationMediaStateSuccess");
+    };
+    const states = async (caller: Caller) => {
+      const result = await call(caller, STATES, { sessionId });
+      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+      const all = result.data?.mediaStates as { participantId: string }[];
+      return all.sort((a, b) => a.participantId.localeCompare(b.participantId));
+    };
+
+    await told(asHost(), { audioMuted: true, videoOff: false });
+    await told(leaver, { audioMuted: false, videoOff: true, presenting: true });
+    await told(removed, { audioMuted: true, videoOff: true });
+    // The host changes their mind: the last word counts.
+    await told(asHost(), { audioMuted: true, videoOff: true });
+    const late = await joined(session, "toggles-late@example.org");
+    expect(await states(late)).toEqual(
+      [
+        { participantId: leaver.participantId, audioMuted: false, videoOff: true, presenting: true },
+        { participantId: removed.participantId, audioMuted: true, videoOff: true, presenting: false },
+        { participantId: hostParticipantId, audioMuted: true, videoOff: true, presenting: false },
+      ].sort((a, b) => a.participantId.localeCompare(b.participantId)),
+    );
+
+    // Leaving or being removed clears them: a returning participant starts afresh, as their client does.
+    const left = await call(leaver, `mutation { leaveSession { __typename } }`, {});
+    expect(left.data?.leaveSession.__typename).toBe("SessionParticipant");
+    const out = await hostAction(server, agent, "removeParticipant", { participantId: removed.participantId });
+    expect(out.data?.removeParticipant.__typename).toBe("SessionParticipant");
+    expect(await states(late)).toEqual([
+      { participantId: hostParticipantId, audioMuted: true, videoOff: true, presenting: false },
+    ]);
+    const back = await joined(session, "toggles-leaver@example.org");
+    expect(back.participantId).toBe(leaver.participantId);
+    expect((await states(late)).map((state) => state.participantId)).toEqual([hostParticipantId]);
+
+    const ended = await hostAction(server, agent, "endLiveSession", { id: sessionId });
+    expect(ended.data?.endLiveSession.__typename).toBe("LiveSession");
+    const after = await call(asHost(), STATES, { sessionId });
+    expect(after.data?.mediaStates ?? [], JSON.stringify(after)).toEqual([]);
+  });
+
   it("lets only the session's host and admitted participants use its media API", async () => {
     const { session, callers } = await sessionCallers(server, cast);
     await hostAction(server, agent, "startLiveSession", { id: session.id });

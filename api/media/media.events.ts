@@ -48,3 +48,14 @@ export interface MediaParticipantState {
   videoOff: boolean;
   presenting: boolean;
 }
+
+/**
+ * A participant's toggles as never told: what leaving or being removed puts on their row (data of a
+ * sessionParticipant update), so a late joiner does not see a departed participant's, or a returning one's old, state.
+ */
+export const noMediaState = {
+  mediaAudioMuted: false,
+  mediaVideoOff: false,
+  mediaPresenting: false,
+  mediaStateAt: null,
+} as const;

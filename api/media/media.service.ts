@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.ts";
 import { forbidden } from "../errors.ts";
 import type { PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
@@ -21,14 +22,13 @@ import type { SfuRecordings } from "./sfu-recording.ts";
 export class MediaService {
   /** Participants (host included) a peer-to-peer mesh carries; one more moves a meeting to the SFU. */
   static readonly MESH_LIMIT = 4;
-  /** Participants' toggles per session (relayed as STATE events; read by late joiners with `states`). */
-  private readonly toggles = new Map<string, Map<string, MediaParticipantState>>();
 
   constructor(
     private readonly prisma: PrismaClient,
     readonly broker: MediaBroker,
     private readonly sessions: Pick<SessionChatService, "speaker"> & { events: SessionEvents },
     private readonly pubsub: PubSub,
+    private readonly clock: Clock,
     private readonly onError: (error: unknown) => void,
     /** Recording through the SFU (null: none, e.g. tests without a recordings folder). */
     readonly recorder: SfuRecordings | null = null,
@@ -44,12 +44,6 @@ export class MediaService {
     // Janus records the room while the session's server recording is open; turning it off stops it at once.
     if (this.recorder && (event.kind === "RECORDING_CHANGED" || event.kind === "ENDED"))
       this.recorder.sync(event.sessionId).catch(this.onError);
-    if (event.kind === "ENDED" || event.kind === "CANCELLED") this.toggles.delete(event.sessionId);
-    else if (
-      event.participantId &&
-      (event.kind === "PARTICIPANT_LEFT" || event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED")
-    )
-      this.toggles.get(event.sessionId)?.delete(event.participantId);
   }
 
   /**
@@ -144,16 +138,24 @@ export class MediaService {
     return this.rooms.publishers(sessionId);
   }
 
-  /** The caller's toggles, told to everyone in the room (STATE on sessionMedia) and kept for late joiners. */
+  /**
+   * The caller's toggles, told to everyone in the room (STATE on sessionMedia) and kept on their participant row for
+   * late joiners, whichever API instance those reach (leaving or being removed clears them: noMediaState).
+   */
   async setState(actor: SessionActor, sessionId: string, state: Omit<MediaParticipantState, "participantId">) {
     const participant = await this.inTheRoom(actor, sessionId);
     const full: MediaParticipantState = { participantId: participant.id, ...state };
-    let session = this.toggles.get(sessionId);
-    if (!session) {
-      session = new Map();
-      this.toggles.set(sessionId, session);
-    }
-    session.set(participant.id, full);
+    // Only while still in the room: a leave or removal racing this call wins, and nothing stale is kept.
+    const kept = await this.prisma.sessionParticipant.updateMany({
+      where: { id: participant.id, status: "ADMITTED" },
+      data: {
+        mediaAudioMuted: state.audioMuted,
+        mediaVideoOff: state.videoOff,
+        mediaPresenting: state.presenting,
+        mediaStateAt: this.clock.now(),
+      },
+    });
+    if (kept.count === 0) throw forbidden("Only the host and admitted participants join the media");
     this.pubsub.publish("sessionMedia", sessionId, {
       kind: "STATE",
       sessionId,
@@ -163,11 +165,29 @@ export class MediaService {
     return true;
   }
 
-  /** Everyone's toggles as last told (participants who never told any are unmuted with their camera on). */
+  /**
+   * The toggles of everyone in the room as last told (participants who never told any are unmuted with their camera
+   * on). A session that is over has none.
+   */
   async states(actor: SessionActor, sessionId: string): Promise<MediaParticipantState[]> {
     const participant = await this.sessions.speaker(actor, sessionId);
     if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
-    return [...(this.toggles.get(sessionId)?.values() ?? [])];
+    const session = await this.prisma.liveSession.findUniqueOrThrow({
+      where: { id: sessionId },
+      select: { status: true },
+    });
+    if (isClosed(session.status)) return [];
+    const told = await this.prisma.sessionParticipant.findMany({
+      where: { sessionId, status: "ADMITTED", mediaStateAt: { not: null } },
+      select: { id: true, mediaAudioMuted: true, mediaVideoOff: true, mediaPresenting: true },
+      orderBy: [{ mediaStateAt: "asc" }, { id: "asc" }],
+    });
+    return told.map((row) => ({
+      participantId: row.id,
+      audioMuted: row.mediaAudioMuted,
+      videoOff: row.mediaVideoOff,
+      presenting: row.mediaPresenting,
+    }));
   }
 
   /** Stops sending and receiving; allowed whatever the session's state, so a client can always clean up. */

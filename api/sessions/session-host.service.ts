@@ -3,6 +3,7 @@ import { InvalidTransitionError, NotFoundError, ValidationError } from "../error
 import type { LiveSession, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
 import type { ParticipantRole } from "../generated/prisma/enums.ts";
 import { cancelPendingJobs, enqueueJob } from "../jobs/jobs.service.ts";
+import { noMediaState } from "../media/media.events.ts";
 import type { SessionAccessService } from "./session-access.service.ts";
 import { finalizeOpenRecordingsLater, openServerRecording } from "./session-reactions.jobs.ts";
 import "./sessions.jobs.ts";
@@ -186,7 +187,7 @@ export class HostControlService {
     const removed = await this.prisma.$transaction(async (tx) => {
       const updated = await tx.sessionParticipant.update({
         where: { id: participant.id },
-        data: { status: "REMOVED", tokenHash: null, removedAt: now, leftAt: now, handRaisedAt: null },
+        data: { status: "REMOVED", tokenHash: null, removedAt: now, leftAt: now, handRaisedAt: null, ...noMediaState },
       });
       await closeVisits(tx, { participantId: participant.id }, now);
       return updated;

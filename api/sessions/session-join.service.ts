@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import { ValidationError } from "../errors.ts";
 import type { LiveSession, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
+import { noMediaState } from "../media/media.events.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { ParticipantAuth } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
@@ -235,7 +236,7 @@ export class SessionJoinService {
       if (row.role === "HOST") throw ValidationError.field("participantToken", "the host ends the session instead");
       const updated = await tx.sessionParticipant.update({
         where: { id: row.id },
-        data: { status: "LEFT", leftAt: now, handRaisedAt: null },
+        data: { status: "LEFT", leftAt: now, handRaisedAt: null, ...noMediaState },
       });
       await closeVisits(tx, { participantId: row.id }, now);
       return updated;

@@ -16,8 +16,9 @@ import {
 
 /**
  * The PWA's calls through the media server (Janus, started by the test) in Chromium with a fake camera: a webinar
- * where the host publishes and three attendees decode video, and a meeting that grows from 4 to 5 and moves from
- * peer-to-peer to the SFU without anyone leaving the page.
+ * where the host publishes and three attendees decode video, the host's mute and camera-off on the attendees' tiles
+ * (relayed by the server), and a meeting that grows from 4 to 5 and moves from peer-to-peer to the SFU without anyone
+ * leaving the page.
  */
 
 const available = chromiumAvailable && janusAvailable;
@@ -195,6 +196,48 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
     for (const attendee of attendees) await advancing(attendee, "agent's video");
     expect(await server.app.services.media.broker.publishers(session.id)).toHaveLength(1);
     await screenshot(attendees[0] as Page, "sfu-webinar-attendee");
+    await host.close();
+  });
+
+  it("a webinar: the host's mute and camera-off reach the attendees' tiles through the server, late joiners too", async () => {
+    const session = await liveSession("WEBINAR");
+    await expect
+      .poll(async () => (await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology)
+      .toBe("SFU");
+    const host = await hostJoins(session.id);
+    const ann = await participantJoins(session.accessToken, "Ann");
+    await advancing(ann, "agent's video");
+    /** The host's tile on an attendee's page: what it shows of the host's microphone and camera. */
+    const hostTile = (page: Page) => {
+      const tile = page.locator(".tile").filter({ has: page.getByLabel("agent's video") });
+      return {
+        micOff: tile.getByRole("img", { name: "Microphone off" }),
+        cameraOff: tile.getByRole("img", { name: "Camera off" }),
+      };
+    };
+    expect(await hostTile(ann).micOff.count()).toBe(0);
+    expect(await hostTile(ann).cameraOff.count()).toBe(0);
+
+    const controls = host.getByRole("toolbar", { name: "Call controls" });
+    await controls.getByRole("button", { name: "Mute microphone" }).click();
+    await controls.getByRole("button", { name: "Turn camera off" }).click();
+    await hostTile(ann).micOff.waitFor({ timeout: 30_000 });
+    await hostTile(ann).cameraOff.waitFor({ timeout: 30_000 });
+    await screenshot(ann, "sfu-webinar-host-muted");
+
+    // Joining after the toggles, Ben learns them from the server (mediaStates), not from an event.
+    const ben = await participantJoins(session.accessToken, "Ben");
+    await hostTile(ben).micOff.waitFor({ timeout: 30_000 });
+    await hostTile(ben).cameraOff.waitFor({ timeout: 30_000 });
+
+    await controls.getByRole("button", { name: "Unmute microphone" }).click();
+    for (const page of [ann, ben]) {
+      await hostTile(page).micOff.waitFor({ state: "detached", timeout: 30_000 });
+      expect(await hostTile(page).cameraOff.isVisible()).toBe(true);
+    }
+    await controls.getByRole("button", { name: "Turn camera on" }).click();
+    for (const page of [ann, ben]) await hostTile(page).cameraOff.waitFor({ state: "detached", timeout: 30_000 });
+    await advancing(ann, "agent's video");
     await host.close();
   });
 

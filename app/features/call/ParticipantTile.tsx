@@ -126,9 +126,19 @@ export function ParticipantTile(props: ParticipantTileProps): JSX.Element {
         onResize={(width, height) => height > 0 && setVideoShape(width / height)}
       />
       <Show when={(props.videoOff || props.audioOnly) && !props.presenter}>
-        <div class="avatar" aria-hidden="true">
-          <span>{initials(props.name) || "?"}</span>
-        </div>
+        {/* Camera off: the initials say so to screen readers too; a paused video says so in text below. */}
+        <Show
+          when={props.videoOff}
+          fallback={
+            <div class="avatar" aria-hidden="true">
+              <span>{initials(props.name) || "?"}</span>
+            </div>
+          }
+        >
+          <div class="avatar" role="img" aria-label="Camera off">
+            <span>{initials(props.name) || "?"}</span>
+          </div>
+        </Show>
       </Show>
       <Show when={props.reconnecting}>
         <span class="tile-reconnecting">Reconnecting…</span>
