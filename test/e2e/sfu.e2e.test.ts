@@ -281,6 +281,16 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
       .poll(async () => (await server.app.services.media.broker.publishers(session.id)).length, { timeout: 60_000 })
       .toBe(4);
     mark("4 on standby in Janus");
+    // Dan mutes while in the mesh (told over the data connections); the move must not lose it.
+    const micOffOf = (page: Page, name: string) =>
+      page
+        .locator(".tile")
+        .filter({ has: page.getByLabel(`${name}'s video`) })
+        .getByRole("img", { name: "Microphone off" });
+    const dan = pages[1]?.[1] as Page;
+    const danControls = dan.getByRole("toolbar", { name: "Call controls" });
+    await danControls.getByRole("button", { name: "Mute microphone" }).click();
+    await micOffOf(host, "Dan").waitFor({ timeout: 30_000 });
     // Every page notes, per remote video, the longest time between two decoded frames from now on.
     for (const [, page] of pages) await page.evaluate(watchFrameGaps);
     // The fifth joins: the server moves the session to the SFU and every page switches by itself.
@@ -342,6 +352,11 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
     const sorted = Object.values(gaps).sort((a, b) => a - b);
     expect(sorted[6], "median interruption (ms)").toBeLessThan(3000);
     expect(sorted[11], "longest interruption (ms)").toBeLessThan(5000);
+    // Through the server now: the host and Gus (who never was in the mesh) see Dan muted, then unmuted.
+    const gus = pages[4]?.[1] as Page;
+    for (const page of [host, gus]) await micOffOf(page, "Dan").waitFor({ timeout: 30_000 });
     await screenshot(host, "sfu-meeting-host");
+    await danControls.getByRole("button", { name: "Unmute microphone" }).click();
+    for (const page of [host, gus]) await micOffOf(page, "Dan").waitFor({ state: "detached", timeout: 30_000 });
   });
 });
