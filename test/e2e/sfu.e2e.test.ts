@@ -162,13 +162,17 @@ async function hostJoins(sessionId: string): Promise<Page> {
 }
 
 /** A participant opens the link, joins (no waiting room) and enters the call. */
-async function participantJoins(token: string, name: string): Promise<Page> {
+async function participantJoins(token: string, name: string, attendee = false): Promise<Page> {
   const page = await newPage();
   await page.goto(`/session/join/${token}`);
   await page.getByLabel("Your name").fill(name);
   await page.getByLabel("Email").fill(`${name.toLowerCase().replace(/\W/g, "")}@example.org`);
   await page.getByRole("button", { name: "Join", exact: true }).click();
   await page.getByRole("region", { name: "Call" }).waitFor();
+  if (attendee) {
+    await page.getByText("You join as an attendee.").waitFor();
+    await screenshot(page, "sfu-webinar-attendee-prejoin");
+  }
   await page.getByRole("button", { name: "Join", exact: true }).click();
   await page.getByRole("toolbar", { name: "Call controls" }).waitFor();
   return page;
@@ -205,8 +209,11 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
       .poll(async () => (await server.app.prisma.liveSession.findUniqueOrThrow({ where: { id: session.id } })).topology)
       .toBe("SFU");
     const host = await hostJoins(session.id);
-    const ann = await participantJoins(session.accessToken, "Ann");
+    const ann = await participantJoins(session.accessToken, "Ann", true);
     await advancing(ann, "agent's video");
+    // An attendee sends nothing: no camera is opened for them, and the bar offers no microphone or camera.
+    expect(await ann.getByLabel("Your video").count()).toBe(0);
+    expect(await ann.getByRole("button", { name: "Mute microphone" }).count()).toBe(0);
     /** The host's tile on an attendee's page: what it shows of the host's microphone and camera. */
     const hostTile = (page: Page) => {
       const tile = page.locator(".tile").filter({ has: page.getByLabel("agent's video") });

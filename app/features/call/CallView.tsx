@@ -130,8 +130,9 @@ export function CallView(props: CallViewProps): JSX.Element {
   };
   // Safari asks for the camera only from a user gesture (and it is good manners everywhere): the preview starts by
   // itself only where this site may already use camera and microphone; otherwise a tap starts it (or Join does).
+  // A webinar attendee sends nothing: no camera or microphone is opened for them (until they are made presenter).
   onMount(async () => {
-    if (await mediaAlreadyAllowed()) await startPreview();
+    if (props.client.state.publishes && (await mediaAlreadyAllowed())) await startPreview();
   });
 
   // Roster changes from the session subscription reach the client once joined (join() takes the first roster).
@@ -195,6 +196,7 @@ export function CallView(props: CallViewProps): JSX.Element {
               setAudioMuted={(muted) => props.client.setAudioMuted(muted)}
               setVideoOff={(off) => props.client.setVideoOff(off)}
               previewStarted={previewStarted()}
+              listenOnly={!state.publishes}
               startPreview={() => void startPreview()}
               join={() => void join()}
             />

@@ -19,6 +19,8 @@ export interface PreJoinProps {
   previewStarted: boolean;
   startPreview(): void;
   join(): void;
+  /** A webinar attendee: no camera or microphone, only the speaker to choose and Join. */
+  listenOnly?: boolean;
 }
 
 /** The microphone's loudness, 0..1, sampled on animation frames from a WebAudio analyser. */
@@ -75,6 +77,7 @@ function DevicePicker(props: {
 }
 
 export function PreJoin(props: PreJoinProps): JSX.Element {
+  if (props.listenOnly) return <ListenOnlyPreJoin {...props} />;
   const level = microphoneLevel(() => props.local.stream);
   return (
     <div class="prejoin">
@@ -110,6 +113,31 @@ export function PreJoin(props: PreJoinProps): JSX.Element {
         value={props.local.audioDeviceId}
         onChange={(id) => props.pick("audio", id)}
       />
+      <Show when={canChooseAudioOutput && props.devices.output.length > 0}>
+        <DevicePicker
+          label="Speaker"
+          devices={props.devices.output}
+          value={props.audioOutputId}
+          onChange={(id) => props.pick("output", id)}
+        />
+      </Show>
+      <button type="button" class="join" onClick={() => props.join()}>
+        Join
+      </button>
+    </div>
+  );
+}
+
+/** An attendee of a webinar joins to watch: nothing of theirs is sent, so no camera or microphone is asked for. */
+function ListenOnlyPreJoin(props: PreJoinProps): JSX.Element {
+  return (
+    <div class="prejoin">
+      <div class="prejoin-attendee">
+        <p>
+          <strong>You join as an attendee.</strong> You will see and hear the presenters; your camera and microphone
+          stay off. Use the chat or raise your hand to take part.
+        </p>
+      </div>
       <Show when={canChooseAudioOutput && props.devices.output.length > 0}>
         <DevicePicker
           label="Speaker"

@@ -60,7 +60,13 @@ export class CallClient {
       changed: () => this.emit(),
       intervalMs: options.statsIntervalMs ?? 2000,
     });
-    this.state = { status: "idle", local: { ...this.media.state }, remotes: [], presenterId: null };
+    this.state = {
+      status: "idle",
+      local: { ...this.media.state },
+      remotes: [],
+      presenterId: null,
+      publishes: options.publishes,
+    };
   }
 
   /** This participant's peer id (the API issued it). */
@@ -244,6 +250,7 @@ export class CallClient {
   async setPublishing(publishes: boolean): Promise<void> {
     if (publishes === this.options.publishes) return;
     this.options = { ...this.options, publishes };
+    this.state.publishes = publishes;
     if (publishes && !this.media.state.stream) await this.startPreview();
     if (!publishes) await this.media.release();
     this.standby?.topology.close();

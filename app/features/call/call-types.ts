@@ -120,6 +120,8 @@ export interface CallState {
   remotes: RemoteState[];
   /** Who is sharing a screen now (shown large), if anyone. */
   presenterId: string | null;
+  /** Whether this participant sends media (false: a webinar attendee, who watches, listens, chats and raises a hand). */
+  publishes: boolean;
 }
 
 /** What the quality monitor keeps per remote between two samples. */
