@@ -33,8 +33,12 @@ export type FromViewers =
       joinMs: number;
       admittedMs: number;
     }
-  /** joinSession sent → mediaSubscribeAnswer answered (packets may flow before the answer returns). */
-  | { type: "subscribed"; index: number; ms: number }
+  /**
+   * joinSession sent → mediaSubscribeAnswer answered (packets may flow before the answer returns), and when each
+   * step after the admission ended (ms from joinSession): sessionMedia subscribed, mediaPublishers and
+   * mediaSubscribe answered, the answer made with its candidates.
+   */
+  | { type: "subscribed"; index: number; ms: number; steps: Record<string, number> }
   | { type: "failed"; index: number; error: string }
   | { type: "sample"; viewers: ViewerSample[] };
 
@@ -140,10 +144,17 @@ class Viewer {
       await this.admission;
     }
     const admittedMs = performance.now() - started;
+    const steps: Record<string, number> = {};
+    const step = (name: string) => {
+      steps[name] = performance.now() - started;
+    };
     this.socket = await mediaEvents(url, sessionId, token);
+    step("events");
     const feeds = (await gql(url, PUBLISHERS, { sessionId }, token)).mediaPublishers as string[];
     if (feeds.length === 0) throw new Error("no publisher in the room");
+    step("publishers");
     const offer = (await gql(url, SUBSCRIBE, { sessionId, feeds }, token)).mediaSubscribe;
+    step("offer");
     if (offer.__typename !== "MediaOffer" || !offer.sdp) throw new Error(`mediaSubscribe: ${JSON.stringify(offer)}`);
     const pc = new RTCPeerConnection({ codecs, iceUseIpv6: false });
     this.pc = pc;
@@ -182,11 +193,12 @@ class Viewer {
     const deadline = Date.now() + 10_000;
     while (pc.iceGatheringState !== "complete" && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 5));
+    step("gathered");
     const answered = (await gql(url, ANSWER, { sessionId, answer: pc.localDescription?.sdp ?? "" }, token))
       .mediaSubscribeAnswer;
     if (answered.__typename !== "MutationMediaSubscribeAnswerSuccess")
       throw new Error(`mediaSubscribeAnswer: ${JSON.stringify(answered)}`);
-    send({ type: "subscribed", index: this.index, ms: performance.now() - started });
+    send({ type: "subscribed", index: this.index, ms: performance.now() - started, steps });
   }
 
   async close() {

@@ -112,6 +112,8 @@ interface SfuStep {
   joinP50: number;
   admittedP50: number;
   subscribedP50: number;
+  /** p50 of each step after the admission (ms from joinSession): printed, to see where the time goes. */
+  stepsP50: string;
   /** Viewers' received video rate (kbit/s): median and slowest; the presenter's forwarded (top) layer. */
   receivedMedianKbps: number;
   receivedMinKbps: number;
@@ -166,6 +168,7 @@ class ViewerProcesses {
   readonly first = new Map<number, Extract<FromViewers, { type: "first" }>>();
   readonly failures = new Map<number, string>();
   readonly subscribed = new Map<number, number>();
+  readonly steps = new Map<number, Record<string, number>>();
   private samples: ViewerSample[][] = [];
   private sampleWaiters: (() => void)[] = [];
 
@@ -191,8 +194,10 @@ class ViewerProcesses {
     if (message.type === "waiting") this.onWaiting(message.participantId);
     else if (message.type === "first") this.first.set(message.index, message);
     else if (message.type === "failed") this.failures.set(message.index, message.error);
-    else if (message.type === "subscribed") this.subscribed.set(message.index, message.ms);
-    else if (message.type === "sample") {
+    else if (message.type === "subscribed") {
+      this.subscribed.set(message.index, message.ms);
+      this.steps.set(message.index, message.steps);
+    } else if (message.type === "sample") {
       this.samples.push(message.viewers);
       if (this.samples.length === this.children.length) for (const resolve of this.sampleWaiters.splice(0)) resolve();
     }
@@ -403,6 +408,17 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
         50,
       ),
       subscribedP50: p([...all.subscribed.values()], 50),
+      stepsP50: ["events", "publishers", "offer", "gathered"]
+        .map(
+          (name) =>
+            `${name} ${Math.round(
+              p(
+                [...all.steps.values()].map((steps) => steps[name] ?? Number.NaN),
+                50,
+              ),
+            )}`,
+        )
+        .join(", "),
       receivedMedianKbps: p(received, 50),
       receivedMinKbps: received.length ? Math.min(...received) : 0,
       keyframesPerViewer: after.viewers.size ? keyframes / after.viewers.size : 0,

@@ -40,7 +40,7 @@ export class MediaService {
 
   private sessionChanged(event: LiveSessionEventPayload) {
     if (event.kind === "STARTED" || event.kind === "PARTICIPANT_ADMITTED" || event.kind === "PARTICIPANT_JOINED")
-      this.checkTopology(event.sessionId).catch(this.onError);
+      this.queueTopologyCheck(event.sessionId);
     // Janus records the room while the session's server recording is open; turning it off stops it at once.
     if (this.recorder && (event.kind === "RECORDING_CHANGED" || event.kind === "ENDED"))
       this.recorder.sync(event.sessionId).catch(this.onError);
@@ -50,6 +50,33 @@ export class MediaService {
       (event.kind === "PARTICIPANT_LEFT" || event.kind === "PARTICIPANT_REMOVED" || event.kind === "PARTICIPANT_DENIED")
     )
       this.toggles.get(event.sessionId)?.delete(event.participantId);
+  }
+
+  /** Sessions whose topology is being checked; `again` when more admissions came in meanwhile. */
+  private readonly topologyChecks = new Map<string, { again: boolean }>();
+
+  /**
+   * One check at a time per session, and one more after it for whatever came in meanwhile: a webinar's "Admit all"
+   * of 300 publishes 300 admissions, which need one look at the room, not 300 queries.
+   */
+  private queueTopologyCheck(sessionId: string) {
+    const running = this.topologyChecks.get(sessionId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.topologyChecks.set(sessionId, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.checkTopology(sessionId).catch(this.onError);
+        } while (state.again);
+      } finally {
+        this.topologyChecks.delete(sessionId);
+      }
+    })();
   }
 
   /**
