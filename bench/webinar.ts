@@ -15,7 +15,8 @@
  *
  * Environment: BENCH_WEBINAR_STEPS ("10,25,50,99,200,300"), BENCH_WEBINAR_PROCESSES (4), BENCH_WEBINAR_ADMIT
  * ("all": the host's "Admit all", batching whoever waits; "each": one admitParticipant per viewer),
- * BENCH_WEBINAR_P2P ("4,8,16,24,32"; "0" skips the peer-to-peer ladder), BENCH_WRITE=0 (print only),
+ * BENCH_WEBINAR_P2P ("4,8,16,24,32"; "0" skips the peer-to-peer ladder), BENCH_WEBINAR_PROFILE (a folder: the API
+ * server runs under `node --cpu-prof`, see bench/profile.ts), BENCH_WRITE=0 (print only),
  * BENCH_DATABASE_URL (see bench/seed.ts).
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
@@ -61,6 +62,8 @@ const list = (value: string | undefined, fallback: number[]) =>
 const STEPS = list(process.env.BENCH_WEBINAR_STEPS, [10, 25, 50, 99, 200, 300]);
 const PROCESSES = Number(process.env.BENCH_WEBINAR_PROCESSES ?? 4);
 const ADMIT = process.env.BENCH_WEBINAR_ADMIT === "each" ? "each" : "all";
+/** A folder: the API server of the SFU steps runs under `node --cpu-prof` and writes its profile there. */
+const PROFILE = process.env.BENCH_WEBINAR_PROFILE ?? "";
 const P2P = process.env.BENCH_WEBINAR_P2P === "0" ? [] : list(process.env.BENCH_WEBINAR_P2P, [4, 8, 16, 24, 32]);
 /** The presenter's camera: what a laptop webcam sends (the clip's own size and rate). */
 const CAMERA = { width: 1280, height: 720, frameRate: 30 };
@@ -490,7 +493,11 @@ try {
     "--disable-backgrounding-occluded-windows",
     `--use-file-for-fake-video-capture=${clip}`,
   ]);
-  apiServer = await startApi({ ...serverEnv, JANUS: "on" }, API_PORT);
+  apiServer = await startApi(
+    { ...serverEnv, JANUS: "on" },
+    API_PORT,
+    PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : undefined,
+  );
   const apiPid = apiServer.process.pid ?? 0;
   if (!(await waitFor(async () => janusPid(apiPid) || null, 20_000)))
     throw new Error("the API server did not start its managed Janus (JANUS=on)");

@@ -118,8 +118,14 @@ export class MediaService {
   private async inTheRoom(actor: SessionActor, sessionId: string): Promise<SessionParticipant> {
     const participant = await this.sessions.speaker(actor, sessionId);
     if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
-    const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
-    if (isClosed(session.status)) throw new SessionEndedError(session.status);
+    // A participant token's request read its session's status with the token; the host's reads it here.
+    const snapshot = actor.participant?.snapshot;
+    const status =
+      snapshot?.row.id === participant.id
+        ? snapshot.sessionStatus
+        : (await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId }, select: { status: true } }))
+            .status;
+    if (isClosed(status)) throw new SessionEndedError(status);
     if (!this.broker.available()) throw new MediaServerUnavailableError();
     return participant;
   }
