@@ -132,6 +132,8 @@ interface SfuStep {
   viewersCpu: number;
   machineCpu: number;
   setupMs: number;
+  /** CPU (share of one core) per group from the first joinSession to the last first packet: printed. */
+  setupCpu: string;
 }
 
 const kbps = (bytes: number, seconds: number) => (bytes * 8) / seconds / 1000;
@@ -342,6 +344,8 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
     await sleep(2000);
 
     const setupStarted = performance.now();
+    const setupGroups = { chromium: /chrom/i, api: [apiPid], janus: [janusPid(apiPid)] };
+    const setupBefore = cpuSnapshot(setupGroups);
     const admit = admitter(api, session.id, () => viewers as ViewerProcesses);
     viewers = new ViewerProcesses(Math.min(PROCESSES, n), admit);
     viewers.join(api.url, session, n);
@@ -351,6 +355,9 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
       FIRST_PACKET_TIMEOUT_MS + 10_000,
     );
     const setupMs = performance.now() - setupStarted;
+    // Who used the cores while the viewers came in (the viewer processes' own start included).
+    const setup = cpuBetween(setupBefore, cpuSnapshot({ ...setupGroups, viewers: all.pids }));
+    const setupCpu = `API ${cores((setup.api ?? 0) - (setup.janus ?? 0))}, Janus ${cores(setup.janus ?? 0)}, viewers ${cores(setup.viewers ?? 0)}, presenter ${cores(setup.chromium ?? 0)}, machine ${cores(setup.machine)}`;
     await sleep(SETTLE_MS);
 
     const groups = () => ({
@@ -441,6 +448,7 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
       viewersCpu: cpu.viewers ?? Number.NaN,
       machineCpu: cpu.machine,
       setupMs,
+      setupCpu,
     };
   } finally {
     await viewers?.close();
