@@ -301,11 +301,10 @@ export class SessionJoinService {
         written.push({ index, participant: await tx.sessionParticipant.update({ where: { id }, data: fields }) });
       // Visits of the admitted: new rows have none open; a returning participant's may be (openVisit checks).
       const fresh = new Set(creates.map(({ index }) => index));
-      await tx.sessionVisit.createMany({
-        data: written
-          .filter(({ index, participant }) => fresh.has(index) && participant.status === "ADMITTED")
-          .map(({ participant }) => ({ sessionId, participantId: participant.id, joinedAt: now })),
-      });
+      const visits = written
+        .filter(({ index, participant }) => fresh.has(index) && participant.status === "ADMITTED")
+        .map(({ participant }) => ({ sessionId, participantId: participant.id, joinedAt: now }));
+      if (visits.length > 0) await tx.sessionVisit.createMany({ data: visits });
       for (const { index, participant } of written) {
         if (!fresh.has(index) && participant.status === "ADMITTED") await openVisit(tx, participant, now);
         outcomes[index] = { ok: true, value: participant };
