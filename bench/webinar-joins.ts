@@ -1,16 +1,18 @@
 /**
  * bench:webinar-joins — the API half of bench:webinar, without media: N joiners arrive at once with the link of a
  * webinar with a waiting room (`joinSession`), the host lets them in with "Admit all" as they arrive (repeated
- * while people wait, as bench/webinar.ts does), and each admitted viewer then asks `mediaPublishers` (its first
- * media request). Reports per step joinSession answered / admitted / publishers answered, p50 and p95 from the
- * joiner's `joinSession`, and the API server's CPU over the step. Lighter and steadier than bench:webinar (no
- * Chromium, Janus idle, no WebRTC), to find where the API's time goes; `BENCH_JOINS_PROFILE=1` runs the server
- * under `node --cpu-prof` (profiles in /tmp/live-support-bench-joins-prof).
+ * while people wait, as bench/webinar.ts does), and each admitted viewer then opens the `sessionMedia` subscription
+ * (graphql-ws, until connection_ack) and asks `mediaPublishers`. Reports per step joinSession answered / admitted /
+ * sessionMedia connected / publishers answered, p50 and p95 from the joiner's `joinSession`, and the API server's
+ * CPU over the step. Lighter and steadier than bench:webinar (no Chromium, Janus idle, no WebRTC), to find where the
+ * API's time goes; `BENCH_JOINS_PROFILE=1` runs the server under `node --cpu-prof` (profiles in
+ * /tmp/live-support-bench-joins-prof). Prints only (docs/benchmarks.md is bench:webinar's).
  *
  * Environment: BENCH_JOINS_STEPS ("99,300"), BENCH_JOINS_ROUNDS (2: each step runs this many times, the first one
  * warms the server up), BENCH_DATABASE_URL (see bench/seed.ts).
  */
 import { loadavg } from "node:os";
+import WebSocket from "ws";
 import { cpuBetween, cpuSnapshot, expectType, graphqlAs, HOST, percentile, SessionApi, startApi } from "./lib.ts";
 import { createBenchDatabase, dropBenchDatabase } from "./seed.ts";
 
@@ -47,6 +49,7 @@ async function step(api: SessionApi, n: number, round: number) {
     }
     running = false;
   };
+  const sockets: WebSocket[] = [];
   const before = cpuSnapshot({ api: [apiPid] });
   const rows = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
@@ -65,13 +68,16 @@ async function step(api: SessionApi, n: number, round: number) {
       void drain();
       await admitted;
       const admittedMs = performance.now() - started;
+      sockets.push(await mediaEvents(api.url, session.id, joined.participantToken));
+      const eventsMs = performance.now() - started;
       await graphqlAs(api.url, PUBLISHERS, { sessionId: session.id }, { participant: joined.participantToken });
-      return { joinMs, admittedMs, publishersMs: performance.now() - started };
+      return { joinMs, admittedMs, eventsMs, publishersMs: performance.now() - started };
     }),
   );
   const after = cpuSnapshot({ api: [apiPid] });
   const cpu = cpuBetween(before, after);
   const seconds = (after.at - before.at) / 1000;
+  for (const socket of sockets) socket.terminate();
   await api.end(session.id);
   const p = (key: keyof (typeof rows)[number], q: number) =>
     Math.round(
@@ -86,12 +92,36 @@ async function step(api: SessionApi, n: number, round: number) {
     load: loadavg()[0]?.toFixed(1),
     joined: `${p("joinMs", 50)} / ${p("joinMs", 95)}`,
     admitted: `${p("admittedMs", 50)} / ${p("admittedMs", 95)}`,
+    sessionMedia: `${p("eventsMs", 50)} / ${p("eventsMs", 95)}`,
     publishers: `${p("publishersMs", 50)} / ${p("publishersMs", 95)}`,
     admitCalls,
     seconds: seconds.toFixed(1),
     apiCpuSeconds: ((cpu.api ?? 0) * seconds).toFixed(2),
     apiCpu: `${Math.round(100 * (cpu.api ?? 0))} %`,
   };
+}
+
+/** The PWA's sessionMedia subscription over graphql-ws, as bench/webinar-viewers.ts opens it: answers on connection_ack. */
+function mediaEvents(url: string, sessionId: string, participantToken: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { participantToken } })));
+    socket.on("error", reject);
+    socket.on("message", (raw) => {
+      if (JSON.parse(raw.toString()).type !== "connection_ack") return;
+      socket.send(
+        JSON.stringify({
+          id: "1",
+          type: "subscribe",
+          payload: {
+            query: `subscription($id: ID!) { sessionMedia(sessionId: $id) { kind participantId } }`,
+            variables: { id: sessionId },
+          },
+        }),
+      );
+      resolve(socket);
+    });
+  });
 }
 
 const databaseUrl = await createBenchDatabase(DATABASE);
