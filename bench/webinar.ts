@@ -16,7 +16,8 @@
  * Environment: BENCH_WEBINAR_STEPS ("10,25,50,99,200,300"), BENCH_WEBINAR_PROCESSES (4), BENCH_WEBINAR_ADMIT
  * ("all": the host's "Admit all", batching whoever waits; "each": one admitParticipant per viewer),
  * BENCH_WEBINAR_P2P ("4,8,16,24,32"; "0" skips the peer-to-peer ladder), BENCH_WEBINAR_PROFILE (a folder: the API
- * server runs under `node --cpu-prof`, see bench/profile.ts), BENCH_WRITE=0 (print only),
+ * server runs under `node --cpu-prof`, see bench/profile.ts), BENCH_WEBINAR_SETTLE_MS (2000: from the last first
+ * packet to the measuring window), BENCH_WRITE=0 (print only),
  * BENCH_DATABASE_URL (see bench/seed.ts).
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
@@ -69,7 +70,8 @@ const P2P = process.env.BENCH_WEBINAR_P2P === "0" ? [] : list(process.env.BENCH_
 const CAMERA = { width: 1280, height: 720, frameRate: 30 };
 /** Every viewer must have its first video packet within this (from its joinSession) or the step records a miss. */
 const FIRST_PACKET_TIMEOUT_MS = 60_000;
-const SETTLE_MS = 2000;
+/** After the last first packet, before the measuring window (BENCH_WEBINAR_SETTLE_MS). */
+const SETTLE_MS = Number(process.env.BENCH_WEBINAR_SETTLE_MS ?? 2000);
 const WINDOW_MS = 10_000;
 /** The whole run (SFU steps, then the peer-to-peer ladder) starts no new step after this. */
 const GIVE_UP_MS = 9 * 60_000;
