@@ -33,8 +33,12 @@ export type FromViewers =
       joinMs: number;
       admittedMs: number;
     }
-  /** joinSession sent → mediaSubscribeAnswer answered (packets may flow before the answer returns). */
-  | { type: "subscribed"; index: number; ms: number }
+  /**
+   * joinSession sent → mediaSubscribeAnswer answered (packets may flow before the answer returns), and when each
+   * step after the admission ended (ms from joinSession): sessionMedia subscribed, mediaPublishers and
+   * mediaSubscribe answered, the answer made with its candidates.
+   */
+  | { type: "subscribed"; index: number; ms: number; steps: Record<string, number> }
   | { type: "failed"; index: number; error: string }
   | { type: "sample"; viewers: ViewerSample[] };
 
@@ -117,6 +121,8 @@ class Viewer {
     this.admitted = resolve;
   });
   participantId = "";
+  /** The step running now, named in a failure. */
+  step = "joinSession";
 
   constructor(readonly index: number) {}
 
@@ -135,15 +141,25 @@ class Viewer {
     const token = joined.participantToken as string;
     this.participantId = joined.participant.id;
     const joinMs = performance.now() - started;
+    this.step = "admission";
     if (joined.participant.status === "WAITING") {
       send({ type: "waiting", index: this.index, participantId: this.participantId });
       await this.admission;
     }
     const admittedMs = performance.now() - started;
+    const steps: Record<string, number> = {};
+    const step = (name: string, next: string) => {
+      steps[name] = performance.now() - started;
+      this.step = next;
+    };
+    this.step = "sessionMedia";
     this.socket = await mediaEvents(url, sessionId, token);
+    step("events", "mediaPublishers");
     const feeds = (await gql(url, PUBLISHERS, { sessionId }, token)).mediaPublishers as string[];
     if (feeds.length === 0) throw new Error("no publisher in the room");
+    step("publishers", "mediaSubscribe");
     const offer = (await gql(url, SUBSCRIBE, { sessionId, feeds }, token)).mediaSubscribe;
+    step("offer", "ICE gathering");
     if (offer.__typename !== "MediaOffer" || !offer.sdp) throw new Error(`mediaSubscribe: ${JSON.stringify(offer)}`);
     const pc = new RTCPeerConnection({ codecs, iceUseIpv6: false });
     this.pc = pc;
@@ -182,17 +198,25 @@ class Viewer {
     const deadline = Date.now() + 10_000;
     while (pc.iceGatheringState !== "complete" && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 5));
+    step("gathered", "mediaSubscribeAnswer");
     const answered = (await gql(url, ANSWER, { sessionId, answer: pc.localDescription?.sdp ?? "" }, token))
       .mediaSubscribeAnswer;
     if (answered.__typename !== "MutationMediaSubscribeAnswerSuccess")
       throw new Error(`mediaSubscribeAnswer: ${JSON.stringify(answered)}`);
-    send({ type: "subscribed", index: this.index, ms: performance.now() - started });
+    send({ type: "subscribed", index: this.index, ms: performance.now() - started, steps });
   }
 
   async close() {
     this.socket?.terminate();
     await this.pc?.close().catch(() => undefined);
   }
+}
+
+/** An error's message with its cause ("fetch failed" says nothing without its socket error). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause ? `${error.message} (${cause.code ?? cause.message ?? String(cause)})` : error.message;
 }
 
 const viewers = new Map<number, Viewer>();
@@ -205,9 +229,7 @@ process.on("message", (message: ToViewers) => {
         viewers.set(index, viewer);
         viewer
           .run(message.url, message.link, message.sessionId)
-          .catch((error: unknown) =>
-            send({ type: "failed", index, error: error instanceof Error ? error.message : String(error) }),
-          );
+          .catch((error: unknown) => send({ type: "failed", index, error: `${viewer.step}: ${describeError(error)}` }));
       }
       break;
     case "admitted":

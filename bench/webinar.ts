@@ -15,7 +15,9 @@
  *
  * Environment: BENCH_WEBINAR_STEPS ("10,25,50,99,200,300"), BENCH_WEBINAR_PROCESSES (4), BENCH_WEBINAR_ADMIT
  * ("all": the host's "Admit all", batching whoever waits; "each": one admitParticipant per viewer),
- * BENCH_WEBINAR_P2P ("4,8,16,24,32"; "0" skips the peer-to-peer ladder), BENCH_WRITE=0 (print only),
+ * BENCH_WEBINAR_P2P ("4,8,16,24,32"; "0" skips the peer-to-peer ladder), BENCH_WEBINAR_PROFILE (a folder: the API
+ * server runs under `node --cpu-prof`, see bench/profile.ts), BENCH_WEBINAR_SETTLE_MS (2000: from the last first
+ * packet to the measuring window), BENCH_WRITE=0 (print only),
  * BENCH_DATABASE_URL (see bench/seed.ts).
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
@@ -61,12 +63,15 @@ const list = (value: string | undefined, fallback: number[]) =>
 const STEPS = list(process.env.BENCH_WEBINAR_STEPS, [10, 25, 50, 99, 200, 300]);
 const PROCESSES = Number(process.env.BENCH_WEBINAR_PROCESSES ?? 4);
 const ADMIT = process.env.BENCH_WEBINAR_ADMIT === "each" ? "each" : "all";
+/** A folder: the API server of the SFU steps runs under `node --cpu-prof` and writes its profile there. */
+const PROFILE = process.env.BENCH_WEBINAR_PROFILE ?? "";
 const P2P = process.env.BENCH_WEBINAR_P2P === "0" ? [] : list(process.env.BENCH_WEBINAR_P2P, [4, 8, 16, 24, 32]);
 /** The presenter's camera: what a laptop webcam sends (the clip's own size and rate). */
 const CAMERA = { width: 1280, height: 720, frameRate: 30 };
 /** Every viewer must have its first video packet within this (from its joinSession) or the step records a miss. */
 const FIRST_PACKET_TIMEOUT_MS = 60_000;
-const SETTLE_MS = 2000;
+/** After the last first packet, before the measuring window (BENCH_WEBINAR_SETTLE_MS). */
+const SETTLE_MS = Number(process.env.BENCH_WEBINAR_SETTLE_MS ?? 2000);
 const WINDOW_MS = 10_000;
 /** The whole run (SFU steps, then the peer-to-peer ladder) starts no new step after this. */
 const GIVE_UP_MS = 9 * 60_000;
@@ -112,6 +117,8 @@ interface SfuStep {
   joinP50: number;
   admittedP50: number;
   subscribedP50: number;
+  /** p50 of each step after the admission (ms from joinSession): printed, to see where the time goes. */
+  stepsP50: string;
   /** Viewers' received video rate (kbit/s): median and slowest; the presenter's forwarded (top) layer. */
   receivedMedianKbps: number;
   receivedMinKbps: number;
@@ -127,6 +134,8 @@ interface SfuStep {
   viewersCpu: number;
   machineCpu: number;
   setupMs: number;
+  /** CPU (share of one core) per group from the first joinSession to the last first packet: printed. */
+  setupCpu: string;
 }
 
 const kbps = (bytes: number, seconds: number) => (bytes * 8) / seconds / 1000;
@@ -166,6 +175,7 @@ class ViewerProcesses {
   readonly first = new Map<number, Extract<FromViewers, { type: "first" }>>();
   readonly failures = new Map<number, string>();
   readonly subscribed = new Map<number, number>();
+  readonly steps = new Map<number, Record<string, number>>();
   private samples: ViewerSample[][] = [];
   private sampleWaiters: (() => void)[] = [];
 
@@ -191,8 +201,10 @@ class ViewerProcesses {
     if (message.type === "waiting") this.onWaiting(message.participantId);
     else if (message.type === "first") this.first.set(message.index, message);
     else if (message.type === "failed") this.failures.set(message.index, message.error);
-    else if (message.type === "subscribed") this.subscribed.set(message.index, message.ms);
-    else if (message.type === "sample") {
+    else if (message.type === "subscribed") {
+      this.subscribed.set(message.index, message.ms);
+      this.steps.set(message.index, message.steps);
+    } else if (message.type === "sample") {
       this.samples.push(message.viewers);
       if (this.samples.length === this.children.length) for (const resolve of this.sampleWaiters.splice(0)) resolve();
     }
@@ -334,6 +346,8 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
     await sleep(2000);
 
     const setupStarted = performance.now();
+    const setupGroups = { chromium: /chrom/i, api: [apiPid], janus: [janusPid(apiPid)] };
+    const setupBefore = cpuSnapshot(setupGroups);
     const admit = admitter(api, session.id, () => viewers as ViewerProcesses);
     viewers = new ViewerProcesses(Math.min(PROCESSES, n), admit);
     viewers.join(api.url, session, n);
@@ -343,6 +357,9 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
       FIRST_PACKET_TIMEOUT_MS + 10_000,
     );
     const setupMs = performance.now() - setupStarted;
+    // Who used the cores while the viewers came in (the viewer processes' own start included).
+    const setup = cpuBetween(setupBefore, cpuSnapshot({ ...setupGroups, viewers: all.pids }));
+    const setupCpu = `API ${cores((setup.api ?? 0) - (setup.janus ?? 0))}, Janus ${cores(setup.janus ?? 0)}, viewers ${cores(setup.viewers ?? 0)}, presenter ${cores(setup.chromium ?? 0)}, machine ${cores(setup.machine)}`;
     await sleep(SETTLE_MS);
 
     const groups = () => ({
@@ -403,6 +420,17 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
         50,
       ),
       subscribedP50: p([...all.subscribed.values()], 50),
+      stepsP50: ["events", "publishers", "offer", "gathered"]
+        .map(
+          (name) =>
+            `${name} ${Math.round(
+              p(
+                [...all.steps.values()].map((steps) => steps[name] ?? Number.NaN),
+                50,
+              ),
+            )}`,
+        )
+        .join(", "),
       receivedMedianKbps: p(received, 50),
       receivedMinKbps: received.length ? Math.min(...received) : 0,
       keyframesPerViewer: after.viewers.size ? keyframes / after.viewers.size : 0,
@@ -422,6 +450,7 @@ async function sfuStep(api: SessionApi, apiPid: number, n: number): Promise<SfuS
       viewersCpu: cpu.viewers ?? Number.NaN,
       machineCpu: cpu.machine,
       setupMs,
+      setupCpu,
     };
   } finally {
     await viewers?.close();
@@ -474,7 +503,11 @@ try {
     "--disable-backgrounding-occluded-windows",
     `--use-file-for-fake-video-capture=${clip}`,
   ]);
-  apiServer = await startApi({ ...serverEnv, JANUS: "on" }, API_PORT);
+  apiServer = await startApi(
+    { ...serverEnv, JANUS: "on" },
+    API_PORT,
+    PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : undefined,
+  );
   const apiPid = apiServer.process.pid ?? 0;
   if (!(await waitFor(async () => janusPid(apiPid) || null, 20_000)))
     throw new Error("the API server did not start its managed Janus (JANUS=on)");

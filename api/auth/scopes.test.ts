@@ -155,10 +155,13 @@ describe("session scopes", () => {
   it("caches a result for the request until forgetScopeResults (a subscription's next event)", async () => {
     const late = await join(server, sessionLink, "late@example.org");
     const context = await contextWith({ participantToken: late.participantToken });
+    // The row read with the token serves the request (no second read); the next event reads it again.
+    expect(context.participant?.snapshot?.row).toMatchObject({ id: late.participant.id, status: "WAITING" });
     expect(await check(context, { sessionParticipant: sessionId })).toBe("FORBIDDEN");
     await hostAction(server, host, "admitParticipant", { participantId: late.participant.id });
     expect(await check(context, { sessionParticipant: sessionId })).toBe("FORBIDDEN");
     forgetScopeResults(context);
+    expect(context.participant).toEqual({ participantId: late.participant.id, sessionId });
     expect(await check(context, { sessionParticipant: sessionId })).toBe("ok");
   });
 });

@@ -33,10 +33,13 @@ export function requestScopes(context: Context) {
     sessionParticipant: async (sessionId: string) => {
       const { participant } = context;
       if (participant?.sessionId !== sessionId) return false;
-      const row = await context.prisma.sessionParticipant.findUnique({
-        where: { id: participant.participantId },
-        select: { status: true },
-      });
+      // Read with the token at the start of this request (or fresh, after forgetScopeResults).
+      const row =
+        participant.snapshot?.row ??
+        (await context.prisma.sessionParticipant.findUnique({
+          where: { id: participant.participantId },
+          select: { status: true },
+        }));
       return row?.status === "ADMITTED";
     },
     sessionParticipantToken: (sessionId: string) => context.participant?.sessionId === sessionId,
@@ -92,4 +95,9 @@ function failedScopes(failure: AuthFailure): string[] {
  */
 export function forgetScopeResults(context: Context): void {
   RequestCache.clearForContext(context);
+  // The participant's row read with the token is as old as the subscription: read it again from now on.
+  if (context.participant?.snapshot) {
+    const { snapshot: _stale, ...participant } = context.participant;
+    context.participant = participant;
+  }
 }

@@ -40,10 +40,37 @@ export class MediaService {
 
   private sessionChanged(event: LiveSessionEventPayload) {
     if (event.kind === "STARTED" || event.kind === "PARTICIPANT_ADMITTED" || event.kind === "PARTICIPANT_JOINED")
-      this.checkTopology(event.sessionId).catch(this.onError);
+      this.queueTopologyCheck(event.sessionId);
     // Janus records the room while the session's server recording is open; turning it off stops it at once.
     if (this.recorder && (event.kind === "RECORDING_CHANGED" || event.kind === "ENDED"))
       this.recorder.sync(event.sessionId).catch(this.onError);
+  }
+
+  /** Sessions whose topology is being checked; `again` when more admissions came in meanwhile. */
+  private readonly topologyChecks = new Map<string, { again: boolean }>();
+
+  /**
+   * One check at a time per session, and one more after it for whatever came in meanwhile: a webinar's "Admit all"
+   * of 300 publishes 300 admissions, which need one look at the room, not 300 queries.
+   */
+  private queueTopologyCheck(sessionId: string) {
+    const running = this.topologyChecks.get(sessionId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.topologyChecks.set(sessionId, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.checkTopology(sessionId).catch(this.onError);
+        } while (state.again);
+      } finally {
+        this.topologyChecks.delete(sessionId);
+      }
+    })();
   }
 
   /**
@@ -85,8 +112,14 @@ export class MediaService {
   private async inTheRoom(actor: SessionActor, sessionId: string): Promise<SessionParticipant> {
     const participant = await this.sessions.speaker(actor, sessionId);
     if (participant?.status !== "ADMITTED") throw forbidden("Only the host and admitted participants join the media");
-    const session = await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
-    if (isClosed(session.status)) throw new SessionEndedError(session.status);
+    // A participant token's request read its session's status with the token; the host's reads it here.
+    const snapshot = actor.participant?.snapshot;
+    const status =
+      snapshot?.row.id === participant.id
+        ? snapshot.sessionStatus
+        : (await this.prisma.liveSession.findUniqueOrThrow({ where: { id: sessionId }, select: { status: true } }))
+            .status;
+    if (isClosed(status)) throw new SessionEndedError(status);
     if (!this.broker.available()) throw new MediaServerUnavailableError();
     return participant;
   }

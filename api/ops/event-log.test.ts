@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDatabase, TestClock } from "../../test/harness.ts";
 import type { Database } from "../db/database.ts";
 import { applyMigrations } from "../db/migrate.ts";
@@ -50,6 +50,35 @@ describe("the stream log", () => {
       const position = positions.find((p) => p.seq === event.seq);
       expect(position?.prev).toBe(index === 0 ? 0 : even[index - 1]?.seq);
     }
+  });
+
+  it("commits the appends that queued together in one batch, in call order; a bad event fails alone", async () => {
+    const transactions = vi.spyOn(database.prisma, "$transaction");
+    try {
+      // The first append runs alone; the ones called meanwhile wait and go together into the next transaction.
+      const appends = Array.from({ length: 30 }, (_, i) => log.append("batched", i % 3 === 0 ? "k" : null, { i }));
+      const positions = await Promise.all(appends);
+      expect(positions.map((position) => position.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(transactions.mock.calls.length).toBeLessThanOrEqual(3);
+      const keyed = positions.filter((_, i) => i % 3 === 0);
+      expect(keyed.map((position) => position.prev)).toEqual([0, ...keyed.slice(0, -1).map((p) => p.seq)]);
+    } finally {
+      transactions.mockRestore();
+    }
+    // PostgreSQL's jsonb refuses \u0000: that batch is retried event by event, and only the bad one fails.
+    const mixed = await Promise.allSettled([
+      log.append("mixed", null, { n: 1 }),
+      log.append("mixed", null, { n: 2 }),
+      log.append("mixed", null, { bad: "\u0000" }),
+      log.append("mixed", null, { n: 3 }),
+    ]);
+    expect(mixed.map((outcome) => outcome.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const stored = await log.read<{ n: number }>("mixed", 0, { key: null, limit: 10 });
+    expect(stored.map((event) => [event.seq, event.n])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
   });
 
   it("trims past retention and then refuses cursors before what it keeps", async () => {

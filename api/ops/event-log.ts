@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { CursorExpiredError, InvalidCursorError } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { KeyedQueue } from "./keyed-queue.ts";
+import { KeyedBatches, type Settled } from "./keyed-queue.ts";
 
 /**
  * The durable realtime log (docs/scale.md, "Resuming subscriptions"). Every ticket and session event is appended
@@ -67,8 +67,14 @@ export class EventLog {
   /** Live resumable subscriptions of this instance, told to catch up from the log (after a Redis outage). */
   private readonly watchers = new Set<() => void>();
   private readonly reads = new Map<string, Promise<Positioned<object>[]>>();
-  /** Appends to one stream wait for each other here, not on the stream head's row lock (api/ops/keyed-queue.ts). */
-  private readonly appends = new KeyedQueue();
+  /**
+   * Appends to one stream wait for each other here, not on the stream head's row lock (api/ops/keyed-queue.ts), and
+   * those that waited commit together: one transaction numbers and inserts them all (a webinar's 300 joins and
+   * admissions publish 600 events into one session's stream within seconds).
+   */
+  private readonly appends = new KeyedBatches<{ key: string | null; payload: object }, StreamPosition>(
+    (stream, items) => this.appendBatch(stream, items),
+  );
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -78,28 +84,70 @@ export class EventLog {
 
   /** Appends an event to `stream` and answers its position. */
   async append(stream: string, key: string | null, payload: object): Promise<StreamPosition> {
-    return this.appends.run(stream, () => this.appendNow(stream, key, payload));
+    return this.appends.run(stream, { key, payload });
   }
 
-  private appendNow(stream: string, key: string | null, payload: object): Promise<StreamPosition> {
-    const createdAt = this.clock.now();
-    return this.prisma.$transaction(async (tx) => {
-      // Takes the stream's next number and holds its row lock until commit: appends to a stream commit in order.
-      const [head] = await tx.$queryRaw<{ seq: number }[]>`
-        INSERT INTO "StreamHead" ("stream", "seq") VALUES (${stream}, 1)
-        ON CONFLICT ("stream") DO UPDATE SET "seq" = "StreamHead"."seq" + 1
-        RETURNING "seq"`;
-      const seq = Number(head?.seq);
-      let prev = seq - 1;
-      if (key !== null) {
-        // Read after the lock was taken: every earlier event of the stream has committed.
-        const last = await tx.streamEvent.aggregate({ _max: { seq: true }, where: { stream, key } });
-        prev = last._max.seq ?? 0;
+  private async appendBatch(
+    stream: string,
+    items: { key: string | null; payload: object }[],
+  ): Promise<Settled<StreamPosition>[]> {
+    try {
+      const positions = await this.appendNow(stream, items);
+      return positions.map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (items.length === 1) return [{ ok: false, error }];
+      // The batch failed as a whole: each event on its own, so one bad event does not lose the others.
+      const outcomes: Settled<StreamPosition>[] = [];
+      for (const item of items) {
+        outcomes.push(
+          await this.appendNow(stream, [item]).then(
+            ([value]) => ({ ok: true as const, value: value as StreamPosition }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        );
       }
-      await tx.streamEvent.create({
-        data: { stream, seq, key, payload: payload as Prisma.InputJsonValue, createdAt },
+      return outcomes;
+    }
+  }
+
+  private appendNow(stream: string, items: { key: string | null; payload: object }[]): Promise<StreamPosition[]> {
+    const createdAt = this.clock.now();
+    const count = items.length;
+    return this.prisma.$transaction(async (tx) => {
+      // Takes the stream's next numbers and holds its row lock until commit: appends to a stream commit in order.
+      const [head] = await tx.$queryRaw<{ seq: number }[]>`
+        INSERT INTO "StreamHead" ("stream", "seq") VALUES (${stream}, ${count})
+        ON CONFLICT ("stream") DO UPDATE SET "seq" = "StreamHead"."seq" + ${count}
+        RETURNING "seq"`;
+      const first = Number(head?.seq) - count + 1;
+      // Read after the lock was taken: every earlier event of the stream has committed.
+      const keys = [...new Set(items.flatMap((item) => (item.key === null ? [] : [item.key])))];
+      const lastOfKey = new Map<string, number>();
+      if (keys.length > 0) {
+        const last = await tx.streamEvent.groupBy({
+          by: ["key"],
+          _max: { seq: true },
+          where: { stream, key: { in: keys } },
+        });
+        for (const row of last) if (row.key !== null) lastOfKey.set(row.key, row._max.seq ?? 0);
+      }
+      const positions = items.map((item, i) => {
+        const seq = first + i;
+        if (item.key === null) return { seq, prev: seq - 1 };
+        const prev = lastOfKey.get(item.key) ?? 0;
+        lastOfKey.set(item.key, seq);
+        return { seq, prev };
       });
-      return { seq, prev };
+      await tx.streamEvent.createMany({
+        data: items.map((item, i) => ({
+          stream,
+          seq: first + i,
+          key: item.key,
+          payload: item.payload as Prisma.InputJsonValue,
+          createdAt,
+        })),
+      });
+      return positions;
     });
   }
 

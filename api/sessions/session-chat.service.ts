@@ -27,7 +27,10 @@ export class SessionChatService {
   /** The participant row the actor speaks as in this session: their token's, or the host's row for the host. */
   async speaker(actor: SessionActor, sessionId: string): Promise<SessionParticipant | null> {
     if (actor.participant?.sessionId === sessionId) {
-      const row = await this.prisma.sessionParticipant.findUnique({ where: { id: actor.participant.participantId } });
+      // The row read with the token at the start of this request, when there is one (api/sessions/session-access.service.ts).
+      const row =
+        actor.participant.snapshot?.row ??
+        (await this.prisma.sessionParticipant.findUnique({ where: { id: actor.participant.participantId } }));
       if (row) return row;
     }
     if (actor.viewer) {

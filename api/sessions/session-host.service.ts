@@ -148,8 +148,10 @@ export class HostControlService {
       });
       return chosen.map((row) => ({ ...row, status: "ADMITTED" as const, admittedAt: now }));
     });
-    for (const row of admitted)
-      await this.events.publish("PARTICIPANT_ADMITTED", row.sessionId, { participantId: row.id });
+    // Published together: the session's stream log appends them in one batch, in this order (api/ops/event-log.ts).
+    await Promise.all(
+      admitted.map((row) => this.events.publish("PARTICIPANT_ADMITTED", row.sessionId, { participantId: row.id })),
+    );
     return admitted;
   }
 
@@ -176,7 +178,7 @@ export class HostControlService {
       where: { id: { in: ids }, status: "WAITING" },
       data: { status: "DENIED", tokenHash: null },
     });
-    for (const id of ids) await this.events.publish("PARTICIPANT_DENIED", session.id, { participantId: id });
+    await Promise.all(ids.map((id) => this.events.publish("PARTICIPANT_DENIED", session.id, { participantId: id })));
     return this.prisma.sessionParticipant.findMany({ where: { id: { in: ids } } });
   }
 

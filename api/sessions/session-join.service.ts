@@ -2,13 +2,13 @@ import { verifyPassword } from "../auth/password.ts";
 import { hashToken, randomToken } from "../auth/tokens.ts";
 import type { Clock } from "../clock.ts";
 import { ValidationError } from "../errors.ts";
-import type { LiveSession, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
+import type { LiveSession, Prisma, PrismaClient, SessionParticipant } from "../generated/prisma/client.ts";
 import { enqueueJob } from "../jobs/jobs.service.ts";
 import { noMediaState } from "../media/media.events.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { ParticipantAuth } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
-import { KeyedQueue } from "../ops/keyed-queue.ts";
+import { KeyedBatches, type Settled } from "../ops/keyed-queue.ts";
 import { assertSeatFree, peerToPeerOnly, type SeatPolicy } from "./seat-limits.ts";
 import {
   EmailDomainNotAllowedError,
@@ -22,7 +22,6 @@ import {
   TooManyAttemptsError,
   WrongPasswordError,
 } from "./sessions.errors.ts";
-import type { LiveSessionEventKind } from "./sessions.events.ts";
 import { joinInput, parse, verificationCodeRequestInput } from "./sessions.inputs.ts";
 import {
   domainAllowed,
@@ -40,6 +39,15 @@ export interface JoinLimits {
   passwordFailuresPer15Min: number;
   verificationRequestsPer15Min: number;
 }
+
+/** A joiner past the checks that need no lock (link, domain, verification, password), waiting for a seat. */
+interface Joiner {
+  data: ReturnType<typeof joinInput.parse>;
+  tokenHash: string;
+  joinAddressHash: string;
+}
+
+type Tx = Prisma.TransactionClient;
 
 export interface JoinResult {
   participantToken: string;
@@ -61,8 +69,13 @@ export class SessionJoinService {
     },
   ) {}
 
-  /** A session's joins on this instance wait for each other here, not on its row lock (api/ops/keyed-queue.ts). */
-  private readonly joins = new KeyedQueue();
+  /**
+   * A session's joins on this instance wait for each other here, not on its row lock, and those that waited are
+   * seated together in one transaction (api/ops/keyed-queue.ts, `joinBatch`).
+   */
+  private readonly joins = new KeyedBatches<Joiner, SessionParticipant>((sessionId, joiners) =>
+    this.joinBatch(sessionId, joiners),
+  );
 
   async byLink(token: string): Promise<LiveSession | null> {
     if (!token || token.length > 200) return null;
@@ -137,52 +150,133 @@ export class SessionJoinService {
     }
 
     const token = randomToken();
+    const participant = await this.joins.run(session.id, {
+      data,
+      tokenHash: hashToken(token),
+      joinAddressHash: hashToken(`${session.id}:${clientAddress}`),
+    });
+    return { participantToken: token, participantId: participant.id, sessionId: session.id };
+  }
+
+  /**
+   * The joins that queued for a session while its previous batch ran, in one transaction under the session's row
+   * lock: the capacity count and the inserts see the same state, for every instance (server mode). Each joiner gets
+   * its own outcome: a typed error for one (session full, locked, removed…) leaves the others' rows written. If the
+   * transaction fails as a whole, each joiner is tried again on their own, so one cannot fail the others.
+   */
+  private async joinBatch(sessionId: string, joiners: Joiner[]): Promise<Settled<SessionParticipant>[]> {
+    let outcomes: Settled<SessionParticipant>[];
+    try {
+      outcomes = await this.prisma.$transaction((tx) => this.seatJoiners(tx, sessionId, joiners));
+    } catch (error) {
+      if (joiners.length === 1) return [{ ok: false, error }];
+      outcomes = [];
+      for (const joiner of joiners) {
+        outcomes.push(
+          await this.prisma
+            .$transaction((tx) => this.seatJoiners(tx, sessionId, [joiner]))
+            .then(
+              ([outcome]) => outcome as Settled<SessionParticipant>,
+              (error: unknown) => ({ ok: false as const, error }),
+            ),
+        );
+      }
+    }
+    // Published after the commit, together (the session's stream log appends them in one batch, in this order).
+    await Promise.all(
+      outcomes.map((outcome) =>
+        outcome.ok
+          ? this.events.publish(
+              outcome.value.status === "WAITING" ? "PARTICIPANT_WAITING" : "PARTICIPANT_JOINED",
+              sessionId,
+              { participantId: outcome.value.id },
+            )
+          : undefined,
+      ),
+    );
+    return outcomes;
+  }
+
+  /** Seats the joiners in arrival order, inside the caller's transaction; a few statements for the whole batch. */
+  private async seatJoiners(tx: Tx, sessionId: string, joiners: Joiner[]): Promise<Settled<SessionParticipant>[]> {
     const now = this.clock.now();
-    const outcome = await this.joins.run(session.id, () =>
-      this.prisma.$transaction(async (tx) => {
-        // One joiner at a time per session: the capacity count and the insert see the same state.
-        const locked = await lockSession(tx, session.id);
-        if (isClosed(locked.status)) throw new SessionEndedError(locked.status);
-        const existing = await tx.sessionParticipant.findUnique({
-          where: { sessionId_email: { sessionId: session.id, email: data.email } },
-        });
-        if (existing?.role === "HOST")
-          throw ValidationError.field("input.email", "this is the host's address; sign in to host the session");
-        if (existing?.status === "REMOVED" || existing?.status === "DENIED")
-          throw new ParticipantRemovedError(existing.status);
-        const alreadyIn = existing?.status === "ADMITTED";
-        // Admitted before and left (or let back by the host after a removal): may come back into a locked room.
-        const returning = alreadyIn || (existing?.status === "LEFT" && existing.admittedAt !== null);
-        if (!returning && locked.locked) throw new SessionLockedError();
-        const joinAddressHash = hashToken(`${session.id}:${clientAddress}`);
-        // Someone the host removed or denied cannot walk back in under another email from the same address: the
-        // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
-        const sharesRemovedAddress =
-          !returning &&
-          (await tx.sessionParticipant.count({
-            where: { sessionId: session.id, joinAddressHash, status: { in: ["REMOVED", "DENIED"] } },
-          })) > 0;
-        const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
-        if (!alreadyIn && !waits)
-          assertSeatFree(this.options.seats ?? peerToPeerOnly, locked, await admittedCount(tx, session.id));
-        const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
-        if (locked.recording && !waits && !consented) throw new RecordingConsentRequiredError();
-        const status = waits ? "WAITING" : "ADMITTED";
-        const fields = {
-          name: data.name,
-          status,
-          tokenHash: hashToken(token),
-          joinAddressHash,
-          leftAt: null,
-          ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
-          ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),
-        } as const;
-        const participant = existing
-          ? await tx.sessionParticipant.update({ where: { id: existing.id }, data: fields })
-          : await tx.sessionParticipant.create({
-              data: {
+    const locked = await lockSession(tx, sessionId);
+    const outcomes: Settled<SessionParticipant>[] = new Array(joiners.length);
+    let admitted: number | null = null;
+    // One joiner per email address in a round: a second join with the same address (a double click) comes in the
+    // next round and sees the first one's row, as it would have in a transaction of its own.
+    let pending = joiners.map((joiner, index) => ({ joiner, index }));
+    while (pending.length > 0) {
+      const emails = new Set<string>();
+      const round: typeof pending = [];
+      const later: typeof pending = [];
+      for (const entry of pending) {
+        if (emails.has(entry.joiner.data.email)) later.push(entry);
+        else {
+          emails.add(entry.joiner.data.email);
+          round.push(entry);
+        }
+      }
+      pending = later;
+      const existingRows = await tx.sessionParticipant.findMany({
+        where: { sessionId, email: { in: [...emails] } },
+      });
+      const existingOf = new Map(existingRows.map((row) => [row.email, row]));
+      const removedAddresses = new Set(
+        (
+          await tx.sessionParticipant.findMany({
+            where: {
+              sessionId,
+              joinAddressHash: { in: [...new Set(round.map(({ joiner }) => joiner.joinAddressHash))] },
+              status: { in: ["REMOVED", "DENIED"] },
+            },
+            select: { joinAddressHash: true },
+          })
+        ).map((row) => row.joinAddressHash),
+      );
+      const creates: { index: number; row: Prisma.SessionParticipantCreateManyInput }[] = [];
+      const updates: { index: number; id: string; fields: Prisma.SessionParticipantUpdateInput }[] = [];
+      for (const { joiner, index } of round) {
+        try {
+          const { data, tokenHash, joinAddressHash } = joiner;
+          if (isClosed(locked.status)) throw new SessionEndedError(locked.status);
+          const existing = existingOf.get(data.email);
+          if (existing?.role === "HOST")
+            throw ValidationError.field("input.email", "this is the host's address; sign in to host the session");
+          if (existing?.status === "REMOVED" || existing?.status === "DENIED")
+            throw new ParticipantRemovedError(existing.status);
+          const alreadyIn = existing?.status === "ADMITTED";
+          // Admitted before and left (or let back by the host after a removal): may come back into a locked room.
+          const returning = alreadyIn || (existing?.status === "LEFT" && existing.admittedAt !== null);
+          if (!returning && locked.locked) throw new SessionLockedError();
+          // Someone the host removed or denied cannot walk back in under another email from the same address: the
+          // newcomer waits for the host instead (colleagues behind one office NAT still get in, once admitted).
+          const sharesRemovedAddress = !returning && removedAddresses.has(joinAddressHash);
+          const waits = !alreadyIn && (locked.waitingRoom || locked.requiresApproval || sharesRemovedAddress);
+          if (!alreadyIn && !waits) {
+            admitted ??= await admittedCount(tx, sessionId);
+            assertSeatFree(this.options.seats ?? peerToPeerOnly, locked, admitted);
+          }
+          const consented = data.recordingConsent === true || existing?.recordingConsentAt != null;
+          if (locked.recording && !waits && !consented) throw new RecordingConsentRequiredError();
+          const status = waits ? "WAITING" : "ADMITTED";
+          if (status === "ADMITTED" && !alreadyIn && admitted !== null) admitted++;
+          const fields = {
+            name: data.name,
+            status,
+            tokenHash,
+            joinAddressHash,
+            leftAt: null,
+            ...(data.recordingConsent && !existing?.recordingConsentAt ? { recordingConsentAt: now } : {}),
+            ...(status === "ADMITTED" && !alreadyIn ? { admittedAt: now } : {}),
+          } as const;
+          if (existing) updates.push({ index, id: existing.id, fields });
+          else
+            creates.push({
+              index,
+              row: {
                 ...fields,
-                sessionId: session.id,
+                sessionId,
                 email: data.email,
                 role: "ATTENDEE",
                 peerId: newPeerId(),
@@ -190,12 +284,34 @@ export class SessionJoinService {
                 createdAt: now,
               },
             });
-        if (status === "ADMITTED") await openVisit(tx, participant, now);
-        return { participant, kind: (waits ? "PARTICIPANT_WAITING" : "PARTICIPANT_JOINED") as LiveSessionEventKind };
-      }),
-    );
-    await this.events.publish(outcome.kind, session.id, { participantId: outcome.participant.id });
-    return { participantToken: token, participantId: outcome.participant.id, sessionId: session.id };
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      }
+      const written: { index: number; participant: SessionParticipant }[] = [];
+      if (creates.length > 0) {
+        const rows = await tx.sessionParticipant.createManyAndReturn({ data: creates.map(({ row }) => row) });
+        const byEmail = new Map(rows.map((row) => [row.email, row]));
+        for (const { index, row } of creates) {
+          const participant = byEmail.get(row.email);
+          if (!participant) throw new Error(`the participant row for ${row.email} was not returned`);
+          written.push({ index, participant });
+        }
+      }
+      for (const { index, id, fields } of updates)
+        written.push({ index, participant: await tx.sessionParticipant.update({ where: { id }, data: fields }) });
+      // Visits of the admitted: new rows have none open; a returning participant's may be (openVisit checks).
+      const fresh = new Set(creates.map(({ index }) => index));
+      const visits = written
+        .filter(({ index, participant }) => fresh.has(index) && participant.status === "ADMITTED")
+        .map(({ participant }) => ({ sessionId, participantId: participant.id, joinedAt: now }));
+      if (visits.length > 0) await tx.sessionVisit.createMany({ data: visits });
+      for (const { index, participant } of written) {
+        if (!fresh.has(index) && participant.status === "ADMITTED") await openVisit(tx, participant, now);
+        outcomes[index] = { ok: true, value: participant };
+      }
+    }
+    return outcomes;
   }
 
   private async checkVerification(sessionId: string, address: string, code: string | null | undefined) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Actor } from "../../test/fixtures.ts";
 import type { TestServer } from "../../test/harness.ts";
 import {
@@ -238,6 +238,74 @@ describe("public lookup and joining", () => {
           where: { sessionId: session.id, status: "ADMITTED", role: "ATTENDEE" },
         }),
       ).toBe(seats);
+    }
+  });
+
+  it("seats joins that arrive together in batches: each joiner gets their own token or typed error, no seat too many", async () => {
+    const session = await createSession(server, agent, { maxParticipants: 5 });
+    const joining = server.app.services.sessions.joining as unknown as {
+      joinBatch: (...args: unknown[]) => Promise<unknown>;
+      joins: { queued(key: string): number };
+    };
+    const emails = [
+      ...Array.from({ length: 10 }, (_, index) => `batch${index}@example.com`),
+      "batch0@example.com", // the same person twice (a double click): their second join resumes the first's row
+      agent.email, // the host's own address: a validation error
+    ];
+    // The first join's batch waits (before its transaction) until every other join queued behind it: they make the
+    // next batch, together.
+    const batches: number[] = [];
+    const seat = joining.joinBatch.bind(joining);
+    const spy = vi.spyOn(joining, "joinBatch").mockImplementation(async (...args: unknown[]) => {
+      batches.push((args[1] as unknown[]).length);
+      if (batches.length === 1)
+        await vi.waitFor(() => expect(joining.joins.queued(session.id)).toBe(emails.length - 1), { timeout: 10_000 });
+      return seat(...args);
+    });
+    try {
+      const results = await Promise.all(
+        emails.map((email, index) =>
+          server.gql(JOIN, { input: { token: session.accessToken, name: `Batch ${index}`, email } }),
+        ),
+      );
+      const joins = results.map((result) => result.data?.joinSession);
+      expect(batches).toEqual([1, emails.length - 1]);
+      expect(joins.at(-1)?.__typename).toBe("ValidationError");
+      const seated = joins.filter((join) => join?.__typename === "JoinSessionPayload");
+      const full = joins.filter((join) => join?.__typename === "SessionFullError");
+      // batch0 twice holds one seat: 5 seats for 10 people, the 11th join resumes batch0's row.
+      expect(new Set(seated.map((join) => join.participant.email)).size).toBe(5);
+      expect(full).toHaveLength(11 - seated.length);
+      expect(full.every((join) => join.maxParticipants === 5)).toBe(true);
+      expect(
+        await server.app.prisma.sessionParticipant.count({
+          where: { sessionId: session.id, status: "ADMITTED", role: "ATTENDEE" },
+        }),
+      ).toBe(5);
+      // Every seated joiner's token is their own (for the email joined twice, the later token replaced the earlier).
+      const tokens = new Set(seated.map((join) => join.participantToken));
+      expect(tokens.size).toBe(seated.length);
+      const latest = new Map(seated.map((join) => [join.participant.email, join]));
+      for (const join of latest.values()) {
+        const me = await participantGql(server, MY_PARTICIPANT, {}, join.participantToken);
+        expect(me.data?.myParticipant).toMatchObject({ id: join.participant.id, status: "ADMITTED" });
+      }
+      // One open visit per seated participant, and each seat's PARTICIPANT_JOINED in the session's stream log.
+      const ids = [...latest.values()].map((join) => join.participant.id);
+      expect(await server.app.prisma.sessionVisit.count({ where: { participantId: { in: ids }, leftAt: null } })).toBe(
+        5,
+      );
+      const logged = await server.app.prisma.streamEvent.findMany({
+        where: { stream: `session:${session.id}` },
+        orderBy: { seq: "asc" },
+      });
+      const joinedEvents = logged.filter((event) => (event.payload as { kind?: string }).kind === "PARTICIPANT_JOINED");
+      expect(new Set(joinedEvents.map((event) => (event.payload as { participantId: string }).participantId))).toEqual(
+        new Set(ids),
+      );
+      expect(logged.map((event) => event.seq)).toEqual(logged.map((_, index) => (logged[0]?.seq ?? 0) + index));
+    } finally {
+      spy.mockRestore();
     }
   });
 
