@@ -113,6 +113,15 @@ export function PreJoin(props: PreJoinProps): JSX.Element {
         value={props.local.audioDeviceId}
         onChange={(id) => props.pick("audio", id)}
       />
+      <SpeakerAndJoin {...props} />
+    </div>
+  );
+}
+
+/** The speaker picker (where the browser lets a page choose) and Join: the end of both pre-join screens. */
+function SpeakerAndJoin(props: PreJoinProps): JSX.Element {
+  return (
+    <>
       <Show when={canChooseAudioOutput && props.devices.output.length > 0}>
         <DevicePicker
           label="Speaker"
@@ -124,7 +133,7 @@ export function PreJoin(props: PreJoinProps): JSX.Element {
       <button type="button" class="join" onClick={() => props.join()}>
         Join
       </button>
-    </div>
+    </>
   );
 }
 
@@ -138,17 +147,7 @@ function ListenOnlyPreJoin(props: PreJoinProps): JSX.Element {
           stay off. Use the chat or raise your hand to take part.
         </p>
       </div>
-      <Show when={canChooseAudioOutput && props.devices.output.length > 0}>
-        <DevicePicker
-          label="Speaker"
-          devices={props.devices.output}
-          value={props.audioOutputId}
-          onChange={(id) => props.pick("output", id)}
-        />
-      </Show>
-      <button type="button" class="join" onClick={() => props.join()}>
-        Join
-      </button>
+      <SpeakerAndJoin {...props} />
     </div>
   );
 }
