@@ -12,21 +12,16 @@
  * warms the server up), BENCH_DATABASE_URL (see bench/seed.ts).
  */
 import { loadavg } from "node:os";
-import WebSocket from "ws";
-import { cpuBetween, cpuSnapshot, expectType, graphqlAs, HOST, percentile, SessionApi, startApi } from "./lib.ts";
+import type WebSocket from "ws";
+import { cpuBetween, cpuSnapshot, expectType, graphqlAs, HOST, JOIN, percentile, SessionApi, startApi } from "./lib.ts";
 import { createBenchDatabase, dropBenchDatabase } from "./seed.ts";
+import { ADMIT_ALL, mediaEvents, PUBLISHERS } from "./webinar-api.ts";
 
 const STEPS = (process.env.BENCH_JOINS_STEPS ?? "99,300").split(",").map(Number);
 const ROUNDS = Number(process.env.BENCH_JOINS_ROUNDS ?? 2);
 const PROFILE = process.env.BENCH_JOINS_PROFILE === "1";
 const API_PORT = 4142;
 const DATABASE = "ls_bench_joins";
-
-const JOIN = `mutation($input: JoinSessionInput!) { joinSession(input: $input) { __typename
-  ... on JoinSessionPayload { participantToken participant { id status } } ... on Error { message } } }`;
-const ADMIT_ALL = `mutation($id: ID!) { admitAllParticipants(sessionId: $id) { __typename
-  ... on MutationAdmitAllParticipantsSuccess { data { id } } ... on Error { message } } }`;
-const PUBLISHERS = `query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`;
 
 async function step(api: SessionApi, n: number, round: number) {
   const session = await api.liveSession("WEBINAR", { waitingRoom: true, maxParticipants: n });
@@ -99,29 +94,6 @@ async function step(api: SessionApi, n: number, round: number) {
     apiCpuSeconds: ((cpu.api ?? 0) * seconds).toFixed(2),
     apiCpu: `${Math.round(100 * (cpu.api ?? 0))} %`,
   };
-}
-
-/** The PWA's sessionMedia subscription over graphql-ws, as bench/webinar-viewers.ts opens it: answers on connection_ack. */
-function mediaEvents(url: string, sessionId: string, participantToken: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
-    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { participantToken } })));
-    socket.on("error", reject);
-    socket.on("message", (raw) => {
-      if (JSON.parse(raw.toString()).type !== "connection_ack") return;
-      socket.send(
-        JSON.stringify({
-          id: "1",
-          type: "subscribe",
-          payload: {
-            query: `subscription($id: ID!) { sessionMedia(sessionId: $id) { kind participantId } }`,
-            variables: { id: sessionId },
-          },
-        }),
-      );
-      resolve(socket);
-    });
-  });
 }
 
 const databaseUrl = await createBenchDatabase(DATABASE);

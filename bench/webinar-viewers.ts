@@ -8,7 +8,8 @@
  * ../shared/notes/media-server.md). Driven by bench/webinar.ts over the IPC channel.
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from "werift";
-import WebSocket from "ws";
+import type WebSocket from "ws";
+import { mediaEvents, PUBLISHERS } from "./webinar-api.ts";
 
 export type ToViewers =
   | { type: "join"; url: string; link: string; sessionId: string; from: number; count: number }
@@ -81,34 +82,10 @@ async function gql(url: string, query: string, variables: Record<string, unknown
 
 const JOIN = `mutation($input: JoinSessionInput!) { joinSession(input: $input) { __typename
   ... on JoinSessionPayload { participantToken participant { id status } } ... on Error { message } } }`;
-const PUBLISHERS = `query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`;
 const SUBSCRIBE = `mutation($sessionId: ID!, $feeds: [ID!]!) { mediaSubscribe(sessionId: $sessionId, feeds: $feeds) {
   __typename ... on MediaOffer { sdp streams { mid type participantId active } } ... on Error { message } } }`;
 const ANSWER = `mutation($sessionId: ID!, $answer: String!) { mediaSubscribeAnswer(sessionId: $sessionId, answer: $answer) {
   __typename ... on Error { message } } }`;
-const MEDIA_EVENTS = `subscription($id: ID!) { sessionMedia(sessionId: $id) { kind participantId } }`;
-
-/** The PWA's sessionMedia subscription (raw graphql-transport-ws, to keep the load generator light). */
-function mediaEvents(url: string, sessionId: string, participantToken: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
-    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { participantToken } })));
-    socket.on("error", reject);
-    socket.on("message", (raw) => {
-      const message = JSON.parse(raw.toString());
-      if (message.type === "connection_ack") {
-        socket.send(
-          JSON.stringify({
-            id: "1",
-            type: "subscribe",
-            payload: { query: MEDIA_EVENTS, variables: { id: sessionId } },
-          }),
-        );
-        resolve(socket);
-      }
-    });
-  });
-}
 
 class Viewer {
   packets = 0;

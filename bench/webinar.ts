@@ -56,6 +56,7 @@ import {
   writeSection,
 } from "./lib.ts";
 import { createBenchDatabase, dropBenchDatabase } from "./seed.ts";
+import { ADMIT_ALL, PUBLISHERS } from "./webinar-api.ts";
 import type { FromViewers, ToViewers, ViewerSample } from "./webinar-viewers.ts";
 
 const list = (value: string | undefined, fallback: number[]) =>
@@ -254,11 +255,8 @@ class ViewerProcesses {
   }
 }
 
-const ADMIT_ALL = `mutation($id: ID!) { admitAllParticipants(sessionId: $id) { __typename
-  ... on MutationAdmitAllParticipantsSuccess { data { id } } ... on Error { message } } }`;
 const ADMIT_ONE = `mutation($id: ID!) { admitParticipant(participantId: $id) { __typename
   ... on SessionParticipant { id status } ... on Error { message } } }`;
-const PUBLISHERS = `query($sessionId: ID!) { mediaPublishers(sessionId: $sessionId) }`;
 
 /** The host admits whoever waits: "Admit all" (one call for everyone waiting now) or one admitParticipant each. */
 function admitter(api: SessionApi, sessionId: string, viewers: () => ViewerProcesses) {
