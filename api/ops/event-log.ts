@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { CursorExpiredError, InvalidCursorError } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { KeyedBatches, type Settled } from "./keyed-queue.ts";
+import { batchOrEach, KeyedBatches, type Settled } from "./keyed-queue.ts";
 
 /**
  * The durable realtime log (docs/scale.md, "Resuming subscriptions"). Every ticket and session event is appended
@@ -87,27 +87,13 @@ export class EventLog {
     return this.appends.run(stream, { key, payload });
   }
 
-  private async appendBatch(
+  private appendBatch(
     stream: string,
     items: { key: string | null; payload: object }[],
   ): Promise<Settled<StreamPosition>[]> {
-    try {
-      const positions = await this.appendNow(stream, items);
-      return positions.map((value) => ({ ok: true, value }));
-    } catch (error) {
-      if (items.length === 1) return [{ ok: false, error }];
-      // The batch failed as a whole: each event on its own, so one bad event does not lose the others.
-      const outcomes: Settled<StreamPosition>[] = [];
-      for (const item of items) {
-        outcomes.push(
-          await this.appendNow(stream, [item]).then(
-            ([value]) => ({ ok: true as const, value: value as StreamPosition }),
-            (error: unknown) => ({ ok: false as const, error }),
-          ),
-        );
-      }
-      return outcomes;
-    }
+    return batchOrEach(items, async (some) =>
+      (await this.appendNow(stream, some)).map((value) => ({ ok: true as const, value })),
+    );
   }
 
   private appendNow(stream: string, items: { key: string | null; payload: object }[]): Promise<StreamPosition[]> {

@@ -1,40 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeyedBatches, KeyedQueue } from "./keyed-queue.ts";
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-
-describe("KeyedQueue", () => {
-  it("runs one key's tasks one after the other, other keys beside them, and forgets idle keys", async () => {
-    const queue = new KeyedQueue();
-    const log: string[] = [];
-    const task = (name: string) => async () => {
-      log.push(`${name} start`);
-      await tick();
-      log.push(`${name} end`);
-      return name;
-    };
-    const results = await Promise.all([
-      queue.run("a", task("a1")),
-      queue.run("a", task("a2")),
-      queue.run("b", task("b1")),
-    ]);
-    expect(results).toEqual(["a1", "a2", "b1"]);
-    expect(log.indexOf("a2 start")).toBeGreaterThan(log.indexOf("a1 end"));
-    expect(log.indexOf("b1 start")).toBeLessThan(log.indexOf("a1 end"));
-    await tick();
-    expect(queue.size).toBe(0);
-  });
-
-  it("passes a failure to its caller only: the next task of the key still runs", async () => {
-    const queue = new KeyedQueue();
-    const failed = queue.run("a", async () => {
-      throw new Error("boom");
-    });
-    const next = queue.run("a", async () => "ran");
-    await expect(failed).rejects.toThrow("boom");
-    await expect(next).resolves.toBe("ran");
-  });
-});
+import { batchOrEach, KeyedBatches } from "./keyed-queue.ts";
 
 describe("KeyedBatches", () => {
   it("batches what queued while a key's batch ran, keeps order, answers each item its own outcome", async () => {
@@ -81,5 +46,27 @@ describe("KeyedBatches", () => {
     await expect(first).resolves.toBe(1);
     for (const outcome of failing) await expect(outcome).rejects.toThrow("down");
     await expect(batches.run("k", 4)).resolves.toBe(4);
+  });
+});
+
+describe("batchOrEach", () => {
+  it("runs the batch once; when it fails as a whole, each item alone, so only the bad one fails", async () => {
+    const calls: number[][] = [];
+    const run = async (items: number[]) => {
+      calls.push(items);
+      if (items.includes(2)) throw new Error(`bad ${items.join(",")}`);
+      return items.map((value) => ({ ok: true as const, value: value * 10 }));
+    };
+    expect(await batchOrEach([1, 3], run)).toEqual([
+      { ok: true, value: 10 },
+      { ok: true, value: 30 },
+    ]);
+    const outcomes = await batchOrEach([1, 2, 3], run);
+    expect(outcomes.map((outcome) => (outcome.ok ? outcome.value : String(outcome.error)))).toEqual([
+      10,
+      "Error: bad 2",
+      30,
+    ]);
+    expect(calls).toEqual([[1, 3], [1, 2, 3], [1], [2], [3]]);
   });
 });

@@ -1,38 +1,12 @@
-/**
- * Runs the tasks given the same key one after the other in this process; tasks of other keys run freely. For work
- * that takes a row lock anyway (a session's joins, a stream's appends): callers wait here in memory rather than
- * inside a transaction, where each would hold a pooled database connection while blocked on the lock. At a
- * webinar's start (25 joins at once, bench:webinar) the pool of 20 ran dry: transactions could not start (Prisma
- * P2028) or expired while waiting. The row locks stay, for the other instances of server mode.
- */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(key) ?? Promise.resolve()).then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-
-  /** Keys with work queued or running (tests). */
-  get size(): number {
-    return this.tails.size;
-  }
-}
-
 /** One item's outcome in a batch: its own result or its own error. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /**
- * Group commit: like KeyedQueue, one key's work runs one batch after the other, but the items that arrived while a
- * batch ran go together into the next one (a call with nothing running starts at once, alone). `flush` answers one
+ * Group commit: one key's work runs one batch after the other in this process, and the items that arrived while a
+ * batch ran go together into the next one (a call with nothing running starts at once, alone). For work that takes a
+ * row lock anyway (a session's joins, a stream's appends): callers wait here in memory rather than inside a
+ * transaction, where each would hold a pooled database connection while blocked on the lock (at 25 joins at once the
+ * pool of 20 ran dry: Prisma P2028). The row locks stay, for the other instances of server mode. `flush` answers one
  * outcome per item, in order; if it throws, every item of that batch gets the error. At a webinar's start (300
  * joins at once, bench:webinar) the joins of a session took a transaction each, one after the other: 300 serial
  * transactions became a handful.
@@ -93,5 +67,29 @@ export class KeyedBatches<Item, Result> {
   /** Items of `key` waiting for the next batch (tests). */
   queued(key: string): number {
     return this.queues.get(key)?.length ?? 0;
+  }
+}
+
+/**
+ * Runs a batch in one go (`run` answers one outcome per item, in order); if it throws as a whole, each item on its own,
+ * so one bad item does not fail the others of its batch.
+ */
+export async function batchOrEach<Item, Result>(
+  items: Item[],
+  run: (items: Item[]) => Promise<Settled<Result>[]>,
+): Promise<Settled<Result>[]> {
+  try {
+    return await run(items);
+  } catch (error) {
+    if (items.length === 1) return [{ ok: false, error }];
+    const outcomes: Settled<Result>[] = [];
+    for (const item of items)
+      outcomes.push(
+        await run([item]).then(
+          ([outcome]) => outcome ?? { ok: false, error: new Error("the batch answered no outcome for this item") },
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      );
+    return outcomes;
   }
 }

@@ -8,7 +8,7 @@ import { noMediaState } from "../media/media.events.ts";
 import type { RateLimits } from "../ops/rate-limit.ts";
 import type { ParticipantAuth } from "./session-access.service.ts";
 import "./sessions.jobs.ts";
-import { KeyedBatches, type Settled } from "../ops/keyed-queue.ts";
+import { batchOrEach, KeyedBatches, type Settled } from "../ops/keyed-queue.ts";
 import { assertSeatFree, peerToPeerOnly, type SeatPolicy } from "./seat-limits.ts";
 import {
   EmailDomainNotAllowedError,
@@ -165,23 +165,10 @@ export class SessionJoinService {
    * transaction fails as a whole, each joiner is tried again on their own, so one cannot fail the others.
    */
   private async joinBatch(sessionId: string, joiners: Joiner[]): Promise<Settled<SessionParticipant>[]> {
-    let outcomes: Settled<SessionParticipant>[];
-    try {
-      outcomes = await this.prisma.$transaction((tx) => this.seatJoiners(tx, sessionId, joiners));
-    } catch (error) {
-      if (joiners.length === 1) return [{ ok: false, error }];
-      outcomes = [];
-      for (const joiner of joiners) {
-        outcomes.push(
-          await this.prisma
-            .$transaction((tx) => this.seatJoiners(tx, sessionId, [joiner]))
-            .then(
-              ([outcome]) => outcome as Settled<SessionParticipant>,
-              (error: unknown) => ({ ok: false as const, error }),
-            ),
-        );
-      }
-    }
+    // A batch whose transaction fails as a whole is seated again one joiner at a time: nobody fails for another.
+    const outcomes = await batchOrEach(joiners, (some) =>
+      this.prisma.$transaction((tx) => this.seatJoiners(tx, sessionId, some)),
+    );
     // Published after the commit, together (the session's stream log appends them in one batch, in this order).
     await Promise.all(
       outcomes.map((outcome) =>
