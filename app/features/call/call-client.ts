@@ -195,9 +195,10 @@ export class CallClient {
 
   /**
    * Readies the move to the media server while the call is still peer-to-peer (the session says when: one short of
-   * the move): publishes and subscribes with no tracks on the senders, so nothing is encoded twice; switchTopology
-   * then only puts the tracks on (make-before-break without the doubled encoding, docs/calls.md). A failure leaves the
-   * mesh as it is, and the switch sets everything up then.
+   * the move): publishes with the microphone off the sender and video at its lowest layer only, and subscribes;
+   * switchTopology then only moves the tracks (make-before-break without doubling the encoding, docs/calls.md). A
+   * failure leaves the mesh as it is, and the switch sets everything up then. Until the switch it tells the call
+   * nothing.
    */
   prepareSfu(sfu: SfuSignaling): void {
     if (this.hasLeft() || this.options.sfu || this.standby || !this.options.publishes) return;
@@ -206,19 +207,18 @@ export class CallClient {
       return;
     }
     let live = false;
-    const quiet = (step: () => void) => () => {
-      if (live) step();
-    };
+    const quiet =
+      <Args extends unknown[]>(step: (...args: Args) => void) =>
+      (...args: Args) => {
+        if (live) step(...args);
+      };
+    const call = this.topologyContext;
     const context: TopologyContext = {
-      local: () => this.media.state,
-      opened: quiet(() => this.topologyContext.opened()),
-      changed: quiet(() => this.topologyContext.changed()),
-      mediaArrived: (link) => {
-        if (live) this.topologyContext.mediaArrived(link);
-      },
-      failed: (reason) => {
-        if (live) this.topologyContext.failed(reason);
-      },
+      local: call.local,
+      opened: quiet(call.opened),
+      changed: quiet(call.changed),
+      mediaArrived: quiet(call.mediaArrived),
+      failed: quiet(call.failed),
     };
     const topology = new SfuTopology({ ...this.options, sfu }, context, true);
     topology.setRoster(this.roster);

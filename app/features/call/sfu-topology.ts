@@ -119,9 +119,9 @@ export class SfuTopology implements CallTopology {
   private connected = false;
 
   /**
-   * `standby`: connects idle, beside the mesh (CallClient.prepareSfu): the publishing connection is negotiated with
-   * no tracks on its senders, so nothing is encoded twice, and the receiving connection carries the others' idle
-   * feeds. activate() puts the local tracks on the senders: the move costs the first key frames, not the setup.
+   * `standby`: connects beside the mesh (CallClient.prepareSfu): the publishing connection is negotiated with audio
+   * but no microphone on it and video sending its lowest layer only, and the receiving connection carries the others'
+   * lowest layers. activate() puts the microphone on and turns every layer on: the move costs no setup.
    */
   constructor(
     private options: CallOptions & { sfu: SfuSignaling },
@@ -151,9 +151,10 @@ export class SfuTopology implements CallTopology {
     if (this.sending || this.closed) return;
     this.sending = true;
     const stream = this.context.local().stream;
-    for (const sender of this.senders()) {
-      const kind = this.senderKinds.get(sender);
-      const track = (kind === "audio" ? stream?.getAudioTracks()[0] : stream?.getVideoTracks()[0]) ?? null;
+    for (const { sender, receiver } of this.publisher?.getTransceivers() ?? []) {
+      // The receiver's track tells the kind even where the sender has no track yet.
+      const track =
+        (receiver.track.kind === "audio" ? stream?.getAudioTracks()[0] : stream?.getVideoTracks()[0]) ?? null;
       // The camera may have changed (device, screen share) since the standby began.
       if (sender.track !== track) sender.replaceTrack(track).catch(() => undefined);
       const parameters = sender.getParameters();
@@ -190,9 +191,6 @@ export class SfuTopology implements CallTopology {
     this.context.changed();
   }
 
-  /** The publishing connection's senders by kind (a standby sender has no track to tell it). */
-  private readonly senderKinds = new Map<RTCRtpSender, "audio" | "video">();
-
   private newConnection(): RTCPeerConnection {
     return new RTCPeerConnection({
       iceServers: this.options.iceServers,
@@ -211,22 +209,17 @@ export class SfuTopology implements CallTopology {
     // On standby audio is negotiated without its track, and video sends its lowest layer only (320×180 at most
     // 150 kbit/s, a few % of a core): at the move the others already receive a picture through the server, and the
     // higher layers follow with their first key frames.
-    if (audio) {
-      const { sender } = pc.addTransceiver(this.sending ? audio : "audio", { direction: "sendonly", streams });
-      this.senderKinds.set(sender, "audio");
-    }
+    if (audio) pc.addTransceiver(this.sending ? audio : "audio", { direction: "sendonly", streams });
     if (video) {
       const sendEncodings = this.sending
         ? SIMULCAST
         : SIMULCAST.map((layer, index) => ({ ...layer, active: index === 0 }));
-      let transceiver: RTCRtpTransceiver;
       try {
-        transceiver = pc.addTransceiver(video, { direction: "sendonly", streams, sendEncodings });
+        pc.addTransceiver(video, { direction: "sendonly", streams, sendEncodings });
       } catch {
         // No simulcast here: one layer (on standby, none until activate()).
-        transceiver = pc.addTransceiver(this.sending ? video : "video", { direction: "sendonly", streams });
+        pc.addTransceiver(this.sending ? video : "video", { direction: "sendonly", streams });
       }
-      this.senderKinds.set(transceiver.sender, "video");
     }
     if (!audio && !video) return;
     await pc.setLocalDescription(await pc.createOffer());
@@ -296,7 +289,6 @@ export class SfuTopology implements CallTopology {
       this.subscriber?.close();
       this.publisher = null;
       this.subscriber = null;
-      this.senderKinds.clear();
       this.published.clear();
       this.streams = [];
       try {
