@@ -1,15 +1,16 @@
 /**
  * bench:webinar's load generator: one child process holding a share of the webinar's viewers, each a receive-only
  * werift peer (pure TypeScript, no decoding) that goes through the real API as the PWA does: `joinSession` with the
- * link (waiting room), admitted by the host (the parent process, told over IPC), then the `sessionMedia`
- * subscription (graphql-ws), `mediaPublishers`, `mediaSubscribe`, `mediaSubscribeAnswer` with an answer carrying its
- * candidates (half-trickle, as app/features/call/sfu-topology.ts). It counts video RTP packets, bytes and VP8 key
+ * link (waiting room, its GraphQL socket opened meanwhile as the PWA's is), admitted by the host (the parent process,
+ * told over IPC), then the `sessionMedia` subscription (graphql-ws; nothing waits for it, as in the PWA),
+ * `mediaPublishers`, `mediaSubscribe`, `mediaSubscribeAnswer` with an answer carrying its candidates (half-trickle, as
+ * app/features/call/sfu-topology.ts). It counts video RTP packets, bytes and VP8 key
  * frames, and sends its own PLI when no key frame came 500 ms after the first packet (see
  * ../shared/notes/media-server.md). Driven by bench/webinar.ts over the IPC channel.
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from "werift";
 import type WebSocket from "ws";
-import { mediaEvents, PUBLISHERS } from "./webinar-api.ts";
+import { openEvents, PUBLISHERS, subscribeMedia } from "./webinar-api.ts";
 
 export type ToViewers =
   | { type: "join"; url: string; link: string; sessionId: string; from: number; count: number }
@@ -118,6 +119,9 @@ class Viewer {
     const token = joined.participantToken as string;
     this.participantId = joined.participant.id;
     const joinMs = performance.now() - started;
+    // The PWA's socket is open while its participant waits (it hears the admission there).
+    const events = openEvents(url, token);
+    events.catch(() => undefined);
     this.step = "admission";
     if (joined.participant.status === "WAITING") {
       send({ type: "waiting", index: this.index, participantId: this.participantId });
@@ -130,7 +134,8 @@ class Viewer {
       this.step = next;
     };
     this.step = "sessionMedia";
-    this.socket = await mediaEvents(url, sessionId, token);
+    this.socket = await events;
+    subscribeMedia(this.socket, sessionId);
     step("events", "mediaPublishers");
     const feeds = (await gql(url, PUBLISHERS, { sessionId }, token)).mediaPublishers as string[];
     if (feeds.length === 0) throw new Error("no publisher in the room");

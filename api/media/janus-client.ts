@@ -12,6 +12,8 @@ export interface Jsep {
   sdp: string;
   /** Janus marks offers and answers that carry simulcast. */
   simulcast?: boolean;
+  /** false: the SDP carries all of its candidates (half-trickle), so no `trickle {completed}` has to follow. */
+  trickle?: boolean;
   e2ee?: boolean;
 }
 

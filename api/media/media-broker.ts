@@ -89,6 +89,15 @@ export function checkSdp(sdp: string, path: string): void {
     throw ValidationError.field(path, "not a session description (SDP) from RTCPeerConnection");
 }
 
+/**
+ * The client's SDP for Janus. Half-trickle (the PWA's and the benches' way): an SDP sent after ICE gathering
+ * carries its candidates, and that is all of them; `trickle: false` tells Janus so in the same request, instead of a
+ * `trickle {completed}` round trip after it. An SDP without candidates trickles them (mediaTrickle).
+ */
+function sentJsep(type: "offer" | "answer", sdp: string): Jsep {
+  return /\r?\na=candidate:/.test(sdp) ? { type, sdp, trickle: false } : { type, sdp };
+}
+
 export class MediaBroker {
   private janus: JanusSession | null = null;
   private connecting: Promise<JanusSession> | null = null;
@@ -361,12 +370,10 @@ export class MediaBroker {
     try {
       const joined = await handle.message(
         { request: "joinandconfigure", ptype: "publisher", room: room.janusRoom, display: who.participantId },
-        { type: "offer", sdp: offer },
+        sentJsep("offer", offer),
       );
       if (!joined.jsep) throw new MediaRefusedError("Janus sent no answer");
       // Others hear of the feed once its media is up: Janus announces it to the room (controlEvent → PUBLISHED).
-      // Half-trickle: an offer sent after ICE gathering carries its candidates, and that is all of them.
-      if (/\r?\na=candidate:/.test(offer)) await handle.trickle(null);
       handle.on((event) => {
         if (event.kind === "hangup" || event.kind === "detached")
           void this.unpublished(room, who.participantId, handle);
@@ -475,9 +482,8 @@ export class MediaBroker {
     const subscription = (await this.existingRoom(who.sessionId))?.participants.get(who.participantId)?.subscriber;
     if (!subscription?.negotiating) throw new MediaNotNegotiatingError("subscription");
     try {
-      await subscription.handle.message({ request: "start" }, { type: "answer", sdp: answer } satisfies Jsep);
+      await subscription.handle.message({ request: "start" }, sentJsep("answer", answer));
       subscription.negotiating = false;
-      if (/\r?\na=candidate:/.test(answer)) await subscription.handle.trickle(null);
     } catch (error) {
       throw this.refusal(error);
     }
