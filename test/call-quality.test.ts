@@ -56,4 +56,13 @@ describe("call quality from getStats", () => {
     expect(senderEncodingFor("poor")).toEqual({ maxBitrate: 150_000, scaleResolutionDownBy: 2 });
     expect(senderEncodingFor("good")).toEqual({ scaleResolutionDownBy: 1 });
   });
+
+  it("caps each encoding of a mesh of 3 or 4 at 360 lines and 500 kbit/s, on top of the link's quality", () => {
+    expect(senderEncodingFor("good", { lines: 720 })).toEqual({ maxBitrate: 500_000, scaleResolutionDownBy: 2 });
+    expect(senderEncodingFor("unknown", { lines: 1080 })).toEqual({ maxBitrate: 500_000, scaleResolutionDownBy: 3 });
+    // A camera already small enough is not scaled up.
+    expect(senderEncodingFor("good", { lines: 240 })).toEqual({ maxBitrate: 500_000, scaleResolutionDownBy: 1 });
+    expect(senderEncodingFor("good", { lines: null })).toEqual({ maxBitrate: 500_000, scaleResolutionDownBy: 1 });
+    expect(senderEncodingFor("poor", { lines: 720 })).toEqual({ maxBitrate: 150_000, scaleResolutionDownBy: 4 });
+  });
 });

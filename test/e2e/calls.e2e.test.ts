@@ -99,6 +99,8 @@ async function enter(
     token?: string;
     iceServers?: RTCIceServer[];
     iceTransportPolicy?: RTCIceTransportPolicy;
+    /** The camera asked for (320×240 at 15 fps unless said). */
+    camera?: { width: number; height: number; frameRate: number };
   } = {},
 ): Promise<Page> {
   const context = await openContext(browser, { viewport: { width: 390, height: 844 } });
@@ -107,7 +109,7 @@ async function enter(
   await page.goto(pageUrl);
   await page.waitForFunction(() => "call" in window);
   await page.evaluate(
-    ([id, token, url, entries, topology, publishes, iceServers, iceTransportPolicy]) =>
+    ([id, token, url, entries, topology, publishes, iceServers, iceTransportPolicy, camera]) =>
       (window as any).call.start(
         {
           peerId: id,
@@ -118,7 +120,7 @@ async function enter(
           publishes,
           statsIntervalMs: 500,
           reconnectBaseMs: 300,
-          videoConstraints: { width: 320, height: 240, frameRate: 15 },
+          videoConstraints: camera,
         },
         url,
         entries.map((entry: Participant) => ({ peerId: entry.peerId, publishes: entry.publishes ?? true })),
@@ -132,6 +134,7 @@ async function enter(
       options.publishes ?? true,
       options.iceServers ?? [],
       options.iceTransportPolicy ?? "all",
+      options.camera ?? { width: 320, height: 240, frameRate: 15 },
     ] as const,
   );
   return page;
@@ -389,6 +392,35 @@ describe.skipIf(!available)("calls in a real browser", () => {
     const restored = await a.evaluate(() => (window as any).call.client.senderEncoding("ad-b"));
     expect(restored.maxBitrate).toBeUndefined();
     expect(restored.scaleResolutionDownBy).toBe(1);
+    await closeAll();
+  });
+
+  it("caps what each remote gets once the mesh is 3 (360 lines, 500 kbit/s), and lifts it at 2 again", async () => {
+    admit("s-crowd", "cw-a", "cw-b", "cw-c");
+    const camera = { width: 1280, height: 720, frameRate: 15 };
+    const a = await enter("cw-a", [{ peerId: "cw-a" }, { peerId: "cw-b" }], { camera });
+    const b = await enter("cw-b", [{ peerId: "cw-a" }, { peerId: "cw-b" }]);
+    await receivesVideo(b, "cw-a");
+    const towardsB = () => a.evaluate(() => (window as any).call.client.senderEncoding("cw-b"));
+    // Two in the call: a's 720p camera goes to b uncapped.
+    expect(await towardsB()).toMatchObject({ scaleResolutionDownBy: 1 });
+    expect((await towardsB()).maxBitrate).toBeUndefined();
+    // The roster grows to 3 (in the app it follows the API's roster events).
+    const roster = [{ peerId: "cw-a" }, { peerId: "cw-b" }, { peerId: "cw-c" }];
+    const setRoster = (page: Page, entries: { peerId: string }[]) =>
+      page.evaluate(
+        (list) => (window as any).call.client.setRoster(list.map((peerId) => ({ peerId, publishes: true }))),
+        entries.map((entry) => entry.peerId),
+      );
+    for (const page of [a, b]) await setRoster(page, roster);
+    const c = await enter("cw-c", roster);
+    await receivesVideo(c, "cw-a");
+    await expect.poll(towardsB, { timeout: 30_000 }).toMatchObject({ maxBitrate: 500_000, scaleResolutionDownBy: 2 });
+    await c.waitForFunction(() => (window as any).call.video("cw-a")?.height === 360, undefined, { timeout: 30_000 });
+    await c.evaluate(() => (window as any).call.client.leave());
+    for (const page of [a, b]) await setRoster(page, roster.slice(0, 2));
+    await expect.poll(async () => (await towardsB()).maxBitrate, { timeout: 30_000 }).toBeUndefined();
+    expect(await towardsB()).toMatchObject({ scaleResolutionDownBy: 1 });
     await closeAll();
   });
 

@@ -29,6 +29,8 @@ export class CallClient {
   static readonly HANDOVER_MS = 8000;
   /** Asked before the call was joined: readied once it is. */
   private pendingStandby: SfuSignaling | null = null;
+  /** What the mesh's per-remote caps were last applied for: crowded or not, screen shared or not. */
+  private senderShape = "false false";
 
   constructor(private options: CallOptions) {
     this.media = new LocalMedia({
@@ -57,6 +59,7 @@ export class CallClient {
       links: () => this.topology.links.values(),
       publishes: () => this.options.publishes,
       screenSharing: () => this.media.state.screenSharing,
+      crowded: () => this.crowded(),
       changed: () => this.emit(),
       intervalMs: options.statsIntervalMs ?? 2000,
     });
@@ -85,8 +88,19 @@ export class CallClient {
     return () => this.listeners.delete(listener);
   }
 
+  /** A mesh sending to 2 or more remotes, one encoding each (QualityMonitor's CROWDED_MESH caps). */
+  private crowded(): boolean {
+    return !(this.topology instanceof SfuTopology) && this.topology.links.size >= 2;
+  }
+
   private emit(): void {
     const links = [...this.topology.links.values()];
+    // The mesh's per-remote caps follow its size and the screen share (QualityMonitor.applySenderQuality).
+    const shape = `${this.crowded()} ${this.media.state.screenSharing}`;
+    if (shape !== this.senderShape) {
+      this.senderShape = shape;
+      for (const link of links) void this.quality.applySenderQuality(link);
+    }
     const local = this.media.state;
     this.state = {
       ...this.state,

@@ -8,6 +8,8 @@ interface QualityMonitorOptions {
   publishes: () => boolean;
   /** A shared screen keeps its full resolution whatever the quality. */
   screenSharing: () => boolean;
+  /** Whether this side sends to 2 or more remotes over separate connections (a mesh of 3 or 4): CROWDED_MESH caps. */
+  crowded: () => boolean;
   /** New samples are in: the store publishes a new state. */
   changed: () => void;
   /** How often quality is sampled, ms. */
@@ -78,17 +80,25 @@ export class QualityMonitor {
     this.options.changed();
   }
 
-  /** Lowers (poor) or restores the video bitrate and resolution sent to one peer. */
+  /**
+   * Lowers (poor, or a crowded mesh) or restores the video bitrate and resolution sent to one peer. A shared screen
+   * keeps its resolution and is not capped for the crowd (it is what everyone looks at).
+   */
   async applySenderQuality(link: MediaLink): Promise<void> {
     const sender = videoSender(link);
     if (!sender) return;
     const parameters = sender.getParameters();
     if (!parameters.encodings || parameters.encodings.length === 0) return;
-    const target = senderEncodingFor(link.quality.senderQuality);
+    const screen = this.options.screenSharing();
+    // A phone held upright sends a tall picture: the cap is on its shorter side.
+    const settings = sender.track?.getSettings();
+    const lines = settings?.width && settings.height ? Math.min(settings.width, settings.height) : null;
+    const crowded = this.options.crowded() && !screen ? { lines } : undefined;
+    const target = senderEncodingFor(link.quality.senderQuality, crowded);
     for (const encoding of parameters.encodings) {
       if (target.maxBitrate) encoding.maxBitrate = target.maxBitrate;
       else delete encoding.maxBitrate;
-      if (!this.options.screenSharing()) encoding.scaleResolutionDownBy = target.scaleResolutionDownBy;
+      encoding.scaleResolutionDownBy = screen ? 1 : target.scaleResolutionDownBy;
     }
     await sender.setParameters(parameters).catch(() => undefined);
   }

@@ -88,9 +88,31 @@ export function sampleFromReport(
   return { sample: { rttMs, loss, jitterMs, bitrate, expectsVideo }, cursor, framesDecoded };
 }
 
-/** Sender settings per quality: poor halves the resolution and caps the bitrate; otherwise no cap. */
-export function senderEncodingFor(quality: Quality): { maxBitrate?: number; scaleResolutionDownBy: number } {
-  if (quality === "poor") return { maxBitrate: 150_000, scaleResolutionDownBy: 2 };
-  if (quality === "fair") return { maxBitrate: 500_000, scaleResolutionDownBy: 1 };
-  return { scaleResolutionDownBy: 1 };
+/**
+ * A mesh of 3 or 4 sends one encoding per remote (2 or 3 of them): each is capped at 360 lines and 500 kbit/s, what a
+ * tile in a grid of 4 shows on a phone, so a laptop's 720p camera is not encoded three times over on the way out
+ * (upload and CPU: docs/calls.md, "Sending in a mesh").
+ */
+export const CROWDED_MESH = { maxLines: 360, maxBitrate: 500_000 };
+
+/**
+ * Sender settings per quality: poor halves the resolution and caps the bitrate; otherwise no cap. `crowded` (a mesh
+ * with 2 or more remotes, the camera's shorter side `lines` long) adds CROWDED_MESH's caps on top.
+ */
+export function senderEncodingFor(
+  quality: Quality,
+  crowded?: { lines: number | null },
+): { maxBitrate?: number; scaleResolutionDownBy: number } {
+  const base: { maxBitrate?: number; scaleResolutionDownBy: number } =
+    quality === "poor"
+      ? { maxBitrate: 150_000, scaleResolutionDownBy: 2 }
+      : quality === "fair"
+        ? { maxBitrate: 500_000, scaleResolutionDownBy: 1 }
+        : { scaleResolutionDownBy: 1 };
+  if (!crowded) return base;
+  const lines = crowded.lines ?? 0;
+  return {
+    maxBitrate: Math.min(base.maxBitrate ?? Number.POSITIVE_INFINITY, CROWDED_MESH.maxBitrate),
+    scaleResolutionDownBy: base.scaleResolutionDownBy * Math.max(1, lines / CROWDED_MESH.maxLines),
+  };
 }
