@@ -77,9 +77,12 @@ function watchFrameGaps() {
     gapSpans: Record<string, [number, number]>;
     lastFrame: Record<string, number>;
   };
+  const installed = state.lastFrame !== undefined;
   state.frameGaps = {};
   state.gapSpans = {};
   state.lastFrame = {};
+  // Called again: the same watchers go on, measuring from now.
+  if (installed) return;
   const watched = new WeakSet<HTMLVideoElement>();
   setInterval(() => {
     for (const video of document.querySelectorAll<HTMLVideoElement>("video[aria-label]")) {
@@ -288,6 +291,17 @@ describe.skipIf(!available)("calls through the media server in Chromium", () => 
       .poll(async () => (await server.app.services.media.broker.publishers(session.id)).length, { timeout: 60_000 })
       .toBe(4);
     mark("4 on standby in Janus");
+    // For comparison, the machine's own gaps: a 10 s measuring window of the 4 in the mesh (and on standby) with
+    // nothing happening (a window, not a wait for something).
+    for (const [, page] of pages) await page.evaluate(watchFrameGaps);
+    await host.waitForTimeout(10_000);
+    const steady: number[] = [];
+    for (const [, page] of pages)
+      steady.push(...Object.values(await page.evaluate(() => (window as any).frameGaps as Record<string, number>)));
+    console.info(
+      "4 → 5, longest gap per received video before the 5th joins (ms):",
+      steady.map((gap) => Math.round(gap)).sort((a, b) => a - b),
+    );
     // Dan mutes while in the mesh (told over the data connections); the move must not lose it.
     const micOffOf = (page: Page, name: string) =>
       page
