@@ -23,6 +23,8 @@ if (process.env.CI && !redisUrl) {
  */
 const databaseIndependent = ["test/contract.test.ts", "test/sfu.test.ts", "shared/**/*.test.ts"];
 const postgresOnly = ["test/scale.test.ts", "**/*.postgres.test.ts"];
+/** Chromium files that run after all the others, alone (see browserProject). */
+const alone = ["test/e2e/sfu.e2e.test.ts"];
 
 const shared = {
   include: ["api/**/*.test.ts", "scripts/**/*.test.ts", "shared/**/*.test.ts", "test/**/*.test.ts"],
@@ -34,12 +36,15 @@ const shared = {
   expect: { poll: { timeout: 10_000 } },
 };
 
-function browserProject(name: string, include: string[], exclude: string[] = []) {
+function browserProject(name: string, include: string[], exclude: string[] = [], alone = false) {
   return {
     test: {
       name,
       include,
       exclude,
+      // After every other project, one file at a time: timings that five browser pages on two cores only keep
+      // with nothing else running beside them.
+      ...(alone ? { maxWorkers: 1, sequence: { groupOrder: 1 } } : {}),
       testTimeout: 240_000,
       hookTimeout: 240_000,
       // A screen or the service worker can take seconds to settle while the other tiers load the machine.
@@ -81,8 +86,10 @@ export default defineConfig({
       // Real browsers against the real API (embedded database): see test/e2e/. One project per engine, so one
       // engine runs alone with `--project browser` (Chromium, playwright-core), `--project firefox` (Firefox ESR,
       // puppeteer-core over WebDriver BiDi) or `--project webkit` (WebKitGTK's MiniBrowser, WebKitWebDriver under
-      // Xvfb). Each browser file fails, never skips, in CI when its browser is missing.
-      browserProject("browser", ["test/e2e/**/*.e2e.test.ts"], ["test/e2e/**/*.{firefox,webkit}.e2e.test.ts"]),
+      // Xvfb). Each browser file fails, never skips, in CI when its browser is missing. `browser-alone` holds the
+      // Chromium files that measure a switch between topologies (the 4 → 5 meeting): they run last, by themselves.
+      browserProject("browser", ["test/e2e/**/*.e2e.test.ts"], ["test/e2e/**/*.{firefox,webkit}.e2e.test.ts", ...alone]),
+      browserProject("browser-alone", alone, [], true),
       browserProject("firefox", ["test/e2e/**/*.firefox.e2e.test.ts"]),
       browserProject("webkit", ["test/e2e/**/*.webkit.e2e.test.ts"]),
     ],
