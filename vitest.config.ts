@@ -88,7 +88,11 @@ export default defineConfig({
       // puppeteer-core over WebDriver BiDi) or `--project webkit` (WebKitGTK's MiniBrowser, WebKitWebDriver under
       // Xvfb). Each browser file fails, never skips, in CI when its browser is missing. `browser-alone` holds the
       // Chromium files that measure a switch between topologies (the 4 → 5 meeting): they run last, by themselves.
-      browserProject("browser", ["test/e2e/**/*.e2e.test.ts"], ["test/e2e/**/*.{firefox,webkit}.e2e.test.ts", ...alone]),
+      browserProject(
+        "browser",
+        ["test/e2e/**/*.e2e.test.ts"],
+        ["test/e2e/**/*.{firefox,webkit}.e2e.test.ts", ...alone],
+      ),
       browserProject("browser-alone", alone, [], true),
       browserProject("firefox", ["test/e2e/**/*.firefox.e2e.test.ts"]),
       browserProject("webkit", ["test/e2e/**/*.webkit.e2e.test.ts"]),
