@@ -36,7 +36,7 @@ const shared = {
   expect: { poll: { timeout: 10_000 } },
 };
 
-function browserProject(name: string, include: string[], exclude: string[] = [], alone = false) {
+function browserProject(name: string, include: string[], exclude: string[] = [], byItself = false) {
   return {
     test: {
       name,
@@ -44,7 +44,7 @@ function browserProject(name: string, include: string[], exclude: string[] = [],
       exclude,
       // After every other project, one file at a time: timings that five browser pages on two cores only keep
       // with nothing else running beside them.
-      ...(alone ? { maxWorkers: 1, sequence: { groupOrder: 1 } } : {}),
+      ...(byItself ? { maxWorkers: 1, sequence: { groupOrder: 1 } } : {}),
       testTimeout: 240_000,
       hookTimeout: 240_000,
       // A screen or the service worker can take seconds to settle while the other tiers load the machine.

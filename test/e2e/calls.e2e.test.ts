@@ -406,12 +406,9 @@ describe.skipIf(!available)("calls in a real browser", () => {
     expect(await towardsB()).toMatchObject({ scaleResolutionDownBy: 1 });
     expect((await towardsB()).maxBitrate).toBeUndefined();
     // The roster grows to 3 (in the app it follows the API's roster events).
-    const roster = [{ peerId: "cw-a" }, { peerId: "cw-b" }, { peerId: "cw-c" }];
-    const setRoster = (page: Page, entries: { peerId: string }[]) =>
-      page.evaluate(
-        (list) => (window as any).call.client.setRoster(list.map((peerId) => ({ peerId, publishes: true }))),
-        entries.map((entry) => entry.peerId),
-      );
+    const roster = ["cw-a", "cw-b", "cw-c"].map((peerId) => ({ peerId, publishes: true }));
+    const setRoster = (page: Page, entries: Participant[]) =>
+      page.evaluate((list) => (window as any).call.client.setRoster(list), entries);
     for (const page of [a, b]) await setRoster(page, roster);
     const c = await enter("cw-c", roster);
     await receivesVideo(c, "cw-a");
