@@ -101,6 +101,7 @@ async function enter(
     iceTransportPolicy?: RTCIceTransportPolicy;
     /** The camera asked for (320×240 at 15 fps unless said). */
     camera?: { width: number; height: number; frameRate: number };
+    connectTimeoutMs?: number;
   } = {},
 ): Promise<Page> {
   const context = await openContext(browser, { viewport: { width: 390, height: 844 } });
@@ -109,7 +110,7 @@ async function enter(
   await page.goto(pageUrl);
   await page.waitForFunction(() => "call" in window);
   await page.evaluate(
-    ([id, token, url, entries, topology, publishes, iceServers, iceTransportPolicy, camera]) =>
+    ([id, token, url, entries, topology, publishes, iceServers, iceTransportPolicy, camera, connectTimeoutMs]) =>
       (window as any).call.start(
         {
           peerId: id,
@@ -120,6 +121,7 @@ async function enter(
           publishes,
           statsIntervalMs: 500,
           reconnectBaseMs: 300,
+          connectTimeoutMs,
           videoConstraints: camera,
         },
         url,
@@ -135,6 +137,7 @@ async function enter(
       options.iceServers ?? [],
       options.iceTransportPolicy ?? "all",
       options.camera ?? { width: 320, height: 240, frameRate: 15 },
+      options.connectTimeoutMs,
     ] as const,
   );
   return page;
@@ -375,6 +378,28 @@ describe.skipIf(!available)("calls in a real browser", () => {
     await closeAll();
   });
 
+  it("places a call again when its answer never comes, instead of waiting on it forever", async () => {
+    admit("s-lost", "lost-a", "lost-b");
+    const roster = [{ peerId: "lost-a" }, { peerId: "lost-b" }];
+    // lost-b (the larger id) is called. It ignores the first call, as when the offer or its answer is lost on the
+    // way: the caller's connection then waits in "new" with nothing that would ever fail it.
+    const b = await enter("lost-b", roster);
+    await b.evaluate(() => {
+      const topology = (window as any).call.client.topology;
+      const answer = topology.onIncomingCall.bind(topology);
+      let calls = 0;
+      topology.onIncomingCall = (call: unknown) => {
+        if (calls++ > 0) answer(call);
+      };
+      (window as any).incomingCalls = () => calls;
+    });
+    const a = await enter("lost-a", roster, { connectTimeoutMs: 3000 });
+    await receivesVideo(a, "lost-b");
+    await receivesVideo(b, "lost-a");
+    await expect(b.evaluate(() => (window as any).incomingCalls())).resolves.toBe(2);
+    await closeAll();
+  });
+
   it("lowers the resolution and bitrate sent to a peer with poor quality, and restores them", async () => {
     admit("s-adapt", "ad-a", "ad-b");
     const roster = [{ peerId: "ad-a" }, { peerId: "ad-b" }];
@@ -544,16 +569,36 @@ async function enterView(
   return page;
 }
 
-/** Waits until the page shows `count` video elements, each playing (decoded size and a moving clock). */
+/**
+ * Waits until the page shows `count` video elements, each playing (decoded size and a moving clock). On a timeout
+ * the error says what each video and each link was doing, so a stuck connection is told from a slow one.
+ */
 async function allVideosPlay(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    (expected) => {
-      const videos = [...document.querySelectorAll("video")];
-      return videos.length === expected && videos.every((video) => video.videoWidth > 0 && video.currentTime > 0);
-    },
-    count,
-    { timeout: 60_000 },
-  );
+  try {
+    await page.waitForFunction(
+      (expected) => {
+        const videos = [...document.querySelectorAll("video")];
+        return videos.length === expected && videos.every((video) => video.videoWidth > 0 && video.currentTime > 0);
+      },
+      count,
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    const state = await page
+      .evaluate(() => {
+        const videos = [...document.querySelectorAll("video")].map(
+          (video) =>
+            `${video.getAttribute("aria-label")}: ${video.videoWidth}×${video.videoHeight} t=${video.currentTime.toFixed(1)} ready=${video.readyState} paused=${video.paused}`,
+        );
+        const links = [...((window as any).call.client.links as Map<string, any>).values()].map((link) => {
+          const connection = link.connection as RTCPeerConnection | undefined;
+          return `${link.peerId}: ${link.remote.connection} stream=${!!link.remote.stream} ice=${connection?.iceConnectionState} pc=${connection?.connectionState} signaling=${connection?.signalingState} retries=${link.retries}`;
+        });
+        return { videos, links };
+      })
+      .catch((reason: unknown) => String(reason));
+    throw new Error(`${count} videos did not all play: ${JSON.stringify(state, null, 2)}`, { cause: error });
+  }
 }
 
 interface PlaybackSample {

@@ -79,6 +79,11 @@ export interface CallOptions {
   statsIntervalMs?: number;
   /** First reconnection delay, ms (doubles up to 15 s). */
   reconnectBaseMs?: number;
+  /**
+   * How long a peer-to-peer call this side placed may take to connect (ICE connected) before it is placed again,
+   * ms (default 15 s): an offer or answer lost on the way leaves the connection waiting forever otherwise.
+   */
+  connectTimeoutMs?: number;
   /** Camera constraints besides the device (default: ideal 1280×720). */
   videoConstraints?: MediaTrackConstraints;
 }

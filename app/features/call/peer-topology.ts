@@ -18,6 +18,8 @@ export const MAX_MESH_SIZE = 8;
 const KNOCK = "knock";
 /** How long a knock waits to open before it is closed. */
 const KNOCK_TIMEOUT_MS = 5000;
+/** CallOptions.connectTimeoutMs's default. */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 /** Control messages on the PeerJS data connection between two peers. */
 type ControlMessage = { type: "state"; audioMuted: boolean; videoOff: boolean; presenting: boolean };
@@ -126,17 +128,27 @@ export class PeerTopology implements CallTopology {
     const peerId = /peer (\S+)$/.exec(message)?.[1];
     const link = peerId ? this.links.get(peerId) : undefined;
     if (!peerId || !link) return;
-    if (link.media && !link.remote.stream) {
+    this.dropUnanswered(link, !link.remote.stream);
+  }
+
+  /**
+   * Gives up a call that never got going and places it again with backoff. PeerJS emits no "close" for a call that
+   * got no answer, so the link lets go of it here rather than in onGone. `media: false` keeps a call that brings
+   * media and only lets go of a data connection that never opened.
+   */
+  private dropUnanswered(link: PeerLink, media = true): void {
+    if (media && link.media) {
       const stale = link.media;
       link.media = null;
+      link.remote.stream = null;
       stale.close();
     }
     if (link.data && !link.data.open) {
-      const stale = link.data;
+      const data = link.data;
       link.data = null;
-      stale.close();
+      data.close();
     }
-    this.scheduleReconnect(peerId);
+    this.scheduleReconnect(link.peerId);
   }
 
   setRoster(entries: RosterEntry[]): void {
@@ -225,6 +237,7 @@ export class PeerTopology implements CallTopology {
     } as Parameters<Peer["call"]>[2]);
     if (!call) return;
     this.attachMedia(link, call);
+    this.watchConnect(link, call);
     if (!link.data) this.attachData(link, peer.connect(peerId, { reliable: true, serialization: "json" }));
   }
 
@@ -304,6 +317,24 @@ export class PeerTopology implements CallTopology {
       }
     });
     this.context.changed();
+  }
+
+  /**
+   * Places the call again when it has not connected in time: a lost offer or answer (a signaling hiccup, a callee
+   * that reloaded) leaves the connection in "new" or "checking" with nothing that would ever fail it. The callee
+   * replaces its side when the new call comes in (onIncomingCall).
+   */
+  private watchConnect(link: PeerLink, call: MediaConnection): void {
+    const timer = setTimeout(() => {
+      const state = call.peerConnection?.iceConnectionState;
+      if (link.media !== call || this.closed || state === "connected" || state === "completed") return;
+      this.dropUnanswered(link);
+    }, this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    const stop = () => clearTimeout(timer);
+    call.on("close", stop);
+    call.on("iceStateChanged", (state) => {
+      if (state === "connected" || state === "completed") stop();
+    });
   }
 
   private attachData(link: PeerLink, data: DataConnection): void {
