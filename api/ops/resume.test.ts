@@ -7,7 +7,14 @@ import {
   type TestServer,
   untilSubscribed,
 } from "../../test/harness.ts";
-import { createSession, hostAction, join, sessionSse, sessionWsClient } from "../../test/session-fixtures.ts";
+import {
+  createSession,
+  hostAction,
+  join,
+  participantGql,
+  sessionSse,
+  sessionWsClient,
+} from "../../test/session-fixtures.ts";
 import { sseSubscribe } from "../../test/sse.ts";
 import { encodeCursor, TICKETS_STREAM } from "./event-log.ts";
 
@@ -266,6 +273,55 @@ describe("replaying a session's participant events", () => {
     expect(own.pending()).toEqual([]);
     await own.stop();
     await host.stop();
+  });
+});
+
+describe("a page's first read, then its subscriptions", () => {
+  it("loses nothing in between: subscribed after the read's eventCursor, the host and a waiting participant get it", async () => {
+    const open = transports["graphql-ws"];
+    const session = await createSession(server, agent, { waitingRoom: true });
+    await hostAction(server, agent, "startLiveSession", { id: session.id });
+    const waiting = await join(server, session.accessToken, "first-read@example.com");
+    const asWaiting = { participantToken: waiting.participantToken as string };
+
+    // The pages' first reads: the host's session page and the waiting participant's own row.
+    const hostRead = await server.gql(
+      `query($id: ID!) { liveSession(id: $id) { eventCursor participants { id status } } }`,
+      { id: session.id },
+      agent.token,
+    );
+    const waitingRead = await participantGql(
+      server,
+      `query($id: ID!) { myParticipant { status } liveSession(id: $id) { eventCursor } }`,
+      { id: session.id },
+      asWaiting.participantToken,
+    );
+    expect(waitingRead.data?.myParticipant.status).toBe("WAITING");
+    const hostCursor = hostRead.data?.liveSession.eventCursor as string;
+    const waitingCursor = waitingRead.data?.liveSession.eventCursor as string;
+    expect(hostCursor).toEqual(expect.any(String));
+    expect(waitingCursor).toBe(hostCursor);
+
+    // Admitted and locked before either page's subscriptions go live.
+    await hostAction(server, agent, "admitParticipant", { participantId: waiting.participant.id });
+    await hostAction(server, agent, "setSessionLocked", { id: session.id, locked: true });
+
+    const PARTICIPANTS = `subscription($id: ID!, $after: String) {
+      sessionParticipantEvents(sessionId: $id, after: $after) { kind participantId } }`;
+    const own = open(asWaiting, PARTICIPANTS, { id: session.id, after: waitingCursor });
+    expect(await nextPayload(own)).toEqual({ kind: "PARTICIPANT_ADMITTED", participantId: waiting.participant.id });
+    const state = open({ accessToken: agent.token }, STATE, { id: session.id, after: hostCursor });
+    expect(await nextPayload(state)).toMatchObject({ kind: "LOCK_CHANGED", session: { locked: true } });
+    await own.stop();
+    await state.stop();
+
+    // Someone who may not subscribe reads no cursor: a customer who is not in it sees no session at all.
+    const other = await server.gql(
+      `query($id: ID!) { liveSession(id: $id) { eventCursor } }`,
+      { id: session.id },
+      customer.token,
+    );
+    expect(other.data?.liveSession ?? null).toBeNull();
   });
 });
 

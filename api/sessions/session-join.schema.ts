@@ -2,6 +2,7 @@ import { forgetScopeResults } from "../auth/scopes.ts";
 import { builder } from "../builder.ts";
 import { ValidationError } from "../errors.ts";
 import type { LiveSession } from "../generated/prisma/client.ts";
+import { noteSessionHead } from "./session-cursor.ts";
 import type { JoinResult } from "./session-join.service.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
 import {
@@ -120,10 +121,13 @@ builder.queryFields((t) => ({
     type: "SessionParticipant",
     nullable: true,
     description: "The participant behind the participant token sent with the request.",
-    resolve: (query, _root, _args, context) =>
-      context.participant
-        ? context.prisma.sessionParticipant.findUnique({ ...query, where: { id: context.participant.participantId } })
-        : null,
+    resolve: async (query, _root, _args, context) => {
+      const participant = context.participant;
+      if (!participant) return null;
+      // The session's eventCursor in the same request vouches for this row (see session-cursor.ts).
+      await noteSessionHead(context, participant.sessionId);
+      return context.prisma.sessionParticipant.findUnique({ ...query, where: { id: participant.participantId } });
+    },
   }),
 }));
 

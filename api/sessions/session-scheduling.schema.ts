@@ -1,5 +1,6 @@
 import { builder } from "../builder.ts";
 import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
+import { noteSessionHead } from "./session-cursor.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
 import { SeatLimitError, SessionEndedError } from "./sessions.errors.ts";
 import { changedRow } from "./sessions.resolvers.ts";
@@ -107,8 +108,10 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, args) => ofTheSession(String(args.id)),
     unauthorizedResolver: () => null,
-    resolve: (query, _root, args, context) =>
-      context.prisma.liveSession.findUnique({ ...query, where: { id: String(args.id) } }),
+    resolve: async (query, _root, args, context) => {
+      await noteSessionHead(context, String(args.id));
+      return context.prisma.liveSession.findUnique({ ...query, where: { id: String(args.id) } });
+    },
   }),
 }));
 

@@ -9,7 +9,8 @@ import {
   SessionTopology,
 } from "../generated/prisma/enums.ts";
 import { MediaService } from "../media/media.service.ts";
-import { inTheRoom } from "./sessions.scopes.ts";
+import { sessionEventCursor } from "./session-cursor.ts";
+import { inTheRoom, ofTheSession } from "./sessions.scopes.ts";
 
 export const LiveSessionTypeEnum = builder.enumType(LiveSessionType, { name: "LiveSessionType" });
 export const LiveSessionStatusEnum = builder.enumType(LiveSessionStatus, {
@@ -132,6 +133,16 @@ builder.prismaObject("LiveSession", {
         session.type !== "WEBINAR" && session.topology === "PEER_TO_PEER" && context.services.media.broker.available()
           ? MediaService.MESH_LIMIT
           : null,
+    }),
+    eventCursor: t.string({
+      nullable: true,
+      description:
+        "Where the session's events stood when this was read: subscribe to sessionState, sessionParticipantEvents " +
+        "or sessionWaitingRoom with `after: eventCursor` and nothing that happens after this read is missed. Host, " +
+        "admins and its participants; null for others (and when the server keeps no event log).",
+      authScopes: (session) => ofTheSession(session.id),
+      unauthorizedResolver: () => null,
+      resolve: (session, _args, context) => sessionEventCursor(context, session.id),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),

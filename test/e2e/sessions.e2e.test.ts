@@ -262,6 +262,55 @@ describe.skipIf(!chromiumAvailable)("sessions screens in Chromium", () => {
     await context.close();
   });
 
+  it("a session started while the page's subscriptions are not live yet shows as live all the same", async () => {
+    const start = new Date(Date.now() + 3_600_000);
+    const created = await server.gql(
+      `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) { __typename ... on LiveSession { id } } }`,
+      {
+        input: {
+          title: "Slow network onboarding",
+          type: "SUPPORT_CALL",
+          scheduledStartAt: start.toISOString(),
+          scheduledEndAt: new Date(start.getTime() + 1_800_000).toISOString(),
+        },
+      },
+      agent.token,
+    );
+    const id = created.data?.createLiveSession.id as string;
+    const context = await openContext(browser, { viewport: { width: 390, height: 844 }, baseURL: server.url });
+    const page = await context.newPage();
+    // The socket holds back the page's subscriptions to this session (a slow or busy network) until released.
+    const held: string[] = [];
+    let release: (() => void) | null = null;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.routeWebSocket(/\/graphql/, (socket) => {
+      const upstream = socket.connectToServer();
+      socket.onMessage((message) => {
+        const text = String(message);
+        if (text.includes('"type":"subscribe"') && text.includes(id)) {
+          held.push(text);
+          void released.then(() => upstream.send(text));
+        } else upstream.send(message);
+      });
+    });
+    await page.goto(`/signin?next=/sessions/${id}`);
+    await page.getByLabel("Email").fill("agent@example.com");
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Slow network onboarding" }).waitFor();
+    await expect.poll(() => held.some((frame) => frame.includes("sessionState("))).toBe(true);
+    await expect(page.getByTestId("session-status").textContent()).resolves.toContain("Scheduled");
+
+    // Started after the page read the session, before its subscriptions reach the server.
+    await server.gql(`mutation($id: ID!) { startLiveSession(id: $id) { __typename } }`, { id }, agent.token);
+    (release as unknown as () => void)();
+    // They start after the page's first read (its eventCursor), so the server sends the start they missed.
+    await page.getByTestId("session-status").getByText("Live").waitFor();
+    await context.close();
+  });
+
   it("offline: the dashboard and a session's detail open from the last-seen data, with the offline indicator", async () => {
     const created = await server.gql(
       `mutation($input: CreateLiveSessionInput!) { createLiveSession(input: $input) { __typename ... on LiveSession { id } } }`,

@@ -8,6 +8,7 @@ export const RoomQuery = graphql(
   query SessionRoom($id: ID!) {
     liveSession(id: $id) {
       id
+      eventCursor
       title
       type
       status

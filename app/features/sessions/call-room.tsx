@@ -5,6 +5,7 @@ import { CallClient } from "../call/call-client.ts";
 import { createCallGestures } from "./call-gestures.ts";
 import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
 import { ChatPanel } from "./chat-panel.tsx";
+import { subscriptionStart } from "./session-cursor.ts";
 import { type ResultOf, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 import { createSfuSignaling } from "./sfu-signaling.ts";
 
@@ -42,8 +43,14 @@ export function CallRoom(props: CallRoomProps) {
 function Room(props: CallRoomProps) {
   // From the server: ICE servers carry short-lived TURN credentials, so a cached answer will not do.
   const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId }, requestPolicy: "network-only" });
-  createSubscription({ query: RosterEventsSubscription, variables: { sessionId: props.sessionId } });
-  createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.sessionId } });
+  // From the room's first read on: someone admitted while it loads is in the roster all the same.
+  const start = subscriptionStart(() => room.data?.liveSession);
+  const live = {
+    pause: () => !start(),
+    variables: () => ({ sessionId: props.sessionId, after: start()?.after }),
+  };
+  createSubscription({ query: RosterEventsSubscription, ...live });
+  createSubscription({ query: SessionStateSubscription, ...live });
   const [call, setCall] = createSignal<CallClient | null>(null);
 
   const session = () => room.data?.liveSession ?? undefined;

@@ -12,6 +12,7 @@ import {
 } from "./join-session.documents.ts";
 import { createParticipantClient, forgetParticipant, loadParticipant, saveParticipant } from "./participant-client.ts";
 import { PushOptIn, type PushRegistrar } from "./push-opt-in.tsx";
+import { subscriptionStart } from "./session-cursor.ts";
 import { RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 import "./sessions.css";
 
@@ -69,7 +70,7 @@ export default function JoinSessionPage() {
   if (stored) {
     const probe = createParticipantClient(stored.token);
     void probe.client
-      .query(MyParticipantQuery, {})
+      .query(MyParticipantQuery, { sessionId: stored.sessionId })
       .toPromise()
       .then((result) => {
         probe.dispose();
@@ -221,10 +222,20 @@ function ParticipantWatch(props: {
   onAdmitted: (peerId: string) => void;
   onFinished: (message: string) => void;
 }) {
-  // Admission may have happened before the subscriptions started: the query asks once, events update its answer.
-  const [mine] = createQuery({ query: MyParticipantQuery, requestPolicy: "network-only" });
-  createSubscription({ query: RosterEventsSubscription, variables: { sessionId: props.sessionId } });
-  const [state] = createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.sessionId } });
+  // Admission may have happened before the subscriptions started: the query asks once, and the subscriptions start
+  // from the session's events as that answer left them, so an admission in between is not missed either.
+  const [mine] = createQuery({
+    query: MyParticipantQuery,
+    variables: { sessionId: props.sessionId },
+    requestPolicy: "network-only",
+  });
+  const start = subscriptionStart(() => mine.data?.liveSession);
+  const live = {
+    pause: () => !start(),
+    variables: () => ({ sessionId: props.sessionId, after: start()?.after }),
+  };
+  createSubscription({ query: RosterEventsSubscription, ...live });
+  const [state] = createSubscription({ query: SessionStateSubscription, ...live });
   createEffect(() => {
     const me = mine.data?.myParticipant;
     if (me?.status === "ADMITTED" && me.peerId) props.onAdmitted(me.peerId);

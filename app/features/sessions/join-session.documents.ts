@@ -101,9 +101,13 @@ export const JoinSessionMutation = graphql(
 
 export const MyParticipantQuery = graphql(
   `
-  query MyParticipant {
+  query MyParticipant($sessionId: ID!) {
     myParticipant {
       ...ParticipantFields
+    }
+    liveSession(id: $sessionId) {
+      id
+      eventCursor
     }
   }
 `,

@@ -8,6 +8,7 @@ import { dateTime, label } from "../../lib/format.ts";
 import { ChatPanel } from "./chat-panel.tsx";
 import { createHostActions, type HostActions } from "./host-actions.ts";
 import { PushOptIn } from "./push-opt-in.tsx";
+import { subscriptionStart } from "./session-cursor.ts";
 import {
   HostActionsMutation,
   ParticipantEventsSubscription,
@@ -41,10 +42,15 @@ export default function SessionDetailPage() {
 
 function SessionDetail(props: { id: string }) {
   const [result, refetch] = createQuery({ query: LiveSessionQuery, variables: { id: props.id } });
-  createSubscription({ query: ParticipantEventsSubscription, variables: { sessionId: props.id } });
-  createSubscription({ query: WaitingRoomSubscription, variables: { sessionId: props.id } });
+  const start = subscriptionStart(() => result.data?.liveSession);
+  const live = {
+    pause: () => !start(),
+    variables: () => ({ sessionId: props.id, after: start()?.after }),
+  };
+  createSubscription({ query: ParticipantEventsSubscription, ...live });
+  createSubscription({ query: WaitingRoomSubscription, ...live });
   // A state event (started, edited elsewhere, ended) changes more than the fields it carries: read the session again.
-  createSubscription({ query: SessionStateSubscription, variables: { sessionId: props.id } }, (_previous, event) => {
+  createSubscription({ query: SessionStateSubscription, ...live }, (_previous, event) => {
     refetch({ requestPolicy: "network-only" });
     return event;
   });

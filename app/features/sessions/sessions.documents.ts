@@ -96,6 +96,7 @@ export const LiveSessionQuery = graphql(
   query LiveSession($id: ID!) {
     liveSession(id: $id) {
       ...SessionDetailFields
+      eventCursor
       participants {
         ...ParticipantFields
       }
