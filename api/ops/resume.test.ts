@@ -277,7 +277,7 @@ describe("replaying a session's participant events", () => {
 });
 
 describe("a page's first read, then its subscriptions", () => {
-  it("loses nothing in between: subscribed after the read's eventCursor, the host and a waiting participant get it", async () => {
+  it("loses nothing in between: after the read's eventCursor, host, waiting participant and ticket reader get it", async () => {
     const open = transports["graphql-ws"];
     const session = await createSession(server, agent, { waitingRoom: true });
     await hostAction(server, agent, "startLiveSession", { id: session.id });
@@ -314,6 +314,24 @@ describe("a page's first read, then its subscriptions", () => {
     expect(await nextPayload(state)).toMatchObject({ kind: "LOCK_CHANGED", session: { locked: true } });
     await own.stop();
     await state.stop();
+
+    // A ticket's thread the same way: a reply posted between the read and the subscription is sent first.
+    const ticket = await createTicket(server, customer, { subject: "First read" });
+    const thread = await server.gql(
+      `query($id: ID!) { ticket(id: $id) { eventCursor } }`,
+      { id: ticket.id },
+      customer.token,
+    );
+    const ticketCursor = thread.data?.ticket.eventCursor as string;
+    expect(ticketCursor).toEqual(expect.any(String));
+    await say(agent, ticket.id, "posted while the page loads");
+    await say(agent, ticket.id, "only for agents", true);
+    const events = open({ accessToken: customer.token }, EVENTS, { id: ticket.id, after: ticketCursor });
+    expect((await nextPayload(events)).message.body).toBe("posted while the page loads");
+    await untilSubscribed(server, `ticket:${ticket.id}`);
+    await say(agent, ticket.id, "live");
+    expect((await nextPayload(events)).message.body).toBe("live");
+    await events.stop();
 
     // Someone who may not subscribe reads no cursor: a customer who is not in it sees no session at all.
     const other = await server.gql(

@@ -2,7 +2,8 @@ import { forgetScopeResults } from "../auth/scopes.ts";
 import { builder } from "../builder.ts";
 import { ValidationError } from "../errors.ts";
 import type { LiveSession } from "../generated/prisma/client.ts";
-import { noteSessionHead } from "./session-cursor.ts";
+import { sessionStream } from "../ops/event-log.ts";
+import { noteStreamHead } from "../ops/stream-cursor.ts";
 import type { JoinResult } from "./session-join.service.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
 import {
@@ -124,8 +125,8 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, _args, context) => {
       const participant = context.participant;
       if (!participant) return null;
-      // The session's eventCursor in the same request vouches for this row (see session-cursor.ts).
-      await noteSessionHead(context, participant.sessionId);
+      // The session's eventCursor in the same request vouches for this row (see api/ops/stream-cursor.ts).
+      await noteStreamHead(context, sessionStream(participant.sessionId));
       return context.prisma.sessionParticipant.findUnique({ ...query, where: { id: participant.participantId } });
     },
   }),

@@ -1,6 +1,7 @@
 import { builder } from "../builder.ts";
 import { InvalidTransitionError, NotFoundError, ValidationError } from "../errors.ts";
-import { noteSessionHead } from "./session-cursor.ts";
+import { sessionStream } from "../ops/event-log.ts";
+import { noteStreamHead } from "../ops/stream-cursor.ts";
 import { LiveSessionStatusEnum, LiveSessionTypeEnum } from "./session-types.schema.ts";
 import { SeatLimitError, SessionEndedError } from "./sessions.errors.ts";
 import { changedRow } from "./sessions.resolvers.ts";
@@ -109,7 +110,7 @@ builder.queryFields((t) => ({
     authScopes: (_root, args) => ofTheSession(String(args.id)),
     unauthorizedResolver: () => null,
     resolve: async (query, _root, args, context) => {
-      await noteSessionHead(context, String(args.id));
+      await noteStreamHead(context, sessionStream(String(args.id)));
       return context.prisma.liveSession.findUnique({ ...query, where: { id: String(args.id) } });
     },
   }),

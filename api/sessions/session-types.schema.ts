@@ -9,7 +9,8 @@ import {
   SessionTopology,
 } from "../generated/prisma/enums.ts";
 import { MediaService } from "../media/media.service.ts";
-import { sessionEventCursor } from "./session-cursor.ts";
+import { sessionStream } from "../ops/event-log.ts";
+import { streamEventCursor } from "../ops/stream-cursor.ts";
 import { inTheRoom, ofTheSession } from "./sessions.scopes.ts";
 
 export const LiveSessionTypeEnum = builder.enumType(LiveSessionType, { name: "LiveSessionType" });
@@ -142,7 +143,7 @@ builder.prismaObject("LiveSession", {
         "admins and its participants; null for others (and when the server keeps no event log).",
       authScopes: (session) => ofTheSession(session.id),
       unauthorizedResolver: () => null,
-      resolve: (session, _args, context) => sessionEventCursor(context, session.id),
+      resolve: (session, _args, context) => streamEventCursor(context, sessionStream(session.id)),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),

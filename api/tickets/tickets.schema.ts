@@ -14,6 +14,7 @@ import { loadOncePerEvent } from "../ops/event-cache.ts";
 import { AFTER_ARG_DESCRIPTION, encodeCursor, TICKETS_STREAM } from "../ops/event-log.ts";
 import { resumableEvents } from "../ops/resumable.ts";
 import { filterEvents } from "../ops/shared-subscriptions.ts";
+import { noteStreamHead, streamEventCursor } from "../ops/stream-cursor.ts";
 import type { TicketEventPayload } from "../pubsub.ts";
 import { ticketEventKinds } from "./tickets.events.ts";
 import { formatTicketNumber } from "./tickets.rules.ts";
@@ -69,6 +70,13 @@ function messageVisibility(context: Context) {
 builder.prismaObject("Ticket", {
   fields: (t) => ({
     id: t.exposeID("id"),
+    eventCursor: t.string({
+      nullable: true,
+      description:
+        "Where ticket events stood when this was read: subscribe to ticketEvents with `after: eventCursor` and " +
+        "nothing that happens to the ticket after this read is missed (null when the server keeps no event log).",
+      resolve: (_ticket, _args, context) => streamEventCursor(context, TICKETS_STREAM),
+    }),
     number: t.exposeInt("number"),
     reference: t.string({
       description: "Human-readable number, e.g. TKT-000123.",
@@ -181,6 +189,8 @@ builder.queryFields((t) => ({
     description: "One ticket, or null when it does not exist or the viewer may not see it.",
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
+      // Its eventCursor vouches for what this read returns (api/ops/stream-cursor.ts).
+      await noteStreamHead(context, TICKETS_STREAM);
       const ticket = await context.prisma.ticket.findUnique({ ...query, where: { id: String(args.id) } });
       return ticket && context.services.tickets.canView(context.viewer, ticket) ? ticket : null;
     },

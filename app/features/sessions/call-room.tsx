@@ -1,11 +1,11 @@
 import { type Client, createQuery, createSubscription, Provider } from "@urql/solid";
 import { createEffect, createMemo, createSignal, type JSX, on, onCleanup, Show } from "solid-js";
+import { subscriptionStart } from "../../graphql/subscription-start.ts";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient } from "../call/call-client.ts";
 import { createCallGestures } from "./call-gestures.ts";
 import { GiveConsentMutation, RoomQuery } from "./call-room.documents.ts";
 import { ChatPanel } from "./chat-panel.tsx";
-import { subscriptionStart } from "./session-cursor.ts";
 import { type ResultOf, RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 import { createSfuSignaling } from "./sfu-signaling.ts";
 

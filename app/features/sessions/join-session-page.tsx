@@ -2,6 +2,7 @@ import { useParams } from "@solidjs/router";
 import { createQuery, createSubscription, Provider } from "@urql/solid";
 import { batch, createEffect, createSignal, lazy, Match, onCleanup, Show, Switch } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
+import { subscriptionStart } from "../../graphql/subscription-start.ts";
 import { dateTime as formatDateTime, label } from "../../lib/format.ts";
 import { JoinForm } from "./join-form.tsx";
 import {
@@ -12,7 +13,6 @@ import {
 } from "./join-session.documents.ts";
 import { createParticipantClient, forgetParticipant, loadParticipant, saveParticipant } from "./participant-client.ts";
 import { PushOptIn, type PushRegistrar } from "./push-opt-in.tsx";
-import { subscriptionStart } from "./session-cursor.ts";
 import { RosterEventsSubscription, SessionStateSubscription } from "./sessions.documents.ts";
 import "./sessions.css";
 

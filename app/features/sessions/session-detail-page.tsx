@@ -4,11 +4,11 @@ import { createSignal, lazy, Match, Show, Switch } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { client } from "../../graphql/client.ts";
 import { freshAccessToken } from "../../graphql/session.ts";
+import { subscriptionStart } from "../../graphql/subscription-start.ts";
 import { dateTime, label } from "../../lib/format.ts";
 import { ChatPanel } from "./chat-panel.tsx";
 import { createHostActions, type HostActions } from "./host-actions.ts";
 import { PushOptIn } from "./push-opt-in.tsx";
-import { subscriptionStart } from "./session-cursor.ts";
 import {
   HostActionsMutation,
   ParticipantEventsSubscription,

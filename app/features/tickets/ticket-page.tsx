@@ -6,6 +6,7 @@ import { PriorityBadge, StatusBadge } from "../../components/badges.tsx";
 import { LinkedText } from "../../components/linked-text.tsx";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { currentUser, isStaff } from "../../graphql/session.ts";
+import { subscriptionStart } from "../../graphql/subscription-start.ts";
 import { dateTime, label, timeAgo } from "../../lib/format.ts";
 import { TicketSessions } from "../sessions/ticket-sessions.tsx";
 import { pendingMessages } from "./outbox.ts";
@@ -15,9 +16,24 @@ import { TicketEventsSubscription, TicketThreadQuery } from "./tickets.documents
 
 export default function TicketPage() {
   const params = useParams<{ id: string }>();
-  const [thread, refetch] = createQuery({ query: TicketThreadQuery, variables: () => ({ id: params.id }) });
-  // Live: new messages and changes arrive through the subscription and update the normalized cache.
-  createSubscription({ query: TicketEventsSubscription, variables: () => ({ ticketId: params.id }) });
+  // Another ticket's page (the router keeps this component) starts afresh, its subscription after its own read.
+  return (
+    <Show when={params.id} keyed>
+      {(id) => <TicketThread id={id} />}
+    </Show>
+  );
+}
+
+function TicketThread(props: { id: string }) {
+  const [thread, refetch] = createQuery({ query: TicketThreadQuery, variables: { id: props.id } });
+  // Live: new messages and changes arrive through the subscription and update the normalized cache, from the
+  // thread's first read on (a reply posted while the page loads shows too).
+  const start = subscriptionStart(() => thread.data?.ticket);
+  createSubscription({
+    query: TicketEventsSubscription,
+    pause: () => !start(),
+    variables: () => ({ ticketId: props.id, after: start()?.after }),
+  });
   const staff = () => isStaff(currentUser()?.role);
 
   return (
@@ -81,7 +97,7 @@ export default function TicketPage() {
                   </li>
                 )}
               </For>
-              <For each={pendingMessages(params.id)}>
+              <For each={pendingMessages(props.id)}>
                 {(message) => (
                   <li class="message mine pending" data-testid="pending-message">
                     <p class="message-author">
@@ -96,7 +112,7 @@ export default function TicketPage() {
                 )}
               </For>
             </ol>
-            <Show when={ticket().messages.edges.length === 0 && pendingMessages(params.id).length === 0}>
+            <Show when={ticket().messages.edges.length === 0 && pendingMessages(props.id).length === 0}>
               <p class="muted">No replies yet. {staff() ? "" : "We will answer here."}</p>
             </Show>
             <Show

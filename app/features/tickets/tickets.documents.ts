@@ -81,6 +81,7 @@ export const TicketThreadQuery = graphql(
   query TicketThread($id: ID!) {
     ticket(id: $id) {
       ...TicketSummaryFields
+      eventCursor
       description
       firstResponseAt
       resolvedAt
