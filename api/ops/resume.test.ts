@@ -277,7 +277,7 @@ describe("replaying a session's participant events", () => {
 });
 
 describe("a page's first read, then its subscriptions", () => {
-  it("loses nothing in between: after the read's eventCursor, host, waiting participant and ticket reader get it", async () => {
+  it("loses nothing in between: after a read's eventCursor, the host, a waiting participant, a thread and an inbox get it", async () => {
     const open = transports["graphql-ws"];
     const session = await createSession(server, agent, { waitingRoom: true });
     await hostAction(server, agent, "startLiveSession", { id: session.id });
@@ -332,6 +332,14 @@ describe("a page's first read, then its subscriptions", () => {
     await say(agent, ticket.id, "live");
     expect((await nextPayload(events)).message.body).toBe("live");
     await events.stop();
+
+    // The inbox's list and its feed: a ticket created between the two comes first.
+    const list = await server.gql(`{ tickets(first: 5) { eventCursor } }`, {}, agent.token);
+    const listCursor = list.data?.tickets.eventCursor as string;
+    const created = await createTicket(server, customer, { subject: "Opened while the inbox loads" });
+    const feed = open({ accessToken: agent.token }, FEED, { after: listCursor });
+    expect(await nextPayload(feed)).toMatchObject({ kind: "CREATED", ticketId: created.id });
+    await feed.stop();
 
     // Someone who may not subscribe reads no cursor: a customer who is not in it sees no session at all.
     const other = await server.gql(

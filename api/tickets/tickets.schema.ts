@@ -164,25 +164,41 @@ builder.queryFields((t) => ({
     description: "The attachment limits, for anyone (the numbers are no secret).",
     resolve: (_root, _args, context) => context.services.files.limits,
   }),
-  tickets: t.withAuth({ authenticated: true }).prismaConnection({
-    type: "Ticket",
-    cursor: "id",
-    description: "Tickets the viewer may see (customers: their own), filtered and sorted.",
-    totalCount: async (_parent, args, context) =>
-      context.prisma.ticket.count({
-        where: await context.services.tickets.listWhere(context.viewer, args.filter),
-      }),
-    args: {
-      filter: t.arg({ type: TicketFilter }),
-      orderBy: t.arg({ type: TicketOrderEnum, defaultValue: "UPDATED_AT" }),
+  tickets: t.withAuth({ authenticated: true }).prismaConnection(
+    {
+      type: "Ticket",
+      cursor: "id",
+      description: "Tickets the viewer may see (customers: their own), filtered and sorted.",
+      totalCount: async (_parent, args, context) =>
+        context.prisma.ticket.count({
+          where: await context.services.tickets.listWhere(context.viewer, args.filter),
+        }),
+      args: {
+        filter: t.arg({ type: TicketFilter }),
+        orderBy: t.arg({ type: TicketOrderEnum, defaultValue: "UPDATED_AT" }),
+      },
+      resolve: async (query, _root, args, context) => {
+        // Its eventCursor vouches for what this read returns (api/ops/stream-cursor.ts).
+        await noteStreamHead(context, TICKETS_STREAM);
+        return context.prisma.ticket.findMany({
+          ...query,
+          where: await context.services.tickets.listWhere(context.viewer, args.filter),
+          orderBy: context.services.tickets.listOrder(args.orderBy),
+        });
+      },
     },
-    resolve: async (query, _root, args, context) =>
-      context.prisma.ticket.findMany({
-        ...query,
-        where: await context.services.tickets.listWhere(context.viewer, args.filter),
-        orderBy: context.services.tickets.listOrder(args.orderBy),
+    {
+      fields: (c) => ({
+        eventCursor: c.string({
+          nullable: true,
+          description:
+            "Where ticket events stood when this list was read: subscribe to ticketFeed with `after: eventCursor` " +
+            "and nothing after this read is missed (null when the server keeps no event log).",
+          resolve: (_connection, _args, context) => streamEventCursor(context, TICKETS_STREAM),
+        }),
       }),
-  }),
+    },
+  ),
   ticket: t.withAuth({ authenticated: true }).prismaField({
     type: "Ticket",
     nullable: true,

@@ -1,6 +1,6 @@
 import { type Client, createQuery, createSubscription, Provider } from "@urql/solid";
 import { createEffect, createMemo, createSignal, type JSX, on, onCleanup, Show } from "solid-js";
-import { subscriptionStart } from "../../graphql/subscription-start.ts";
+import { afterFirstRead } from "../../graphql/subscription-start.ts";
 import { CallView } from "../call/CallView.tsx";
 import { CallClient } from "../call/call-client.ts";
 import { createCallGestures } from "./call-gestures.ts";
@@ -44,11 +44,10 @@ function Room(props: CallRoomProps) {
   // From the server: ICE servers carry short-lived TURN credentials, so a cached answer will not do.
   const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId }, requestPolicy: "network-only" });
   // From the room's first read on: someone admitted while it loads is in the roster all the same.
-  const start = subscriptionStart(() => room.data?.liveSession);
-  const live = {
-    pause: () => !start(),
-    variables: () => ({ sessionId: props.sessionId, after: start()?.after }),
-  };
+  const live = afterFirstRead(
+    () => room.data?.liveSession,
+    (after) => ({ sessionId: props.sessionId, after }),
+  );
   createSubscription({ query: RosterEventsSubscription, ...live });
   createSubscription({ query: SessionStateSubscription, ...live });
   const [call, setCall] = createSignal<CallClient | null>(null);

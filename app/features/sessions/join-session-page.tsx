@@ -2,7 +2,7 @@ import { useParams } from "@solidjs/router";
 import { createQuery, createSubscription, Provider } from "@urql/solid";
 import { batch, createEffect, createSignal, lazy, Match, onCleanup, Show, Switch } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
-import { subscriptionStart } from "../../graphql/subscription-start.ts";
+import { afterFirstRead } from "../../graphql/subscription-start.ts";
 import { dateTime as formatDateTime, label } from "../../lib/format.ts";
 import { JoinForm } from "./join-form.tsx";
 import {
@@ -229,11 +229,10 @@ function ParticipantWatch(props: {
     variables: { sessionId: props.sessionId },
     requestPolicy: "network-only",
   });
-  const start = subscriptionStart(() => mine.data?.liveSession);
-  const live = {
-    pause: () => !start(),
-    variables: () => ({ sessionId: props.sessionId, after: start()?.after }),
-  };
+  const live = afterFirstRead(
+    () => mine.data?.liveSession,
+    (after) => ({ sessionId: props.sessionId, after }),
+  );
   createSubscription({ query: RosterEventsSubscription, ...live });
   const [state] = createSubscription({ query: SessionStateSubscription, ...live });
   createEffect(() => {

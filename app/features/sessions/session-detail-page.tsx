@@ -4,7 +4,7 @@ import { createSignal, lazy, Match, Show, Switch } from "solid-js";
 import { ErrorState, LoadingState } from "../../components/states.tsx";
 import { client } from "../../graphql/client.ts";
 import { freshAccessToken } from "../../graphql/session.ts";
-import { subscriptionStart } from "../../graphql/subscription-start.ts";
+import { afterFirstRead } from "../../graphql/subscription-start.ts";
 import { dateTime, label } from "../../lib/format.ts";
 import { ChatPanel } from "./chat-panel.tsx";
 import { createHostActions, type HostActions } from "./host-actions.ts";
@@ -42,11 +42,10 @@ export default function SessionDetailPage() {
 
 function SessionDetail(props: { id: string }) {
   const [result, refetch] = createQuery({ query: LiveSessionQuery, variables: { id: props.id } });
-  const start = subscriptionStart(() => result.data?.liveSession);
-  const live = {
-    pause: () => !start(),
-    variables: () => ({ sessionId: props.id, after: start()?.after }),
-  };
+  const live = afterFirstRead(
+    () => result.data?.liveSession,
+    (after) => ({ sessionId: props.id, after }),
+  );
   createSubscription({ query: ParticipantEventsSubscription, ...live });
   createSubscription({ query: WaitingRoomSubscription, ...live });
   // A state event (started, edited elsewhere, ended) changes more than the fields it carries: read the session again.

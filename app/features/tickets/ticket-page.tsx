@@ -6,7 +6,7 @@ import { PriorityBadge, StatusBadge } from "../../components/badges.tsx";
 import { LinkedText } from "../../components/linked-text.tsx";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { currentUser, isStaff } from "../../graphql/session.ts";
-import { subscriptionStart } from "../../graphql/subscription-start.ts";
+import { afterFirstRead } from "../../graphql/subscription-start.ts";
 import { dateTime, label, timeAgo } from "../../lib/format.ts";
 import { TicketSessions } from "../sessions/ticket-sessions.tsx";
 import { pendingMessages } from "./outbox.ts";
@@ -28,11 +28,12 @@ function TicketThread(props: { id: string }) {
   const [thread, refetch] = createQuery({ query: TicketThreadQuery, variables: { id: props.id } });
   // Live: new messages and changes arrive through the subscription and update the normalized cache, from the
   // thread's first read on (a reply posted while the page loads shows too).
-  const start = subscriptionStart(() => thread.data?.ticket);
   createSubscription({
     query: TicketEventsSubscription,
-    pause: () => !start(),
-    variables: () => ({ ticketId: props.id, after: start()?.after }),
+    ...afterFirstRead(
+      () => thread.data?.ticket,
+      (after) => ({ ticketId: props.id, after }),
+    ),
   });
   const staff = () => isStaff(currentUser()?.role);
 
