@@ -1,24 +1,40 @@
 import { createEffect, createSignal } from "solid-js";
+import { isOnline } from "../lib/online.ts";
+
+/** What afterFirstRead reads of a createQuery state. */
+interface QueryState<D> {
+  data?: D;
+}
 
 /**
- * `pause` and `variables` for a page's subscriptions that start after the `eventCursor` of the first answer of the
- * query that loaded what they keep live (a session, a ticket; api/ops/stream-cursor.ts). Started at once instead, a
- * subscription would miss what changed between that read and its going live: a participant admitted or a reply
- * posted while the page loads would not show until a reload. The subscriptions wait for the first answer; the
- * cursor stays put when the query is read again, and after a dropped socket they resume from their last event
- * (app/graphql/resumable.ts).
+ * `variables` for a page's subscriptions that keep live what its query loaded (a session, a ticket): live at once,
+ * then started again after the `eventCursor` of the query's first answer (api/ops/stream-cursor.ts), which sends
+ * first what changed between that read and the subscription going live. Without it a participant admitted or a
+ * reply posted while the page loads would not show until a reload. (Held back until the first answer instead, the
+ * subscription kept an offline reload of a ticket on "Loading" when the persisted cache was read late.)
+ *
+ * The first answer may come from the persisted cache (cache-and-network), with the cursor of an earlier read: the
+ * subscription then first gets what happened since that read (beyond the log's retention, CURSOR_EXPIRED, and
+ * app/graphql/resumable.ts starts it live). The pages that use this apply events idempotently: a message already in
+ * the thread is not added twice (app/graphql/cache.ts), a session state event reads the session again. A list
+ * whose events count as "updates" (the inbox) must not use it. The cursor then stays put when the query is read
+ * again, and after a dropped socket the subscriptions resume from their last event.
  */
-export function afterFirstRead<V>(
-  /** Undefined until the query answers; null when it answered without the object. */
-  firstAnswer: () => { eventCursor?: string | null } | null | undefined,
+export function afterFirstRead<D, V>(
+  query: QueryState<D>,
+  /** The object carrying `eventCursor` in the answer (null when the answer has none). */
+  pick: (data: D) => { eventCursor?: string | null } | null | undefined,
   variables: (after: string | undefined) => V,
-): { pause: () => boolean; variables: () => V } {
-  const [start, setStart] = createSignal<{ after: string | undefined }>();
+): { variables: () => V } {
+  const [after, setAfter] = createSignal<string>();
+  let answered = false;
   createEffect(() => {
-    if (start()) return;
-    const answer = firstAnswer();
-    // null (answered without the object) or no cursor: live from now, as before.
-    if (answer !== undefined) setStart({ after: answer?.eventCursor ?? undefined });
+    // Offline there is no socket to resume: the page runs on the persisted cache, and touching its subscriptions
+    // then kept an offline reload of a ticket on "Loading" in Chromium. Back online, the next answer gives the cursor.
+    if (answered || query.data === undefined || !isOnline()) return;
+    answered = true;
+    const cursor = pick(query.data)?.eventCursor;
+    if (cursor) setAfter(cursor);
   });
-  return { pause: () => !start(), variables: () => variables(start()?.after) };
+  return { variables: () => variables(after()) };
 }

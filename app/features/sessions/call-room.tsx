@@ -45,7 +45,8 @@ function Room(props: CallRoomProps) {
   const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId }, requestPolicy: "network-only" });
   // From the room's first read on: someone admitted while it loads is in the roster all the same.
   const live = afterFirstRead(
-    () => room.data?.liveSession,
+    room,
+    (data) => data.liveSession,
     (after) => ({ sessionId: props.sessionId, after }),
   );
   createSubscription({ query: RosterEventsSubscription, ...live });

@@ -230,7 +230,8 @@ function ParticipantWatch(props: {
     requestPolicy: "network-only",
   });
   const live = afterFirstRead(
-    () => mine.data?.liveSession,
+    mine,
+    (data) => data.liveSession,
     (after) => ({ sessionId: props.sessionId, after }),
   );
   createSubscription({ query: RosterEventsSubscription, ...live });

@@ -43,7 +43,8 @@ export default function SessionDetailPage() {
 function SessionDetail(props: { id: string }) {
   const [result, refetch] = createQuery({ query: LiveSessionQuery, variables: { id: props.id } });
   const live = afterFirstRead(
-    () => result.data?.liveSession,
+    result,
+    (data) => data.liveSession,
     (after) => ({ sessionId: props.id, after }),
   );
   createSubscription({ query: ParticipantEventsSubscription, ...live });

@@ -3,7 +3,6 @@ import { createQuery, createSubscription } from "@urql/solid";
 import { createEffect, createSignal, For, Match, on, Show, Switch } from "solid-js";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
 import { currentUser } from "../../graphql/session.ts";
-import { afterFirstRead } from "../../graphql/subscription-start.ts";
 import { label } from "../../lib/format.ts";
 import { FirstRunChecklist } from "../workspace/first-run-checklist.tsx";
 import { TicketList } from "./ticket-list.tsx";
@@ -64,14 +63,7 @@ export default function InboxPage() {
 
   // New tickets and changes to tickets not in view arrive live; the list reloads when the agent asks.
   const [fresh, setFresh] = createSignal(0);
-  // From the list's first read on: a ticket created while the inbox loads counts as an update too.
-  const [feed] = createSubscription({
-    query: TicketFeedSubscription,
-    ...afterFirstRead(
-      () => tickets.data?.tickets,
-      (after) => ({ after }),
-    ),
-  });
+  const [feed] = createSubscription({ query: TicketFeedSubscription });
   createEffect(
     on(
       () => feed.data,

@@ -2,20 +2,13 @@ import { A } from "@solidjs/router";
 import { createQuery, createSubscription } from "@urql/solid";
 import { createEffect, Match, on, Switch } from "solid-js";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states.tsx";
-import { afterFirstRead } from "../../graphql/subscription-start.ts";
 import { TicketList } from "./ticket-list.tsx";
 import { TicketFeedSubscription, TicketsQuery } from "./tickets.documents.ts";
 
 export default function MyTicketsPage() {
   const [tickets, refetch] = createQuery({ query: TicketsQuery, variables: { first: 50, orderBy: "UPDATED_AT" } });
   // A customer's feed carries only their own tickets; a new one (e.g. created on another device) reloads the list.
-  const [feed] = createSubscription({
-    query: TicketFeedSubscription,
-    ...afterFirstRead(
-      () => tickets.data?.tickets,
-      (after) => ({ after }),
-    ),
-  });
+  const [feed] = createSubscription({ query: TicketFeedSubscription });
   createEffect(
     on(
       () => feed.data,

@@ -31,7 +31,8 @@ function TicketThread(props: { id: string }) {
   createSubscription({
     query: TicketEventsSubscription,
     ...afterFirstRead(
-      () => thread.data?.ticket,
+      thread,
+      (data) => data.ticket,
       (after) => ({ ticketId: props.id, after }),
     ),
   });

@@ -60,7 +60,6 @@ export const TicketsQuery = graphql(
   query Tickets($filter: TicketFilter, $orderBy: TicketOrder, $first: Int, $after: String) {
     tickets(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
       totalCount
-      eventCursor
       pageInfo {
         hasNextPage
         endCursor
