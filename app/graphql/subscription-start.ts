@@ -1,11 +1,6 @@
 import { createEffect, createSignal } from "solid-js";
 import { isOnline } from "../lib/online.ts";
 
-/** What afterFirstRead reads of a createQuery state. */
-interface QueryState<D> {
-  data?: D;
-}
-
 /**
  * `variables` for a page's subscriptions that keep live what its query loaded (a session, a ticket): live at once,
  * then started again after the `eventCursor` of the query's first answer (api/ops/stream-cursor.ts), which sends
@@ -20,10 +15,9 @@ interface QueryState<D> {
  * whose events count as "updates" (the inbox) must not use it. The cursor then stays put when the query is read
  * again, and after a dropped socket the subscriptions resume from their last event.
  */
-export function afterFirstRead<D, V>(
-  query: QueryState<D>,
-  /** The object carrying `eventCursor` in the answer (null when the answer has none). */
-  pick: (data: D) => { eventCursor?: string | null } | null | undefined,
+export function afterFirstRead<V>(
+  /** The object carrying `eventCursor` in the query's answer: undefined until it answers, null when it has none. */
+  answer: () => { eventCursor?: string | null } | null | undefined,
   variables: (after: string | undefined) => V,
 ): { variables: () => V } {
   const [after, setAfter] = createSignal<string>();
@@ -31,9 +25,11 @@ export function afterFirstRead<D, V>(
   createEffect(() => {
     // Offline there is no socket to resume: the page runs on the persisted cache, and touching its subscriptions
     // then kept an offline reload of a ticket on "Loading" in Chromium. Back online, the next answer gives the cursor.
-    if (answered || query.data === undefined || !isOnline()) return;
+    if (answered || !isOnline()) return;
+    const read = answer();
+    if (read === undefined) return;
     answered = true;
-    const cursor = pick(query.data)?.eventCursor;
+    const cursor = read?.eventCursor;
     if (cursor) setAfter(cursor);
   });
   return { variables: () => variables(after()) };

@@ -45,8 +45,7 @@ function Room(props: CallRoomProps) {
   const [room] = createQuery({ query: RoomQuery, variables: { id: props.sessionId }, requestPolicy: "network-only" });
   // From the room's first read on: someone admitted while it loads is in the roster all the same.
   const live = afterFirstRead(
-    room,
-    (data) => data.liveSession,
+    () => room.data?.liveSession,
     (after) => ({ sessionId: props.sessionId, after }),
   );
   createSubscription({ query: RosterEventsSubscription, ...live });

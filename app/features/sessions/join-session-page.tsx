@@ -230,8 +230,7 @@ function ParticipantWatch(props: {
     requestPolicy: "network-only",
   });
   const live = afterFirstRead(
-    mine,
-    (data) => data.liveSession,
+    () => mine.data?.liveSession,
     (after) => ({ sessionId: props.sessionId, after }),
   );
   createSubscription({ query: RosterEventsSubscription, ...live });

@@ -43,8 +43,7 @@ export default function SessionDetailPage() {
 function SessionDetail(props: { id: string }) {
   const [result, refetch] = createQuery({ query: LiveSessionQuery, variables: { id: props.id } });
   const live = afterFirstRead(
-    result,
-    (data) => data.liveSession,
+    () => result.data?.liveSession,
     (after) => ({ sessionId: props.id, after }),
   );
   createSubscription({ query: ParticipantEventsSubscription, ...live });

@@ -31,8 +31,7 @@ function TicketThread(props: { id: string }) {
   createSubscription({
     query: TicketEventsSubscription,
     ...afterFirstRead(
-      thread,
-      (data) => data.ticket,
+      () => thread.data?.ticket,
       (after) => ({ ticketId: props.id, after }),
     ),
   });
